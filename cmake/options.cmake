@@ -1,0 +1,33 @@
+# Compiler warnings, sanitizers, coverage and fuzzing flags.
+set(CH_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion
+    -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Wno-unused-parameter)
+if(CH_WERROR)
+  list(APPEND CH_WARNINGS -Werror)
+endif()
+add_compile_options(-fno-strict-aliasing -D_GNU_SOURCE)
+
+if(CH_SANITIZE)
+  add_compile_options(-fsanitize=${CH_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${CH_SANITIZE})
+endif()
+if(CH_COVERAGE)
+  add_compile_options(--coverage -O0)
+  add_link_options(--coverage)
+endif()
+if(CH_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "CH_FUZZ needs clang: configure with CC=clang")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(CH_TESTS)
+  # CH_TESTABLE helpers become visible to unit tests.
+  add_compile_definitions(CH_UNIT_TEST=1)
+endif()
+
+# ch_add_library(name sources...): a subsystem library with the project's warnings.
+function(ch_add_library name)
+  add_library(${name} STATIC ${ARGN})
+  target_compile_options(${name} PRIVATE ${CH_WARNINGS})
+endfunction()
