@@ -31,3 +31,12 @@ function(ch_add_library name)
   add_library(${name} STATIC ${ARGN})
   target_compile_options(${name} PRIVATE ${CH_WARNINGS})
 endfunction()
+
+# ch_subsystem(name DEPS lib...): the library of src/<name>, made of every .c in
+# that folder (so adding a module needs no build edit), linked to its deps.
+function(ch_subsystem name)
+  cmake_parse_arguments(S "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.c)
+  ch_add_library(ch_${name} ${srcs})
+  target_link_libraries(ch_${name} PUBLIC ${S_DEPS})
+endfunction()
