@@ -78,7 +78,12 @@ char *ch_log_quote(char *out, size_t out_size, const char *data, size_t len)
     /* reserve room for "..." and a tail when the input does not fit */
     size_t budget = out_size - 1;
     size_t head = len, tail_from = len;
-    if (len * 4 > budget) {
+    size_t need = 0;
+    for (size_t i = 0; i < len && need <= budget; i++) {
+        unsigned char c = (unsigned char)data[i];
+        need += (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
+    }
+    if (need > budget) {
         size_t half = (budget - 3) / 8; /* worst case 4 output bytes per input byte */
         head = half;
         tail_from = len - half;

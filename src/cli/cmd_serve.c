@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * cmd_serve.c: `clearinghouse serve` runs the HTTP server until SIGINT or
+ * SIGTERM.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+#include "core/num.h"
+#include "http/server.h"
+#include "store/store.h"
+
+static int run_serve(struct ch_cli *cli, int argc, char **argv);
+
+CH_CLI_COMMAND(serve) = {
+    .name = "serve",
+    .summary = "run the HTTP API server",
+    .usage =
+        "usage: clearinghouse [--db URL] serve [--listen HOST:PORT] [--loops N] [--workers N]\n"
+        "                                      [--timeout MS] [--private]\n"
+        "\n"
+        "Serves the HTTP API until SIGINT or SIGTERM, then finishes the requests in\n"
+        "flight and exits. Prints 'listening on http://HOST:PORT' once ready (with\n"
+        "port 0 the kernel picks a free port, and the line names it).\n"
+        "\n"
+        "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080;\n"
+        "                      [::1]:8080 for IPv6)\n"
+        "  --loops N           event loops (default: one per core)\n"
+        "  --workers N         worker threads for database work (default: 2 per core)\n"
+        "  --timeout MS        time allowed to send a request, and idle keep-alive\n"
+        "                      (default 10000)\n"
+        "  --private           require a token on public routes too\n",
+    .run = run_serve,
+};
+
+static int parse_uint(struct ch_cli *cli, const char *opt, const char *v, unsigned max,
+                      unsigned *ret)
+{
+    struct ch_err err = CH_ERR_INIT;
+    uint64_t n;
+    if (ch_num_parse_u64(ch_str_c(v), max, &n, &err) != CH_OK || n == 0)
+        return ch_cli_usage_error(cli, "serve", "%s: expected a number from 1 to %u, got '%s'",
+                                  opt, max, v);
+    *ret = (unsigned)n;
+    return CH_EXIT_OK;
+}
+
+static int run_serve(struct ch_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'}, {"loops", required_argument, NULL, 'L'},
+        {"workers", required_argument, NULL, 'w'}, {"timeout", required_argument, NULL, 't'},
+        {"private", no_argument, NULL, 'p'},       CH_CLI_OPT_HELP,
+        {0}};
+    struct ch_server_options so = {.listen = CH_SERVER_DEFAULT_LISTEN, .announce = stdout};
+    struct ch_app app = {.clock = cli->clock, .version = CH_VERSION};
+    int c, exit_code = 0;
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_serve, argc, argv, "h", opts, &exit_code)) != -1) {
+        int r = CH_EXIT_OK;
+        switch (c) {
+        case -2: return exit_code;
+        case 'l': so.listen = optarg; break;
+        case 'L': r = parse_uint(cli, "--loops", optarg, 256, &so.loops); break;
+        case 'w': r = parse_uint(cli, "--workers", optarg, 1024, &so.workers); break;
+        case 't': r = parse_uint(cli, "--timeout", optarg, 3600000, &so.request_timeout_ms); break;
+        case 'p': app.private_mode = true; break;
+        default: return CH_EXIT_USAGE;
+        }
+        if (r != CH_EXIT_OK)
+            return r;
+    }
+    if (optind < argc)
+        return ch_cli_usage_error(cli, "serve", "unexpected argument '%s'", argv[optind]);
+
+    struct ch_err err = CH_ERR_INIT;
+    app.db_url = ch_cli_db_url(cli);
+    struct ch_store *s = NULL;
+    if (ch_store_open(app.db_url, NULL, &s, &err) != CH_OK)
+        return ch_cli_fail(cli, &err);
+    int rc = ch_store_schema_version(s, &app.schema_version, &err);
+    ch_store_free(s);
+    if (rc != CH_OK)
+        return ch_cli_fail(cli, &err);
+    char kbuf[1024];
+    const char *keys = ch_cli_keys_dir(cli, kbuf, sizeof(kbuf));
+    struct ch_err kerr = CH_ERR_INIT;
+    if (ch_keys_load(keys, &app.keys, &kerr) == CH_OK) {
+        app.have_keys = true;
+    } else if (kerr.rc != CH_E_NOTFOUND) {
+        return ch_cli_fail(cli, &kerr); /* present but unsafe or damaged: do not serve */
+    } else {
+        /* serving works without keys; signing (audit checkpoints) needs them */
+        fprintf(cli->errout, "%s: warning: %s; signing is disabled\n", cli->prog, kerr.msg);
+    }
+    app.started_at = ch_clock_now(&app.clock);
+    rc = ch_server_run(&so, &app, &err);
+    ch_keys_wipe(&app.keys);
+    if (rc != CH_OK)
+        return ch_cli_fail(cli, &err);
+    return CH_EXIT_OK;
+}

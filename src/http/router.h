@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * router.h: the route table and path matching. A pattern is a path whose
+ * segments are literals or {name} parameters: "/api/v1/orgs/{id}". Matching
+ * is exact per segment (no prefix matches, no "..", no empty segments), so a
+ * path either names one route or none.
+ */
+#ifndef CH_HTTP_ROUTER_H
+#define CH_HTTP_ROUTER_H
+
+#include "http/http.h"
+
+enum ch_route_flags {
+    /* Runs on the event loop: must not block (no database, no I/O). */
+    CH_ROUTE_INLOOP = 1 << 0,
+    /* Needs no token (public data), unless the server runs with --private. */
+    CH_ROUTE_PUBLIC = 1 << 1,
+};
+
+struct ch_route {
+    unsigned methods;             /* enum ch_http_method bits */
+    const char *pattern;
+    ch_http_handler_fn handler;
+    unsigned flags;
+    const char *name;             /* for metrics and logs, e.g. "healthz" */
+};
+
+/* The table (routes.c), terminated by an entry with pattern NULL. */
+extern const struct ch_route ch_routes[];
+
+enum ch_route_match {
+    CH_ROUTE_FOUND = 0,
+    CH_ROUTE_NO_PATH = 1,         /* 404 */
+    CH_ROUTE_NO_METHOD = 2,       /* 405: the path exists with other methods */
+};
+
+/*
+ * Finds the route for method and path; fills req->params. *ret_allowed gets
+ * the methods the path supports (for 405's Allow header).
+ */
+enum ch_route_match ch_router_match(enum ch_http_method method, struct ch_str path,
+                                    struct ch_http_request *req, const struct ch_route **ret,
+                                    unsigned *ret_allowed);
+
+/* "GET, POST" for a method mask into out. */
+void ch_router_methods_str(unsigned methods, char *out, size_t out_size);
+
+#endif
