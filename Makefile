@@ -35,6 +35,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure --no-tests=error -j$(JOBS)
 
 check: setup
+	@tools/check-style
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DCH_WERROR=ON \
 	    -DCH_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(ASAN) -j$(JOBS)
