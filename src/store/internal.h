@@ -62,6 +62,16 @@ int ch_store__sqlite_open(const char *path, const struct ch_store_options *opts,
 int ch_store__pg_open(const char *conninfo, const struct ch_store_options *opts,
                       struct ch_store **ret, struct ch_err *err);
 
+#ifdef CH_UNIT_TEST
+/*
+ * PostgreSQL helpers (pg.c), visible to the store's own unit tests:
+ * `?`/`?NNN` -> `$n` outside literals, identifiers and comments (owned
+ * result, parameter count), and SQLSTATE -> ch_rc.
+ */
+int ch_store__pg_rewrite(const char *sql, char **ret, int *ret_n_params, struct ch_err *err);
+int ch_store__pg_map_sqlstate(const char *state);
+#endif
+
 /* Migrations compiled into the binary, in version order (generated). */
 struct ch_migration {
     int64_t version;

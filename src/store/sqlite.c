@@ -262,7 +262,18 @@ int ch_store__sqlite_open(const char *path, const struct ch_store_options *opts,
                               ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
                               : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                                 " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
-    rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL);
+    /*
+     * Switching a new file to WAL needs an exclusive lock, and SQLite does not
+     * always call the busy handler for it: processes opening one fresh file at
+     * once get SQLITE_BUSY. Retry for as long as the busy timeout allows.
+     */
+    int busy_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : CH_STORE_DEFAULT_BUSY_MS;
+    for (int waited_ms = 0;; waited_ms += 10) {
+        rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= busy_ms)
+            break;
+        sqlite3_sleep(10);
+    }
     if (rc != SQLITE_OK) {
         int ret_rc = db_error(s->db, rc, "cannot configure database", err);
         ch_err_prefix(err, "'%s'", path);

@@ -238,10 +238,16 @@ void ch_stmt_bind_double(struct ch_stmt *st, int idx, double v)
 
 void ch_stmt_bind_text(struct ch_stmt *st, int idx, const char *p, size_t len)
 {
-    if (p == NULL)
+    if (p == NULL) {
         st->store->ops->bind_null(st, idx);
-    else
+    } else if (memchr(p, '\0', len) != NULL) {
+        /* PostgreSQL text cannot hold NUL; refused on both backends alike (blobs can) */
+        st->store->ops->bind_null(st, idx);
+        if (st->bind_error == 0)
+            st->bind_error = CH_E_INVALID;
+    } else {
         st->store->ops->bind_text(st, idx, p, len);
+    }
 }
 
 void ch_stmt_bind_cstr(struct ch_stmt *st, int idx, const char *s)
@@ -413,6 +419,18 @@ static int apply_one(struct ch_store *s, const struct ch_migration *m, struct ch
         return ch_err_set(err, CH_E_NOMEM, "out of memory preparing migration %lld",
                           (long long)m->version);
     int rc = ch_store_begin_write(s, err);
+    /*
+     * Another process may have applied it since we looked: SQLite serialises
+     * writers only at BEGIN IMMEDIATE, so look again inside the transaction
+     * (PostgreSQL's advisory lock already prevents this; the check is cheap).
+     */
+    int64_t current = 0;
+    if (rc == CH_OK)
+        rc = ch_store_schema_version(s, &current, err);
+    if (rc == CH_OK && current >= m->version) {
+        ch_free(sql);
+        return ch_store_commit(s, err);
+    }
     if (rc == CH_OK)
         rc = ch_store_exec(s, sql, err);
     ch_free(sql);

@@ -88,7 +88,9 @@ void ch_stmt_free(struct ch_stmt *st);
 /*
  * Binding: idx is 1-based. Binding errors (index out of range, out of
  * memory) are sticky and reported by the next ch_stmt_step().
- * Text and blobs are copied.
+ * Text and blobs are copied. Text must not contain NUL bytes (PostgreSQL
+ * cannot store them): such a binding fails with CH_E_INVALID on every
+ * backend; binary data goes in blobs.
  */
 void ch_stmt_bind_int(struct ch_stmt *st, int idx, int64_t v);
 void ch_stmt_bind_double(struct ch_stmt *st, int idx, double v);

@@ -28,8 +28,14 @@ char *ch_test_tmpdir(void)
     return ch_strdup(d);
 }
 
+/* The marker naming the PostgreSQL database that belongs to a temp dir. */
+#define PG_MARKER "pg-database"
+
+static void pg_drop_database_of(const char *dir);
+
 void ch_test_rmtree(const char *path)
 {
+    pg_drop_database_of(path);
     DIR *dir = opendir(path);
     if (dir != NULL) {
         struct dirent *e;
@@ -103,19 +109,133 @@ void ch_test_write_file(const char *path, const char *data, size_t len)
     close(fd);
 }
 
+const char *ch_test_pg_dsn(void)
+{
+    static char dsn[1024];
+    static int loaded;
+    if (loaded)
+        return dsn[0] != '\0' ? dsn : NULL;
+    const char *file = getenv("CH_TEST_PG_DSN_FILE");
+    const char *env = getenv("CH_TEST_PG_DSN");
+    if (file != NULL && file[0] != '\0') {
+        FILE *f = fopen(file, "re");
+        if (f == NULL)
+            fail_msg("cannot read the PostgreSQL DSN file '%s' (did the pg_server_start test "
+                     "run?): %s",
+                     file, strerror(errno));
+        if (fgets(dsn, sizeof(dsn), f) == NULL)
+            dsn[0] = '\0';
+        fclose(f);
+        dsn[strcspn(dsn, "\r\n")] = '\0';
+        if (dsn[0] == '\0')
+            fail_msg("the PostgreSQL DSN file '%s' is empty", file);
+    } else if (env != NULL && env[0] != '\0') {
+        snprintf(dsn, sizeof(dsn), "%s", env);
+    }
+    loaded = 1;
+    return dsn[0] != '\0' ? dsn : NULL;
+}
+
+/* dsn with its database (the URI path) replaced by db; owned. */
+static char *pg_url_with_db(const char *dsn, const char *db)
+{
+    const char *scheme = strstr(dsn, "://");
+    if (scheme == NULL)
+        fail_msg("CH_TEST_PG_DSN must be a postgresql:// URI");
+    const char *auth = scheme + 3;
+    size_t path = strcspn(auth, "/?");
+    const char *rest = auth + path;
+    if (*rest == '/')
+        rest += strcspn(rest, "?");
+    struct ch_buf b;
+    ch_buf_init(&b, CH_BUF_DEFAULT_MAX);
+    (void)ch_buf_append(&b, dsn, (size_t)(auth - dsn) + path);
+    (void)ch_buf_appendf(&b, "/%s%s", db, rest);
+    char *url = ch_buf_take(&b, NULL);
+    ch_buf_release(&b);
+    assert_non_null(url);
+    return url;
+}
+
+/* Runs one statement on the server's maintenance database. */
+static int pg_admin(const char *sql, struct ch_err *err)
+{
+    const struct ch_store_options opts = {.no_migrate = true};
+    struct ch_store *admin = NULL;
+    int rc = ch_store_open(ch_test_pg_dsn(), &opts, &admin, err);
+    if (rc == CH_OK)
+        rc = ch_store_exec(admin, sql, err);
+    ch_store_free(admin);
+    return rc;
+}
+
+static void pg_drop_database_of(const char *dir)
+{
+    char marker[1024];
+    snprintf(marker, sizeof(marker), "%s/" PG_MARKER, dir);
+    FILE *f = fopen(marker, "re");
+    if (f == NULL)
+        return;
+    char name[128] = {0};
+    if (fgets(name, sizeof(name), f) == NULL)
+        name[0] = '\0';
+    fclose(f);
+    name[strcspn(name, "\r\n")] = '\0';
+    if (name[0] == '\0' || ch_test_pg_dsn() == NULL)
+        return;
+    char sql[256];
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    struct ch_err err = CH_ERR_INIT;
+    if (pg_admin(sql, &err) != CH_OK)
+        fprintf(stderr, "warning: cannot drop test database %s: %s\n", name, err.msg);
+}
+
+char *ch_test_store_url(char **ret_dir)
+{
+    char *dir = ch_test_tmpdir();
+    const char *dsn = ch_test_pg_dsn();
+    char *url;
+    if (dsn == NULL) {
+        size_t n = strlen(dir) + 16;
+        url = ch_malloc(n);
+        assert_non_null(url);
+        snprintf(url, n, "sqlite:%s/test.db", dir);
+        *ret_dir = dir;
+        return url;
+    }
+    /* a name of [a-z0-9_] only, so it needs no quoting; random so parallel tests never clash */
+    static unsigned counter;
+    unsigned char rnd[4] = {0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        CH_IGNORE(read(fd, rnd, sizeof(rnd)) < 0); /* the pid and counter still make it unique */
+        close(fd);
+    }
+    char name[64];
+    snprintf(name, sizeof(name), "ch_test_%ld_%u_%02x%02x%02x%02x", (long)getpid(), ++counter,
+             rnd[0], rnd[1], rnd[2], rnd[3]);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    struct ch_err err = CH_ERR_INIT;
+    if (pg_admin(sql, &err) != CH_OK)
+        fail_msg("cannot create test database: %s", err.msg);
+    char marker[1024];
+    snprintf(marker, sizeof(marker), "%s/" PG_MARKER, dir);
+    ch_test_write_file(marker, name, strlen(name));
+    url = pg_url_with_db(dsn, name);
+    *ret_dir = dir;
+    return url;
+}
+
 struct ch_store *ch_test_store(char **ret_dir)
 {
     struct ch_err err = CH_ERR_INIT;
     struct ch_store *s = NULL;
-    const char *pg = getenv("CH_TEST_PG_DSN");
-    char *dir = ch_test_tmpdir();
-    char url[1100];
-    if (pg != NULL && pg[0] != '\0')
-        snprintf(url, sizeof(url), "%s", pg);
-    else
-        snprintf(url, sizeof(url), "sqlite:%s/test.db", dir);
+    char *dir = NULL;
+    char *url = ch_test_store_url(&dir);
     if (ch_store_open(url, NULL, &s, &err) != CH_OK)
         fail_msg("cannot open test store: %s", err.msg);
+    ch_free(url);
     *ret_dir = dir;
     return s;
 }

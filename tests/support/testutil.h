@@ -32,7 +32,25 @@ char *ch_test_shared(const char *rel);
 void ch_test_read_file(const char *path, struct ch_buf *out);
 void ch_test_write_file(const char *path, const char *data, size_t len);
 
-/* Opens a migrated store: sqlite in a temp dir, or $CH_TEST_PG_DSN when `pg` is set. */
+/*
+ * The PostgreSQL server the test must use, or NULL for SQLite: the DSN in the
+ * file $CH_TEST_PG_DSN_FILE (written by tests/pg/pg-server; CTest sets it for
+ * the `<name>_pg` twin of a test), else $CH_TEST_PG_DSN. A DSN file that
+ * cannot be read fails the test: the PostgreSQL run must never pass quietly.
+ * Borrowed, valid for the whole process.
+ */
+const char *ch_test_pg_dsn(void);
+
+/*
+ * A URL for a fresh, empty database that no other test sees: a SQLite file
+ * in a new temporary directory, or (see ch_test_pg_dsn) a new PostgreSQL
+ * database with a random name. Returns the owned URL (ch_free) and the owned
+ * temporary directory in *ret_dir; ch_test_rmtree(dir) also drops the
+ * PostgreSQL database (close the stores first).
+ */
+char *ch_test_store_url(char **ret_dir);
+
+/* Opens a migrated store on ch_test_store_url(); free it, then ch_test_rmtree(*ret_dir). */
 struct ch_store *ch_test_store(char **ret_dir);
 
 /*
