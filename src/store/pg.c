@@ -316,16 +316,20 @@ static int result_error(struct pg_store *s, PGresult *res, const char *what, str
             return conn_error(s, CH_E_UNAVAILABLE, what, err);
         return ch_err_set(err, CH_E_NOMEM, "%s: out of memory", what);
     }
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    /* copied out: both point into res, which is freed before reporting */
+    const char *field = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    char state[6] = {0};
+    if (field != NULL)
+        snprintf(state, sizeof(state), "%s", field);
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    int rc = ch_store__pg_map_sqlstate(state);
-    if (state == NULL && PQstatus(s->conn) != CONNECTION_OK)
-        rc = CH_E_UNAVAILABLE;
     char msg[CH_ERR_MSG_MAX];
     one_line(msg, sizeof(msg), primary != NULL ? primary : PQresultErrorMessage(res));
     scrub(msg, PQpass(s->conn));
     PQclear(res);
-    if (state != NULL)
+    int rc = ch_store__pg_map_sqlstate(field != NULL ? state : NULL);
+    if (field == NULL && PQstatus(s->conn) != CONNECTION_OK)
+        rc = CH_E_UNAVAILABLE;
+    if (field != NULL)
         return ch_err_set(err, rc, "%s: %s (SQLSTATE %s)", what, msg, state);
     return ch_err_set(err, rc, "%s: %s", what, msg[0] != '\0' ? msg : "lost the connection");
 }
