@@ -60,11 +60,11 @@
 struct pg_store {
     struct ch_store base;
     PGconn *conn;
-    uint64_t generation;    /* grows at each reconnect; statements re-prepare when behind */
-    uint64_t next_id;       /* for statement names */
-    int64_t changes;        /* rows changed by the last INSERT/UPDATE/DELETE/MERGE */
+    uint64_t generation; /* grows at each reconnect; statements re-prepare when behind */
+    uint64_t next_id;    /* for statement names */
+    int64_t changes;     /* rows changed by the last INSERT/UPDATE/DELETE/MERGE */
     bool read_only;
-    int lock_timeout_ms;    /* 0 = PostgreSQL's default (wait) */
+    int lock_timeout_ms; /* 0 = PostgreSQL's default (wait) */
 };
 
 /*
@@ -76,15 +76,15 @@ struct pg_stmt {
     struct ch_stmt base;
     char *sql;
     char name[32];
-    uint64_t generation;    /* connection generation it was prepared in; 0 = not prepared */
+    uint64_t generation; /* connection generation it was prepared in; 0 = not prepared */
     int n_params;
     char **values;
     int *lengths;
-    int *formats;           /* 0 text, 1 binary (blobs) */
-    PGresult *res;          /* NULL before the first step and after reset */
-    int row;                /* current row in res */
-    int n_cols;             /* -1 until known */
-    struct ch_buf *blobs;   /* decoded bytea per column, for the current row */
+    int *formats;         /* 0 text, 1 binary (blobs) */
+    PGresult *res;        /* NULL before the first step and after reset */
+    int row;              /* current row in res */
+    int n_cols;           /* -1 until known */
+    struct ch_buf *blobs; /* decoded bytea per column, for the current row */
     int n_blobs;
 };
 
@@ -254,12 +254,10 @@ CH_TESTABLE int ch_store__pg_map_sqlstate(const char *state)
         return CH_E_DB;
     if (starts_with(state, "23"))
         return CH_E_CONFLICT; /* unique, foreign key, not null, check: as SQLITE_CONSTRAINT */
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-        strcmp(state, "55P03") == 0)
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
         return CH_E_BUSY; /* serialization failure, deadlock, lock_timeout: retry */
-    if (starts_with(state, "08") || strcmp(state, "57P01") == 0 ||
-        strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0 ||
-        strcmp(state, "53300") == 0)
+    if (starts_with(state, "08") || strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+        strcmp(state, "57P03") == 0 || strcmp(state, "53300") == 0)
         return CH_E_UNAVAILABLE; /* connection lost, server shutting down or full */
     if (strcmp(state, "57014") == 0)
         return CH_E_TIMEOUT; /* statement_timeout */
@@ -420,8 +418,8 @@ static int pg_exec(struct ch_store *st, const char *sql, struct ch_err *err)
         return rc;
     PGresult *res = PQexec(s->conn, sql);
     ExecStatusType status = PQresultStatus(res);
-    if (res == NULL || (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
-                        status != PGRES_EMPTY_QUERY))
+    if (res == NULL ||
+        (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY))
         return result_error(s, res, "database", err);
     note_changes(s, res);
     PQclear(res);
@@ -614,9 +612,9 @@ static int pg_step(struct ch_stmt *base, struct ch_err *err)
             rc = prepare_on_server(s, st, err);
         if (rc != CH_OK)
             return rc;
-        PGresult *res = PQexecPrepared(s->conn, st->name, st->n_params,
-                                       (const char *const *)st->values, st->lengths, st->formats,
-                                       0);
+        PGresult *res =
+            PQexecPrepared(s->conn, st->name, st->n_params, (const char *const *)st->values,
+                           st->lengths, st->formats, 0);
         ExecStatusType status = PQresultStatus(res);
         if (res == NULL || (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK))
             return result_error(s, res, "database", err);
@@ -842,10 +840,9 @@ static int pg_migration_lock(struct ch_store *base, bool lock, struct ch_err *er
      * lock_timeout would cut a long wait short, so it is off while waiting.
      */
     if (lock)
-        return run_simple(s,
-                          "SET lock_timeout = 0; SELECT pg_advisory_lock(" PG_MIGRATION_LOCK_KEY
-                          ")",
-                          "cannot take the migration lock", err);
+        return run_simple(
+            s, "SET lock_timeout = 0; SELECT pg_advisory_lock(" PG_MIGRATION_LOCK_KEY ")",
+            "cannot take the migration lock", err);
     char sql[96];
     snprintf(sql, sizeof(sql),
              "SELECT pg_advisory_unlock(" PG_MIGRATION_LOCK_KEY "); SET lock_timeout = %d",
@@ -898,9 +895,10 @@ int ch_store__pg_open(const char *conninfo, const struct ch_store_options *opts,
     s->generation = 1;
     s->read_only = opts->read_only;
     s->lock_timeout_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 0;
-    /* Later keywords override earlier ones: the URI (dbname, expanded) may override the defaults. */
-    const char *const keys[] = {"connect_timeout", "application_name", "client_encoding",
-                                "dbname", NULL};
+    /* Later keywords override earlier ones: the URI (dbname, expanded) may override the defaults.
+     */
+    const char *const keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                                NULL};
     const char *const values[] = {PG_CONNECT_TIMEOUT_S, "clearinghouse", "UTF8", conninfo, NULL};
     s->conn = PQconnectdbParams(keys, values, 1);
     if (s->conn == NULL) {

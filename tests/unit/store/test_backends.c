@@ -106,8 +106,8 @@ static void test_pg_rewrite_placeholders(void **state)
                   1);
     check_rewrite("SELECT ? -- why?\n, ?", "SELECT $1 -- why?\n, $2", 2);
     check_rewrite("SELECT ? -- ? at the end", "SELECT $1 -- ? at the end", 1);
-    check_rewrite("SELECT /* ? /* nested ? */ still ? */ ?", "SELECT /* ? /* nested ? */ still ? */ $1",
-                  1);
+    check_rewrite("SELECT /* ? /* nested ? */ still ? */ ?",
+                  "SELECT /* ? /* nested ? */ still ? */ $1", 1);
     check_rewrite("SELECT E'\\' ?', ?", "SELECT E'\\' ?', $1", 1);
     check_rewrite("SELECT '\\', ?", "SELECT '\\', $1", 1); /* standard strings: no escapes */
     check_rewrite("SELECT $$ ? $$, $f$ ?$ $f$, ?", "SELECT $$ ? $$, $f$ ?$ $f$, $1", 1);
@@ -153,9 +153,9 @@ static void test_pg_url_never_in_errors(void **state)
     assert_null(strstr(err.msg, "s3cr3tpw"));
     assert_null(strstr(err.msg, "postgresql://"));
     ch_err_clear(&err);
-    assert_int_equal(ch_store_open("postgres://chuser:s3cr3tpw@host/db?no_such_option=s3cr3tpw",
-                                   NULL, &s, &err),
-                     CH_E_USAGE);
+    assert_int_equal(
+        ch_store_open("postgres://chuser:s3cr3tpw@host/db?no_such_option=s3cr3tpw", NULL, &s, &err),
+        CH_E_USAGE);
     assert_null(strstr(err.msg, "s3cr3tpw"));
     ch_err_clear(&err);
     assert_int_equal(ch_store_open("postgres://chuser:%zz@host/db", NULL, &s, &err), CH_E_USAGE);
@@ -217,9 +217,9 @@ static void test_backend_blob_round_trip(void **state)
     } cases[] = {{1, all, sizeof(all)}, {2, "", 0}, {3, big, BIG}, {4, "\0", 1}};
     struct ch_stmt *st = NULL;
     for (size_t i = 0; i < CH_ARRAY_SIZE(cases); i++) {
-        assert_int_equal(ch_store_stmt(f->s, "INSERT INTO parent (id, name, data) VALUES (?, ?, ?)",
-                                       &st, &err),
-                         CH_OK);
+        assert_int_equal(
+            ch_store_stmt(f->s, "INSERT INTO parent (id, name, data) VALUES (?, ?, ?)", &st, &err),
+            CH_OK);
         char name[16];
         snprintf(name, sizeof(name), "b%d", (int)cases[i].id);
         ch_stmt_bind_int(st, 1, cases[i].id);
@@ -268,8 +268,9 @@ static void test_backend_numbers_round_trip(void **state)
     const double dbls[] = {0.1, -2.5e-300, 1.7976931348623157e308, 123456789.123456789, 0.0};
     struct ch_stmt *st = NULL;
     for (size_t i = 0; i < CH_ARRAY_SIZE(ints); i++) {
-        assert_int_equal(ch_store_prepare(f->s, "INSERT INTO parent (id, name, score) VALUES (?, ?, ?)"
-                                                " RETURNING id, score",
+        assert_int_equal(ch_store_prepare(f->s,
+                                          "INSERT INTO parent (id, name, score) VALUES (?, ?, ?)"
+                                          " RETURNING id, score",
                                           &st, &err),
                          CH_OK);
         ch_stmt_bind_int(st, 1, ints[i]);
@@ -287,7 +288,8 @@ static void test_backend_numbers_round_trip(void **state)
     assert_int_equal(query_int(f->s, "SELECT MAX(id) FROM parent") == INT64_MAX, 1);
     assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM parent"), CH_ARRAY_SIZE(ints));
     /* a fractional value read as an integer truncates toward zero, as SQLite does */
-    assert_int_equal(ch_store_prepare(f->s, "SELECT CAST(? AS DOUBLE PRECISION)", &st, &err), CH_OK);
+    assert_int_equal(ch_store_prepare(f->s, "SELECT CAST(? AS DOUBLE PRECISION)", &st, &err),
+                     CH_OK);
     ch_stmt_bind_double(st, 1, -7.75);
     assert_int_equal(ch_stmt_step(st, &err), 1);
     assert_int_equal(ch_stmt_int(st, 0), -7);
@@ -313,9 +315,9 @@ static void test_backend_conflicts(void **state)
     ch_err_clear(&err);
     /* foreign key */
     struct ch_stmt *st = NULL;
-    assert_int_equal(ch_store_prepare(f->s, "INSERT INTO child (id, parent_id) VALUES (?, ?)", &st,
-                                      &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_prepare(f->s, "INSERT INTO child (id, parent_id) VALUES (?, ?)", &st, &err),
+        CH_OK);
     ch_stmt_bind_int(st, 1, 1);
     ch_stmt_bind_int(st, 2, 99);
     assert_int_equal(ch_stmt_run(st, &err), CH_E_CONFLICT);
@@ -336,9 +338,8 @@ static void test_backend_text_with_nul_is_refused(void **state)
     struct fixture *f = *state;
     struct ch_err err = CH_ERR_INIT;
     struct ch_stmt *st = NULL;
-    assert_int_equal(ch_store_prepare(f->s, "INSERT INTO parent (id, name) VALUES (?, ?)", &st,
-                                      &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_prepare(f->s, "INSERT INTO parent (id, name) VALUES (?, ?)", &st, &err), CH_OK);
     ch_stmt_bind_int(st, 1, 1);
     ch_stmt_bind_text(st, 2, "a\0b", 3);
     assert_int_equal(ch_stmt_run(st, &err), CH_E_INVALID);
@@ -376,9 +377,9 @@ static void test_backend_changes_and_interleaving(void **state)
         sum += ch_stmt_int(rd, 1);
         if (rows++ % 500 == 0) {
             struct ch_stmt *wr = NULL;
-            assert_int_equal(ch_store_stmt(f->s, "INSERT INTO child (id, parent_id) VALUES (?, ?)",
-                                           &wr, &err),
-                             CH_OK);
+            assert_int_equal(
+                ch_store_stmt(f->s, "INSERT INTO child (id, parent_id) VALUES (?, ?)", &wr, &err),
+                CH_OK);
             ch_stmt_bind_int(wr, 1, rows);
             ch_stmt_bind_int(wr, 2, ch_stmt_int(rd, 0));
             assert_int_equal(ch_stmt_run(wr, &err), CH_OK);
@@ -481,9 +482,9 @@ static void terminate_backend(struct ch_store *admin, int64_t pid)
 {
     struct ch_err err = CH_ERR_INIT;
     struct ch_stmt *st = NULL;
-    assert_int_equal(ch_store_prepare(admin, "SELECT pg_terminate_backend(CAST(? AS INTEGER))", &st,
-                                      &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_prepare(admin, "SELECT pg_terminate_backend(CAST(? AS INTEGER))", &st, &err),
+        CH_OK);
     ch_stmt_bind_int(st, 1, pid);
     assert_int_equal(ch_stmt_step(st, &err), 1);
     assert_int_equal(ch_stmt_int(st, 0), 1);
