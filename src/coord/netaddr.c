@@ -176,7 +176,7 @@ static bool clear_host_bits(uint8_t b[16], unsigned len)
     bool had = false;
     for (unsigned i = 0; i < 16; i++) {
         unsigned keep = len >= 8 * (i + 1) ? 8 : (len > 8 * i ? len - 8 * i : 0);
-        uint8_t mask = keep == 0 ? 0 : (uint8_t)(0xffu << (8 - keep));
+        uint8_t mask = (uint8_t)(keep == 0 ? 0u : 0xffu << (8 - keep));
         if ((b[i] & (uint8_t)~mask) != 0)
             had = true;
         b[i] &= mask;
