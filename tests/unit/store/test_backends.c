@@ -469,6 +469,25 @@ static void test_backend_concurrent_migration(void **state)
     ch_free(dir);
 }
 
+static void test_backend_read_only(void **state)
+{
+    char *dir = NULL;
+    char *url = ch_test_store_url(&dir);
+    struct ch_err err = CH_ERR_INIT;
+    struct ch_store *s = NULL;
+    assert_int_equal(ch_store_open(url, NULL, &s, &err), CH_OK); /* migrates */
+    ch_store_free(s);
+    const struct ch_store_options ro = {.read_only = true};
+    assert_int_equal(ch_store_open(url, &ro, &s, &err), CH_OK);
+    assert_int_equal(query_int(s, "SELECT COUNT(*) FROM meta"), 1);
+    assert_int_equal(ch_store_exec(s, "INSERT INTO meta (key, value) VALUES ('k', 'v')", &err),
+                     CH_E_PERM);
+    ch_store_free(s);
+    ch_free(url);
+    ch_test_rmtree(dir);
+    ch_free(dir);
+}
+
 /* ---- PostgreSQL only ---- */
 
 static void sleep_ms(long ms)
@@ -573,6 +592,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backend_changes_and_interleaving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_error_inside_transaction, setup, teardown),
         cmocka_unit_test(test_backend_concurrent_migration),
+        cmocka_unit_test(test_backend_read_only),
         cmocka_unit_test(test_pg_reconnect_after_terminate),
     };
     return cmocka_run_group_tests_name("store_backends", tests, NULL, NULL);
