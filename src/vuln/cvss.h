@@ -38,7 +38,7 @@
 
 /*
  * Longest vector string accepted. The longest valid vector (v4.0 with every
- * metric, "U:Clear" included) is about 210 bytes, and a valid vector cannot
+ * metric, "U:Amber" included) is about 180 bytes, and a valid vector cannot
  * repeat a metric, so anything longer is not a vector; the limit also bounds
  * the work spent on hostile input.
  */
