@@ -67,6 +67,7 @@ def main():
     w(" */")
     w('#include "vuln/cvss4_tables.h"')
     w("")
+    w("/* clang-format off */")
     w("/* [eq1][eq2][eq3][eq4][eq5][eq6] */")
     w("const signed char ch_cvss4__lookup[3][2][3][3][3][2] = {")
     n = 0
@@ -89,7 +90,9 @@ def main():
                                 pair.append("-1")
                         cells.append("{" + ", ".join(pair) + "}")
                     rows.append("{" + ", ".join(cells) + "}")
-                w("            {" + ", ".join(rows) + "},")
+                w("            {" + rows[0] + ",")
+                w("             " + rows[1] + ",")
+                w("             " + rows[2] + "},")
             w("        },")
         w("    },")
     w("};")
@@ -133,6 +136,7 @@ def main():
             pair.append(str(int(v)) if v is not None else "-1")
         cells.append("{" + ", ".join(pair) + "}")
     w(f"const signed char ch_cvss4__max_severity_eq3eq6[3][2] = {{{', '.join(cells)}}};")
+    w("/* clang-format on */")
     sys.stdout.write("\n".join(out) + "\n")
 
 

@@ -361,10 +361,8 @@ const char *ch_cvss_get(const struct ch_cvss_vector *vector, const char *name)
 
 int ch_cvss_format(const struct ch_cvss_vector *vector, struct ch_buf *out)
 {
-    if (!version_ok(vector->version)) {
-        out->failed = out->failed ? out->failed : CH_E_INVALID;
-        return out->failed;
-    }
+    if (!version_ok(vector->version))
+        return CH_E_INVALID;
     const struct version_def *vd = &VERSIONS[vector->version];
     ch_buf_append_c(out, vd->prefix);
     for (size_t i = 0; i < vd->n_metrics; i++) {
@@ -372,7 +370,8 @@ int ch_cvss_format(const struct ch_cvss_vector *vector, struct ch_buf *out)
         if (value != NULL)
             ch_buf_appendf(out, "/%s:%s", vd->metrics[i].name, value);
     }
-    return out->failed;
+    struct ch_err err = CH_ERR_INIT;
+    return ch_buf_status(out, "CVSS vector", &err);
 }
 
 const char *ch_cvss_version_str(enum ch_cvss_version version)

@@ -133,7 +133,8 @@ int ch_cvss_compute(struct ch_str text, struct ch_cvss_score *ret_score,
  * Appends the canonical text of the vector to out: the prefix, then the
  * metrics that were given, in specification order (values as given, X
  * included). Parsing the result gives back an identical vector. Returns the
- * buffer's status (CH_E_LIMIT / CH_E_NOMEM).
+ * buffer's status (CH_E_LIMIT / CH_E_NOMEM), or CH_E_INVALID
+ * for a vector of no known version (out untouched).
  */
 int ch_cvss_format(const struct ch_cvss_vector *vector, struct ch_buf *out);
 
