@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "store/store.h"
 
 const char *ch_cli_db_url(const struct ch_cli *cli)
@@ -104,4 +105,38 @@ int ch_cli_getopt(const struct ch_cli *cli, const struct ch_cli_command *cmd, in
         return -2;
     }
     return c;
+}
+
+int ch_cli_dispatch(struct ch_cli *cli, const struct ch_cli_command *cmd,
+                    const struct ch_cli_verb *verbs, int argc, char **argv)
+{
+    if (argc < 2)
+        return ch_cli_usage_error(cli, cmd->name, "expected a verb");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return ch_cli_help(cli, cmd);
+    for (const struct ch_cli_verb *v = verbs; v->name != NULL; v++) {
+        if (strcmp(argv[1], v->name) == 0) {
+            optind = 0;
+            return v->run(cli, argc - 1, argv + 1);
+        }
+    }
+    return ch_cli_usage_error(cli, cmd->name, "unknown verb '%s'", argv[1]);
+}
+
+int ch_cli_open_store(struct ch_cli *cli, struct ch_store **ret)
+{
+    struct ch_err err = CH_ERR_INIT;
+    if (ch_store_open(ch_cli_db_url(cli), NULL, ret, &err) != CH_OK)
+        return ch_cli_fail(cli, &err);
+    return CH_EXIT_OK;
+}
+
+int ch_cli_print_json(struct ch_cli *cli, struct ch_jw *w, int rc, struct ch_err *err)
+{
+    if (rc == CH_OK)
+        rc = ch_jw_finish(w, err);
+    if (rc != CH_OK)
+        return ch_cli_fail(cli, err);
+    fprintf(cli->out, "%s\n", ch_buf_cstr(w->out));
+    return CH_EXIT_OK;
 }

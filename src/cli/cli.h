@@ -83,4 +83,25 @@ int ch_cli_getopt(const struct ch_cli *cli, const struct ch_cli_command *cmd, in
                   char **argv, const char *shortopts, const struct option *longopts,
                   int *ret_exit);
 
+/* A sub-verb of a command ("org create"): argv[0] is the verb. */
+struct ch_cli_verb {
+    const char *name;
+    int (*run)(struct ch_cli *cli, int argc, char **argv);
+};
+
+/*
+ * Dispatches argv[1] among verbs (NULL-terminated table). Prints the
+ * command's usage for --help or no verb; exit 2 naming an unknown verb.
+ */
+int ch_cli_dispatch(struct ch_cli *cli, const struct ch_cli_command *cmd,
+                    const struct ch_cli_verb *verbs, int argc, char **argv);
+
+/* Opens the store named by the global options; on failure prints and returns the exit code. */
+struct ch_store;
+int ch_cli_open_store(struct ch_cli *cli, struct ch_store **ret);
+
+/* Prints a finished JSON buffer (pretty) to cli->out, or the error. */
+struct ch_jw;
+int ch_cli_print_json(struct ch_cli *cli, struct ch_jw *w, int rc, struct ch_err *err);
+
 #endif

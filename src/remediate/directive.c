@@ -91,27 +91,6 @@ struct ch_directive {
 
 /* ---- categories -------------------------------------------------------- */
 
-const char *ch_org_category_name(enum ch_org_category c)
-{
-    if ((unsigned)c >= CH_ORG_CATEGORY_COUNT)
-        return NULL;
-    return category_names[c];
-}
-
-int ch_org_category_parse(struct ch_str s, enum ch_org_category *ret, struct ch_err *err)
-{
-    for (size_t i = 0; i < CH_ORG_CATEGORY_COUNT; i++) {
-        if (ch_str_case_eq_c(s, category_names[i])) {
-            *ret = (enum ch_org_category)i;
-            return CH_OK;
-        }
-    }
-    return ch_err_set(err, CH_E_INVALID,
-                      "unknown organisation category '%.*s' (expected nss, dod, fceb, sltt, ci, "
-                      "partner, developer or clearinghouse)",
-                      CH_STR_FMT(ch_str_sub(s, 0, 60)));
-}
-
 /* ---- parsing helpers --------------------------------------------------- */
 
 static int text(struct ch_directive *d, const cJSON *obj, const char *key, bool required,

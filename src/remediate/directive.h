@@ -38,6 +38,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "identity/identity.h"
 #include "remediate/ssvc.h"
 
 /* A directive file is a page of JSON. */
@@ -48,25 +49,6 @@
 #define CH_DIRECTIVE_MAX_ITEMS 64
 /* The longest plausible remediation clock (ten years), so day arithmetic cannot overflow. */
 #define CH_DIRECTIVE_MAX_DAYS 3660
-
-/* Organisation categories a scope names (DESIGN.md §1, §4). */
-enum ch_org_category {
-    CH_ORG_NSS,           /* national security systems */
-    CH_ORG_DOD,           /* Department of Defense (War) */
-    CH_ORG_FCEB,          /* federal civilian executive branch */
-    CH_ORG_SLTT,          /* state, local, tribal and territorial governments */
-    CH_ORG_CI,            /* critical infrastructure (with sectors) */
-    CH_ORG_PARTNER,       /* AI-industry partners */
-    CH_ORG_DEVELOPER,     /* model developers */
-    CH_ORG_CLEARINGHOUSE, /* the clearinghouse itself */
-    CH_ORG_CATEGORY_COUNT
-};
-
-/* "nss", "dod", ...; NULL for an out-of-range value. */
-const char *ch_org_category_name(enum ch_org_category c);
-/* Parses a category name (case-insensitive); CH_E_INVALID naming the accepted ones. */
-int ch_org_category_parse(struct ch_str s, enum ch_org_category *ret,
-                          struct ch_err *err) CH_MUST_CHECK;
 
 enum ch_directive_rule {
     CH_RULE_SSVC,
