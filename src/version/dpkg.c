@@ -33,9 +33,27 @@ static bool revision_char(char c)
     return ch_version__alnum(c) || c == '.' || c == '+' || c == '~';
 }
 
+static bool blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 static const char *parse(struct ch_str s, struct dpkg *v)
 {
     *v = (struct dpkg){0};
+    /* dpkg trims leading and trailing blanks and refuses embedded ones. */
+    while (s.len > 0 && blank(s.ptr[0])) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len > 0 && blank(s.ptr[s.len - 1]))
+        s.len--;
+    if (s.len == 0)
+        return "version string is empty";
+    for (size_t i = 0; i < s.len; i++) {
+        if (blank(s.ptr[i]))
+            return "version string has embedded spaces";
+    }
     long colon = ch_str_find_char(s, ':');
     struct ch_str rest = s;
     if (colon >= 0) {

@@ -12,11 +12,8 @@
  * one, numbers compare by value, letters bytewise, and when all segments
  * agree the side with characters left over is newer.
  *
- * One deliberate difference: rpm's rpmverCmp skips the release when only
- * one side has one, which makes "1.0" equal to both "1.0-1" and "1.0-2"
- * and so is not an order. Here a missing release compares as the empty
- * string does (below any release, except one starting with '~'); see
- * docs/matching.md.
+ * As rpm.vercmp (rpmverCmp) does, a version without a release sorts below
+ * the same version with any release, so the order stays total.
  */
 #include "version/internal.h"
 
@@ -148,9 +145,9 @@ static int evr_order(const struct evr *a, const struct evr *b)
     if (c == 0)
         c = rpmvercmp(a->version, b->version);
     if (c == 0) {
-        struct ch_str ra = a->release.ptr != NULL ? a->release : CH_STR_LIT("");
-        struct ch_str rb = b->release.ptr != NULL ? b->release : CH_STR_LIT("");
-        c = rpmvercmp(ra, rb);
+        bool ha = a->release.ptr != NULL;
+        bool hb = b->release.ptr != NULL;
+        c = ha && hb ? rpmvercmp(a->release, b->release) : (int)ha - (int)hb;
     }
     return c;
 }
