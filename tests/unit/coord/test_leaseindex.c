@@ -657,6 +657,54 @@ static void compare(const struct ch_lease_hits *h, const int64_t *want, size_t n
     }
 }
 
+/* The batch API answers exactly as single queries do, names and IPv4-mapped
+ * addresses included, over batches of every width. */
+static void check_batch(struct ch_leaseindex *ix)
+{
+    enum { NQ = 997 };
+    static struct ch_coord_query qs[NQ];
+    static struct ch_dnsname names[NQ];
+    static struct ch_lease_hits outs[NQ];
+    for (size_t i = 0; i < NQ; i++) {
+        struct ch_coord_query *qq = &qs[i];
+        memset(qq, 0, sizeof(*qq));
+        qq->t = (int64_t)rn(1400);
+        qq->src_kind = rn(2) == 0 ? CH_COORD_SRC_ANY : CH_COORD_SRC_ADDR;
+        qq->src_addr = rand_source().addr;
+        unsigned k = rn(4);
+        if (k == 3) {
+            names[i] = rand_name(false);
+            qq->tgt_kind = CH_COORD_TGT_NAME;
+            qq->tgt_name = &names[i];
+        } else {
+            qq->tgt_kind = CH_COORD_TGT_ADDR;
+            qq->tgt_addr = k == 0 ? rand_v6() : rand_v4();
+        }
+        outs[i] = (struct ch_lease_hits)CH_LEASE_HITS_INIT;
+    }
+    struct ch_lease_hits h = CH_LEASE_HITS_INIT;
+    for (size_t width = 1; width <= 64; width = width * 3 + 1) {
+        for (size_t i = 0; i < NQ; i += width) {
+            struct ch_err err = CH_ERR_INIT;
+            size_t m = NQ - i < width ? NQ - i : width;
+            assert_int_equal(ch_leaseindex_query_batch(ix, qs + i, m, outs + i, &err), CH_OK);
+        }
+        for (size_t i = 0; i < NQ; i++) {
+            struct ch_err err = CH_ERR_INIT;
+            assert_int_equal(ch_leaseindex_query(ix, &qs[i], &h, &err), CH_OK);
+            compare(&outs[i], h.ids, h.n, "batch", (unsigned)i);
+        }
+    }
+    /* an invalid query stops the batch and is named */
+    qs[5].t = -1;
+    struct ch_err err = CH_ERR_INIT;
+    assert_int_equal(ch_leaseindex_query_batch(ix, qs, 10, outs, &err), CH_E_INVALID);
+    assert_true(ch_test_contains(err.msg, "query 5 of the batch"));
+    for (size_t i = 0; i < NQ; i++)
+        ch_lease_hits_release(&outs[i]);
+    ch_lease_hits_release(&h);
+}
+
 static void test_property_matches_brute_force(void **state)
 {
     (void)state;
@@ -670,10 +718,16 @@ static void test_property_matches_brute_force(void **state)
         insert_ok(ix, &leases[nids]);
         leases[nids].live = true;
     }
+    struct ch_err cerr = CH_ERR_INIT;
+    assert_int_equal(ch_leaseindex_compact(ix, &cerr), CH_OK); /* then keep changing it */
     struct ch_lease_hits h = CH_LEASE_HITS_INIT;
     size_t nonempty = 0;
     for (unsigned it = 0; it < P_QUERIES; it++) {
         /* every 10th step mutates: remove a random live lease or add a new one */
+        if (it == P_QUERIES / 2) {
+            struct ch_err err = CH_ERR_INIT;
+            assert_int_equal(ch_leaseindex_compact(ix, &err), CH_OK);
+        }
         if (it % 10 == 0) {
             size_t victim = rn((unsigned)nids);
             struct ch_err err = CH_ERR_INIT;
@@ -744,6 +798,7 @@ static void test_property_matches_brute_force(void **state)
     }
     /* the test means something only if many queries hit */
     assert_true(nonempty > P_QUERIES / 10);
+    check_batch(ix);
     size_t nconf = 0;
     for (unsigned it = 0; it < P_CONFLICTS; it++) {
         struct tspec cand;

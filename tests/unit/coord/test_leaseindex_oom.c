@@ -145,6 +145,8 @@ static int body(void)
             rc = ch_leaseindex_conflicts(ix, &c, &h, &err);
             if (rc == CH_OK && h.n != N_LEASES)
                 fail_msg("conflicts: %zu, want %d", h.n, N_LEASES);
+            if (rc == CH_OK)
+                rc = ch_leaseindex_compact(ix, &err);
         }
     }
     /* whatever failed, the index must hold exactly what was inserted */
