@@ -216,8 +216,14 @@ static int set_cell(struct ch_ssvc_table *t, const size_t *vals, size_t outcome,
     return CH_OK;
 }
 
+static int check_unambiguous(const struct ch_ssvc_table *t, const char *source,
+                             struct ch_err *err);
+
 static int check_complete(struct ch_ssvc_table *t, const char *source, struct ch_err *err)
 {
+    int rc = check_unambiguous(t, source, err);
+    if (rc != CH_OK)
+        return rc;
     for (size_t r = 0; r < t->n_rows; r++) {
         if (t->cells[r] >= 0)
             continue;
@@ -535,6 +541,8 @@ static int csv_field(struct csv *c, struct ch_buf *out, const char *source, stru
                 p++;
             break;
         }
+        if (ch == '\0')
+            return ch_err_set(err, CH_E_INVALID, "%s:%zu: NUL byte in a field", source, c->line);
         if (ch == '\n')
             c->line++; /* a newline inside quotes */
         ch_buf_append_byte(out, ch);
@@ -780,6 +788,11 @@ static int parse_csv(struct ch_ssvc_table *t, const char *data, size_t len, cons
         goto out;
     }
     size_t n_cols = (size_t)nh - skip;
+    if (n_cols - 1 > CH_SSVC_MAX_POINTS) {
+        rc = ch_err_set(err, CH_E_LIMIT, "%s:1: more than %d decision points", source,
+                        CH_SSVC_MAX_POINTS);
+        goto out;
+    }
     t->n_points = n_cols - 1;
     for (size_t j = 0; j < n_cols && rc == CH_OK; j++) {
         struct ch_ssvc_point *p = j < t->n_points ? &t->points[j] : &t->outcome;
@@ -902,6 +915,43 @@ int ch_ssvc_table_load(const char *path, struct ch_ssvc_table **ret, struct ch_e
 }
 
 /* ---- accessors and lookup ---------------------------------------------- */
+
+static bool point_matches(const struct ch_ssvc_point *p, struct ch_str name);
+
+/*
+ * Every point's id, key and name, and every value's name and key, must find
+ * that point or value and no earlier one, so that a lookup by any of them is
+ * unambiguous (a value keyed "B" before one named "b" would shadow it).
+ */
+static int check_unambiguous(const struct ch_ssvc_table *t, const char *source,
+                             struct ch_err *err)
+{
+    for (size_t i = 0; i <= t->n_points; i++) {
+        const struct ch_ssvc_point *p = i < t->n_points ? &t->points[i] : &t->outcome;
+        for (size_t k = 0; k < i && i < t->n_points; k++) {
+            if (point_matches(&t->points[k], ch_str_c(p->id)) ||
+                point_matches(&t->points[k], ch_str_c(p->key)) ||
+                point_matches(&t->points[k], ch_str_c(p->name)))
+                return ch_err_set(err, CH_E_INVALID,
+                                  "%s: decision points '%s' and '%s' have clashing names", source,
+                                  t->points[k].name, p->name);
+        }
+        for (size_t v = 0; v < p->n_values; v++) {
+            size_t a = SIZE_MAX;
+            size_t b = SIZE_MAX;
+            struct ch_err probe = CH_ERR_INIT;
+            /* a miss leaves SIZE_MAX, which the test below reports */
+            CH_IGNORE(ch_ssvc_point_find_value(p, ch_str_c(p->values[v].name), &a, &probe));
+            CH_IGNORE(ch_ssvc_point_find_value(p, ch_str_c(p->values[v].key), &b, &probe));
+            if (a != v || b != v)
+                return ch_err_set(err, CH_E_INVALID,
+                                  "%s: values of decision point '%s' have clashing names or keys "
+                                  "('%s')",
+                                  source, p->name, p->values[v].name);
+        }
+    }
+    return CH_OK;
+}
 
 const char *ch_ssvc_table_id(const struct ch_ssvc_table *t)
 {

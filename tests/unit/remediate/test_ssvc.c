@@ -288,6 +288,15 @@ static void test_ssvc_parse_inline_errors(void **state)
         {"A,A,Out\nx,x,o\n", CH_E_INVALID, "named twice"},
         {"A,Out\n,o\n", CH_E_INVALID, "empty value for 'A'"},
         {"[1]", CH_E_INVALID, "expected"},
+        /* found by fuzzing: 13 input columns without a row column overflowed the points */
+        {"a,b,c,d,e,f,g,h,i,j,k,l,m,out\n", CH_E_LIMIT, "more than 12 decision points"},
+        {"q,ssvc:q,Out\na,b,o\n", CH_E_INVALID,
+         "decision points 'q' and 'ssvc:q' have clashing names"},
+        {"{\"decision_points\":{\"p\":{\"key\":\"P\",\"name\":\"P\",\"values\":[{\"key\":"
+         "\"B\",\"name\":\"a\"},{\"key\":\"C\",\"name\":\"b\"}]},\"o\":{\"key\":\"O\","
+         "\"name\":\"O\",\"values\":[{\"key\":\"o\",\"name\":\"o\"}]}},\"outcome\":\"o\","
+         "\"mapping\":[{\"p\":\"B\",\"o\":\"o\"},{\"p\":\"C\",\"o\":\"o\"}]}",
+         CH_E_INVALID, "values of decision point 'P' have clashing names or keys ('b')"},
         {"{\"decision_points\":{},\"outcome\":\"o\",\"mapping\":[]}", CH_E_INVALID,
          "outcome 'o' is not one of"},
         {"{\"decision_points\":{\"o\":{\"key\":\"O\",\"name\":\"Out\",\"values\":[{\"key\":\"A\","
@@ -304,10 +313,23 @@ static void test_ssvc_parse_inline_errors(void **state)
         struct ch_err err = CH_ERR_INIT;
         struct ch_ssvc_table *t = NULL;
         int rc = ch_ssvc_table_parse(cases[i].data, strlen(cases[i].data), "inline", &t, &err);
+        if (rc == CH_OK)
+            ch_ssvc_table_free(t);
         if (rc != cases[i].rc || !ch_test_contains(err.msg, cases[i].msg))
             fail_msg("case %zu: rc %d, message '%s'; want '%s'", i, rc, err.msg, cases[i].msg);
         assert_null(t);
     }
+}
+
+/* Found by fuzzing: NUL bytes in CSV names made two points' ids look equal. */
+static void test_ssvc_csv_nul_rejected(void **state)
+{
+    static const char data[] = "A,B\0x,Out\nx,y,o\n";
+    struct ch_err err = CH_ERR_INIT;
+    struct ch_ssvc_table *t = NULL;
+    assert_int_equal(ch_ssvc_table_parse(data, sizeof(data) - 1, "nul", &t, &err), CH_E_INVALID);
+    assert_true(ch_test_contains(err.msg, "nul:1: NUL byte in a field"));
+    assert_null(t);
 }
 
 static void test_ssvc_csv_quoting_and_crlf(void **state)
@@ -410,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_ssvc_cisa_coordinator_table),
         cmocka_unit_test(test_ssvc_malformed_tables_rejected),
         cmocka_unit_test(test_ssvc_parse_inline_errors),
+        cmocka_unit_test(test_ssvc_csv_nul_rejected),
         cmocka_unit_test(test_ssvc_csv_quoting_and_crlf),
         cmocka_unit_test(test_ssvc_shared_certcc_tables),
         cmocka_unit_test(test_ssvc_shared_adp_values),
