@@ -159,14 +159,15 @@ static int read_catalog(const cJSON *root, const cJSON **ret_vulns, struct ch_er
 {
     if (!cJSON_IsObject(root))
         return ch_err_setf(err, CH_E_INVALID, "$", "field '$': expected an object");
-    const char *s = NULL;
-    int rc = ch_json_get_str(root, "catalogVersion", false, "", &s, err);
+    const char *version = NULL;
+    const char *released = NULL;
+    int rc = ch_json_get_str(root, "catalogVersion", false, "", &version, err);
     if (rc == CH_OK)
-        rc = ch_json_get_str(root, "dateReleased", false, "", &s, err);
-    if (rc == CH_OK && s != NULL) {
+        rc = ch_json_get_str(root, "dateReleased", false, "", &released, err);
+    if (rc == CH_OK && released != NULL) {
         struct ch_err terr = CH_ERR_INIT;
         int64_t t;
-        if (ch_time_parse(ch_str_c(s), &t, NULL, &terr) != CH_OK)
+        if (ch_time_parse(ch_str_c(released), &t, NULL, &terr) != CH_OK)
             return bad(err, "dateReleased", terr.msg);
     }
     if (rc == CH_OK)
