@@ -92,6 +92,10 @@ int ch_sbom__read_requirements(struct sbom_ctx *ctx, const char *data, size_t le
             first = it.line;
         bool cont = line.len > 0 && line.ptr[line.len - 1] == '\\';
         ch_buf_append(&logical, line.ptr, cont ? line.len - 1 : line.len);
+        if (logical.failed == CH_E_NOMEM) {
+            rc = ch_sbom__nomem(err);
+            break;
+        }
         if (logical.failed != 0) {
             rc = ch_err_set(err, CH_E_LIMIT, "%s:%zu: continued line longer than %zu bytes",
                             ctx->file, first, CH_SBOM_MAX_LINE_BYTES);

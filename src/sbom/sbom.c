@@ -413,6 +413,8 @@ static int find_os_release(const char *status_path, struct ch_buf *path)
         ch_buf_reset(path);
         ch_buf_append(path, status_path, root_len);
         ch_buf_append_c(path, cands[i]);
+        if (path->failed == CH_E_NOMEM)
+            return CH_E_NOMEM;
         if (path->failed == 0 && access(ch_buf_cstr(path), R_OK) == 0)
             return CH_OK;
     }
@@ -431,9 +433,14 @@ static int dpkg_options(const char *path, const struct ch_sbom_options *in,
     ch_buf_init(&data, OS_RELEASE_MAX_BYTES);
     int rc = CH_OK;
     const char *osr = out->os_release_path;
-    if (osr == NULL && find_os_release(path, &p) == CH_OK)
-        osr = ch_buf_cstr(&p);
-    if (osr != NULL) {
+    if (osr == NULL) {
+        int frc = find_os_release(path, &p);
+        if (frc == CH_E_NOMEM)
+            rc = ch_sbom__nomem(err);
+        else if (frc == CH_OK)
+            osr = ch_buf_cstr(&p);
+    }
+    if (rc == CH_OK && osr != NULL) {
         rc = slurp(osr, OS_RELEASE_MAX_BYTES, &data, err);
         const char *id = NULL, *ver = NULL;
         if (rc == CH_OK)
@@ -540,6 +547,10 @@ static int walk_dir(struct walk *w, const char *dir, unsigned depth, struct ch_e
         }
         ch_buf_reset(&p);
         ch_buf_appendf(&p, "%s/%s", dir, e->d_name);
+        if (p.failed == CH_E_NOMEM) {
+            rc = ch_sbom__nomem(err);
+            break;
+        }
         if (p.failed != 0)
             continue; /* a path longer than 4 kB cannot be an inventory we read */
         struct stat st;

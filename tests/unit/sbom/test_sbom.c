@@ -497,6 +497,13 @@ static void test_sbom_shared_spdx(void **state)
     struct ch_inventory *one = NULL;
     assert_int_equal(count_file("sbom/spdx-examples/software/example9/spdx3.0/"
                                 "appbomination.spdx3.json", &one), 7);
+    ch_inventory_free(one);
+    assert_int_equal(count_file("sbom/spdx-examples/software/example11/spdx3.0/sbom.spdx3.json",
+                                &one), 4);
+    expect(one, "hyper", "crates.io", "0.14", "pkg:cargo/hyper@0.14");
+    ch_inventory_free(one);
+    assert_int_equal(count_file("sbom/spdx-examples/software/example11/spdx2.3/sbom.spdx.json",
+                                &one), 4);
     expect(one, "hyper", "crates.io", "0.14", "pkg:cargo/hyper@0.14");
     ch_inventory_free(one);
 }
