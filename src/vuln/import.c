@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * import.c: the import driver (see import.h). It walks inputs, unpacks
- * archives entry by entry with bounded memory, hands each record to its
- * reader, and writes what the readers deliver through the knowledge-base
- * writer, committing in batches.
+ * import.c: the import driver (see import.h).
+ *
+ * Two threads share the work, so that both cores of a small machine are
+ * busy: a reader thread walks the inputs, unpacks archives entry by entry
+ * and parses each record; the calling thread writes what it parsed through
+ * the knowledge-base writer, in order, committing in batches. They meet in
+ * a bounded queue (by items and by bytes), so memory stays bounded whatever
+ * the feed's size. Formats whose readers deliver several records per
+ * document through a sink (CSAF, KEV, EPSS) are passed as raw documents and
+ * parsed by the writer thread, which owns the sink.
  */
 #include "vuln/import.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +33,66 @@
 #include "vuln/kev.h"
 #include "vuln/osv.h"
 
-/* Per-record arena: a record's strings; reset after each record. */
+/* Per-record arena: a record's strings (the largest real record needs a few MB). */
 #define IMPORT_ARENA_MAX ((size_t)256 << 20)
 #define PROGRESS_EVERY 1000
+/* Records parsed ahead of the writer, and the bytes they may hold. */
+#define QUEUE_ITEMS 512
+#define QUEUE_BYTES ((size_t)128 << 20)
 
-struct imp {
+enum item_kind {
+    IT_ADVISORY,   /* parsed: adv, arena, data */
+    IT_RAW,        /* to parse on the writer: data, fmt */
+    IT_REJECT,     /* label, location, reason */
+};
+
+struct item {
+    enum item_kind kind;
+    char *label;
+    char *data;                /* the record's bytes; adv.raw points here */
+    size_t len;
+    enum ch_feed_format fmt;
+    struct ch_arena *arena;
+    struct ch_advisory adv;
+    char *location;
+    char *reason;
+    const char *file;          /* borrowed from the walk (lives until the run ends) */
+    uint64_t file_done, file_total;
+};
+
+struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    struct item *ring[QUEUE_ITEMS];
+    size_t head, count, bytes;
+    int closed;                /* the reader has finished */
+    int cancelled;             /* the writer has failed: stop reading */
+};
+
+/* The reader thread's state. */
+struct reader {
+    const char *const *paths;
+    size_t n_paths;
+    const struct ch_import_options *o;
+    struct queue *q;
+    struct ch_buf entry;
+    uint64_t files;
+    const char *file;
+    uint64_t file_done, file_total;
+    char *owned_paths[CH_IMPORT_MAX_DEPTH + 1]; /* nothing: paths are freed per call */
+    int rc;                    /* fatal error (memory), reported by the writer */
+    struct ch_err err;
+};
+
+/* The writer's state. */
+struct writer {
     struct ch_store *store;
     const struct ch_import_options *o;
     struct ch_import_stats *st;
     struct ch_kb_writer w;
-    struct ch_arena *arena;
-    struct ch_buf entry;          /* the current record's bytes */
+    struct ch_arena *arena;    /* for records parsed on this thread */
     size_t in_batch;
-    const char *file;             /* for rejects and progress */
-    char entry_name[1024];
+    const char *file;
     uint64_t file_done, file_total;
 };
 
@@ -49,145 +102,192 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int record_reject(struct imp *im, const char *file, const char *location,
-                         const char *reason, struct ch_err *err)
-{
-    im->st->rejected++;
-    if (im->o->on_reject != NULL)
-        im->o->on_reject(im->o->ctx, file, location, reason);
-    struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(im->store,
-                           "INSERT INTO import_rejects (import_id, file, location, reason)"
-                           " VALUES (?, ?, ?, ?)",
-                           &st, err);
-    if (rc != CH_OK)
-        return rc;
-    ch_stmt_bind_int(st, 1, im->st->import_id);
-    ch_stmt_bind_cstr(st, 2, file);
-    ch_stmt_bind_cstr(st, 3, location);
-    ch_stmt_bind_cstr(st, 4, reason);
-    return ch_stmt_run(st, err);
-}
-
-static void count(struct imp *im, enum ch_kb_outcome o)
-{
-    switch (o) {
-    case CH_KB_ADDED: im->st->added++; break;
-    case CH_KB_UPDATED: im->st->updated++; break;
-    case CH_KB_UNCHANGED: im->st->unchanged++; break;
-    case CH_KB_WITHDRAWN: im->st->withdrawn++; break;
-    }
-}
-
-static int batch_tick(struct imp *im, struct ch_err *err)
-{
-    im->st->records++;
-    if (im->o->on_progress != NULL && im->st->records % PROGRESS_EVERY == 0)
-        im->o->on_progress(im->o->ctx, im->st->records, im->file, im->file_done, im->file_total);
-    if (++im->in_batch < im->o->batch)
-        return CH_OK;
-    im->in_batch = 0;
-    int rc = ch_store_commit(im->store, err);
-    if (rc == CH_OK)
-        rc = ch_store_begin_write(im->store, err);
-    return rc;
-}
-
-/* ---- sink ---- */
-
-static int sink_advisory(void *ctx, const struct ch_advisory *a, struct ch_err *err)
-{
-    struct imp *im = ctx;
-    enum ch_kb_outcome o;
-    int rc = ch_kb_put_advisory(&im->w, a, &o, err);
-    if (rc != CH_OK)
-        return rc;
-    count(im, o);
-    return batch_tick(im, err);
-}
-
-static int sink_kev(void *ctx, const struct ch_kev_entry *k, struct ch_err *err)
-{
-    struct imp *im = ctx;
-    enum ch_kb_outcome o;
-    int rc = ch_kb_put_kev(&im->w, k, &o, err);
-    if (rc != CH_OK)
-        return rc;
-    count(im, o);
-    return batch_tick(im, err);
-}
-
-static int sink_epss(void *ctx, const struct ch_epss_score *e, struct ch_err *err)
-{
-    struct imp *im = ctx;
-    enum ch_kb_outcome o;
-    int rc = ch_kb_put_epss(&im->w, e, &o, err);
-    if (rc != CH_OK)
-        return rc;
-    count(im, o);
-    return batch_tick(im, err);
-}
-
-static int sink_reject(void *ctx, const char *file, const char *location, const char *reason,
-                       struct ch_err *err)
-{
-    return record_reject(ctx, file, location, reason, err);
-}
-
-/* ---- records ---- */
-
-/* Is this error about the input (reject and go on) rather than the database or memory? */
 static bool input_error(int rc)
 {
     return rc == CH_E_INVALID || rc == CH_E_LIMIT || rc == CH_E_UNSUPPORTED;
 }
 
-static int one_record(struct imp *im, const char *label, struct ch_err *fatal)
+static void item_free(struct item *it)
 {
-    struct ch_err err = CH_ERR_INIT;
-    const char *data = ch_buf_cstr(&im->entry);
-    size_t len = ch_buf_len(&im->entry);
-    enum ch_feed_format f = im->o->format;
-    if (f == CH_FEED_UNKNOWN)
-        f = ch_feed_detect(label, data, len < 4096 ? len : 4096);
-    struct ch_vuln_sink sink = {sink_advisory, sink_kev, sink_epss, sink_reject, im};
-    struct ch_advisory a;
-    int rc;
-    switch (f) {
-    case CH_FEED_OSV:
-        rc = ch_osv_read(data, len, label, im->arena, &a, &err);
-        if (rc == CH_OK)
-            rc = sink_advisory(im, &a, &err);
-        break;
-    case CH_FEED_CVE5:
-        rc = ch_cve5_read(data, len, label, im->arena, &a, &err);
-        if (rc == CH_OK)
-            rc = sink_advisory(im, &a, &err);
-        break;
-    case CH_FEED_CSAF:
-        rc = ch_csaf_read(data, len, label, im->arena, &sink, &err);
-        break;
-    case CH_FEED_KEV:
-        rc = ch_kev_read(data, len, label, im->arena, &sink, &err);
-        break;
-    case CH_FEED_EPSS:
-        rc = ch_epss_read(data, len, label, im->arena, &sink, &err);
-        break;
-    default:
-        rc = ch_err_set(&err, CH_E_UNSUPPORTED, "%s: not a recognised feed format", label);
-        break;
-    }
-    ch_arena_reset(im->arena);
-    if (rc == CH_OK)
-        return CH_OK;
-    if (!input_error(rc)) {
-        ch_err_copy(fatal, &err); /* the database or memory failed: stop */
-        return rc;
-    }
-    return record_reject(im, label, err.field[0] ? err.field : NULL, err.msg, fatal);
+    if (it == NULL)
+        return;
+    ch_free(it->label);
+    ch_free(it->data);
+    ch_arena_free(it->arena);
+    ch_free(it->location);
+    ch_free(it->reason);
+    ch_free(it);
 }
 
-/* ---- files ---- */
+/* ---- queue ---- */
+
+static void queue_init(struct queue *q)
+{
+    memset(q, 0, sizeof(*q));
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+}
+
+static void queue_destroy(struct queue *q)
+{
+    while (q->count > 0) {
+        item_free(q->ring[q->head]);
+        q->head = (q->head + 1) % QUEUE_ITEMS;
+        q->count--;
+    }
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+}
+
+/* Takes ownership of it. CH_E_CONFLICT when the writer has given up. */
+static int queue_push(struct queue *q, struct item *it)
+{
+    pthread_mutex_lock(&q->mu);
+    while (!q->cancelled &&
+           (q->count == QUEUE_ITEMS || (q->count > 0 && q->bytes + it->len > QUEUE_BYTES)))
+        pthread_cond_wait(&q->not_full, &q->mu);
+    if (q->cancelled) {
+        pthread_mutex_unlock(&q->mu);
+        item_free(it);
+        return CH_E_CONFLICT;
+    }
+    q->ring[(q->head + q->count) % QUEUE_ITEMS] = it;
+    q->count++;
+    q->bytes += it->len;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+    return CH_OK;
+}
+
+/* The next item, or NULL when the reader has finished and the queue is empty. */
+static struct item *queue_pop(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0 && !q->closed)
+        pthread_cond_wait(&q->not_empty, &q->mu);
+    struct item *it = NULL;
+    if (q->count > 0) {
+        it = q->ring[q->head];
+        q->head = (q->head + 1) % QUEUE_ITEMS;
+        q->count--;
+        q->bytes -= it->len;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return it;
+}
+
+static void queue_close(struct queue *q, int cancel)
+{
+    pthread_mutex_lock(&q->mu);
+    if (cancel)
+        q->cancelled = 1;
+    else
+        q->closed = 1;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- reader thread ---- */
+
+static int nomem(struct reader *r)
+{
+    r->rc = ch_err_set(&r->err, CH_E_NOMEM, "out of memory reading feeds");
+    return r->rc;
+}
+
+static struct item *new_item(struct reader *r, enum item_kind kind, const char *label)
+{
+    struct item *it = ch_calloc(1, sizeof(*it));
+    if (it == NULL)
+        return NULL;
+    it->kind = kind;
+    it->label = ch_strdup(label);
+    it->file = r->file;
+    it->file_done = r->file_done;
+    it->file_total = r->file_total;
+    if (it->label == NULL) {
+        ch_free(it);
+        return NULL;
+    }
+    return it;
+}
+
+static int push_reject(struct reader *r, const char *label, const char *location,
+                       const char *reason)
+{
+    struct item *it = new_item(r, IT_REJECT, label);
+    if (it == NULL)
+        return nomem(r);
+    it->location = location != NULL ? ch_strdup(location) : NULL;
+    it->reason = ch_strdup(reason);
+    if (it->reason == NULL || (location != NULL && it->location == NULL)) {
+        item_free(it);
+        return nomem(r);
+    }
+    return queue_push(r->q, it);
+}
+
+/* Moves the current entry's bytes into the item. */
+static int take_entry(struct reader *r, struct item *it)
+{
+    size_t len = 0;
+    it->data = ch_buf_take(&r->entry, &len);
+    if (it->data == NULL)
+        return CH_E_NOMEM;
+    it->len = len;
+    return CH_OK;
+}
+
+static int parse_advisory(enum ch_feed_format f, struct item *it, struct ch_err *err)
+{
+    if (f == CH_FEED_CVE5)
+        return ch_cve5_read(it->data, it->len, it->label, it->arena, &it->adv, err);
+    return ch_osv_read(it->data, it->len, it->label, it->arena, &it->adv, err);
+}
+
+static int reader_record(struct reader *r, const char *label)
+{
+    const char *data = ch_buf_cstr(&r->entry);
+    size_t len = ch_buf_len(&r->entry);
+    enum ch_feed_format f = r->o->format;
+    if (f == CH_FEED_UNKNOWN)
+        f = ch_feed_detect(label, data, len < 4096 ? len : 4096);
+    bool advisory = f == CH_FEED_OSV || f == CH_FEED_CVE5 || f == CH_FEED_UNKNOWN;
+    struct item *it = new_item(r, advisory ? IT_ADVISORY : IT_RAW, label);
+    if (it == NULL || take_entry(r, it) != CH_OK) {
+        item_free(it);
+        return nomem(r);
+    }
+    it->fmt = f;
+    if (!advisory)
+        return queue_push(r->q, it);
+    it->arena = ch_arena_new(IMPORT_ARENA_MAX);
+    if (it->arena == NULL) {
+        item_free(it);
+        return nomem(r);
+    }
+    struct ch_err perr = CH_ERR_INIT;
+    /*
+     * Detection reads only the head of a record, and OSV records with sorted
+     * keys can put "id" far down. OSV is the only format without a
+     * distinctive marker, so an undetected record is tried as OSV.
+     */
+    int rc = parse_advisory(f, it, &perr);
+    if (rc == CH_OK)
+        return queue_push(r->q, it);
+    item_free(it);
+    if (rc == CH_E_NOMEM)
+        return nomem(r);
+    if (f == CH_FEED_UNKNOWN) {
+        ch_err_clear(&perr);
+        ch_err_set(&perr, CH_E_UNSUPPORTED, "%s: not a recognised feed format", label);
+    }
+    return push_reject(r, label, perr.field[0] ? perr.field : NULL, perr.msg);
+}
 
 static bool record_name(const char *name)
 {
@@ -230,43 +330,44 @@ static int read_plain(const char *path, struct ch_buf *out, struct ch_err *err)
     return rc;
 }
 
-/* Reports a damaged file as a reject; returns non-zero only for fatal (store) errors. */
-static int file_problem(struct imp *im, const char *path, const struct ch_err *ferr,
-                        struct ch_err *err)
+static int file_problem(struct reader *r, const char *path, const struct ch_err *ferr)
 {
-    return record_reject(im, path, "file", ferr->msg, err);
+    if (ferr->rc == CH_E_NOMEM)
+        return nomem(r);
+    return push_reject(r, path, "file", ferr->msg);
 }
 
-static int do_archive(struct imp *im, const char *path, unsigned flags, struct ch_err *err)
+static int reader_archive(struct reader *r, const char *path, unsigned flags)
 {
     struct ch_err ferr = CH_ERR_INIT;
     struct ch_archive *ar = NULL;
     if (ch_archive_open(path, NULL, flags, &ar, &ferr) != CH_OK)
-        return file_problem(im, path, &ferr, err);
-    im->file_total = ch_archive_packed_size(ar);
+        return file_problem(r, path, &ferr);
+    r->file_total = ch_archive_packed_size(ar);
+    bool raw = (flags & CH_ARCHIVE_ALLOW_RAW) != 0;
     int rc = CH_OK;
+    char label[1024];
     for (;;) {
         const char *name = NULL;
         int n = ch_archive_next(ar, &name, &ferr);
         if (n < 0) {
-            rc = file_problem(im, path, &ferr, err);
+            rc = file_problem(r, path, &ferr);
             break;
         }
         if (n == 0)
             break;
-        bool raw = (flags & CH_ARCHIVE_ALLOW_RAW) != 0;
         if (!raw && !record_name(name))
             continue;
-        if (ch_archive_read(ar, &im->entry, &ferr) != CH_OK) {
-            rc = file_problem(im, path, &ferr, err);
+        if (ch_archive_read(ar, &r->entry, &ferr) != CH_OK) {
+            rc = file_problem(r, path, &ferr);
             break;
         }
-        im->file_done = ch_archive_packed_pos(ar);
+        r->file_done = ch_archive_packed_pos(ar);
         if (raw)
-            snprintf(im->entry_name, sizeof(im->entry_name), "%s", path);
+            snprintf(label, sizeof(label), "%s", path);
         else
-            snprintf(im->entry_name, sizeof(im->entry_name), "%s:%s", path, name);
-        rc = one_record(im, im->entry_name, err);
+            snprintf(label, sizeof(label), "%s:%s", path, name);
+        rc = reader_record(r, label);
         if (rc != CH_OK)
             break;
     }
@@ -274,26 +375,20 @@ static int do_archive(struct imp *im, const char *path, unsigned flags, struct c
     return rc;
 }
 
-static int do_file(struct imp *im, const char *path, struct ch_err *err)
+static int reader_file(struct reader *r, const char *path)
 {
-    im->st->files++;
-    im->file = path;
-    im->file_done = 0;
-    im->file_total = 0;
-    int rc;
-    if (archive_name(path)) {
-        rc = do_archive(im, path, 0, err);
-    } else if (compressed_name(path)) {
-        rc = do_archive(im, path, CH_ARCHIVE_ALLOW_RAW, err);
-    } else {
-        struct ch_err ferr = CH_ERR_INIT;
-        if (read_plain(path, &im->entry, &ferr) != CH_OK)
-            return file_problem(im, path, &ferr, err);
-        rc = one_record(im, path, err);
-    }
-    if (rc == CH_OK && im->o->on_progress != NULL)
-        im->o->on_progress(im->o->ctx, im->st->records, path, im->file_total, im->file_total);
-    return rc;
+    r->files++;
+    r->file = path;
+    r->file_done = 0;
+    r->file_total = 0;
+    if (archive_name(path))
+        return reader_archive(r, path, 0);
+    if (compressed_name(path))
+        return reader_archive(r, path, CH_ARCHIVE_ALLOW_RAW);
+    struct ch_err ferr = CH_ERR_INIT;
+    if (read_plain(path, &r->entry, &ferr) != CH_OK)
+        return file_problem(r, path, &ferr);
+    return reader_record(r, path);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -301,16 +396,14 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int do_path(struct imp *im, const char *path, unsigned depth, struct ch_err *err);
+static int reader_path(struct reader *r, const char *path, unsigned depth);
 
-static int do_dir(struct imp *im, const char *path, unsigned depth, struct ch_err *err)
+/* Sorted names in a directory; *ret_names owned by the caller (ch_free each and the array). */
+static int list_dir(const char *path, char ***ret_names, size_t *ret_n, struct ch_err *err)
 {
     DIR *d = opendir(path);
-    if (d == NULL) {
-        struct ch_err ferr = CH_ERR_INIT;
-        ch_err_set(&ferr, CH_E_IO, "cannot open directory '%s': %s", path, strerror(errno));
-        return file_problem(im, path, &ferr, err);
-    }
+    if (d == NULL)
+        return ch_err_set(err, CH_E_IO, "cannot open directory '%s': %s", path, strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = CH_OK;
@@ -322,7 +415,7 @@ static int do_dir(struct imp *im, const char *path, unsigned depth, struct ch_er
             size_t ncap = cap == 0 ? 64 : cap * 2;
             char **nn = ch_reallocarray(names, ncap, sizeof(*names));
             if (nn == NULL) {
-                rc = ch_err_set(err, CH_E_NOMEM, "out of memory walking '%s'", path);
+                rc = CH_E_NOMEM;
                 break;
             }
             names = nn;
@@ -330,7 +423,7 @@ static int do_dir(struct imp *im, const char *path, unsigned depth, struct ch_er
         }
         names[n] = ch_strdup(e->d_name);
         if (names[n] == NULL) {
-            rc = ch_err_set(err, CH_E_NOMEM, "out of memory walking '%s'", path);
+            rc = CH_E_NOMEM;
             break;
         }
         n++;
@@ -338,15 +431,34 @@ static int do_dir(struct imp *im, const char *path, unsigned depth, struct ch_er
     closedir(d);
     if (rc == CH_OK && n > 0)
         qsort(names, n, sizeof(*names), cmp_names);
+    if (rc != CH_OK) {
+        for (size_t i = 0; i < n; i++)
+            ch_free(names[i]);
+        ch_free(names);
+        return ch_err_set(err, CH_E_NOMEM, "out of memory walking '%s'", path);
+    }
+    *ret_names = names;
+    *ret_n = n;
+    return CH_OK;
+}
+
+static int reader_dir(struct reader *r, const char *path, unsigned depth)
+{
+    char **names = NULL;
+    size_t n = 0;
+    struct ch_err derr = CH_ERR_INIT;
+    if (list_dir(path, &names, &n, &derr) != CH_OK)
+        return file_problem(r, path, &derr);
+    int rc = CH_OK;
     for (size_t i = 0; rc == CH_OK && i < n; i++) {
         size_t len = strlen(path) + strlen(names[i]) + 2;
         char *child = ch_malloc(len);
         if (child == NULL) {
-            rc = ch_err_set(err, CH_E_NOMEM, "out of memory walking '%s'", path);
+            rc = nomem(r);
             break;
         }
         snprintf(child, len, "%s/%s", path, names[i]);
-        rc = do_path(im, child, depth + 1, err);
+        rc = reader_path(r, child, depth + 1);
         ch_free(child);
     }
     for (size_t i = 0; i < n; i++)
@@ -355,39 +467,174 @@ static int do_dir(struct imp *im, const char *path, unsigned depth, struct ch_er
     return rc;
 }
 
-static int do_path(struct imp *im, const char *path, unsigned depth, struct ch_err *err)
+static int reader_path(struct reader *r, const char *path, unsigned depth)
 {
     struct stat st;
+    struct ch_err ferr = CH_ERR_INIT;
     if (stat(path, &st) != 0) {
-        struct ch_err ferr = CH_ERR_INIT;
         ch_err_set(&ferr, CH_E_IO, "cannot read '%s': %s", path, strerror(errno));
-        return file_problem(im, path, &ferr, err);
+        return file_problem(r, path, &ferr);
     }
     if (S_ISDIR(st.st_mode)) {
         if (depth >= CH_IMPORT_MAX_DEPTH) {
-            struct ch_err ferr = CH_ERR_INIT;
             ch_err_set(&ferr, CH_E_LIMIT, "'%s': deeper than %d directories", path,
                        CH_IMPORT_MAX_DEPTH);
-            return file_problem(im, path, &ferr, err);
+            return file_problem(r, path, &ferr);
         }
-        return do_dir(im, path, depth, err);
+        return reader_dir(r, path, depth);
     }
     if (!S_ISREG(st.st_mode))
         return CH_OK;
     /* inside a walked directory only known file types count; named files always do */
     if (depth > 0 && !record_name(path) && !archive_name(path) && !compressed_name(path))
         return CH_OK;
-    if (im->st->files >= CH_IMPORT_MAX_FILES) {
-        struct ch_err ferr = CH_ERR_INIT;
+    if (r->files >= CH_IMPORT_MAX_FILES) {
         ch_err_set(&ferr, CH_E_LIMIT, "more than %d files", CH_IMPORT_MAX_FILES);
-        return file_problem(im, path, &ferr, err);
+        return file_problem(r, path, &ferr);
     }
-    return do_file(im, path, err);
+    return reader_file(r, path);
 }
 
-/* ---- run ---- */
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    for (size_t i = 0; i < r->n_paths; i++) {
+        if (reader_path(r, r->paths[i], 0) != CH_OK)
+            break;
+    }
+    queue_close(r->q, 0);
+    return NULL;
+}
 
-static int start_run(struct imp *im, const char *const *paths, size_t n, struct ch_err *err)
+/* ---- writer (calling thread) ---- */
+
+static int record_reject(struct writer *wr, const char *file, const char *location,
+                         const char *reason, struct ch_err *err)
+{
+    wr->st->rejected++;
+    if (wr->o->on_reject != NULL)
+        wr->o->on_reject(wr->o->ctx, file, location, reason);
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(wr->store,
+                           "INSERT INTO import_rejects (import_id, file, location, reason)"
+                           " VALUES (?, ?, ?, ?)",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, wr->st->import_id);
+    ch_stmt_bind_cstr(st, 2, file);
+    ch_stmt_bind_cstr(st, 3, location);
+    ch_stmt_bind_cstr(st, 4, reason);
+    return ch_stmt_run(st, err);
+}
+
+static void count(struct writer *wr, enum ch_kb_outcome o)
+{
+    switch (o) {
+    case CH_KB_ADDED: wr->st->added++; break;
+    case CH_KB_UPDATED: wr->st->updated++; break;
+    case CH_KB_UNCHANGED: wr->st->unchanged++; break;
+    case CH_KB_WITHDRAWN: wr->st->withdrawn++; break;
+    }
+}
+
+static int batch_tick(struct writer *wr, struct ch_err *err)
+{
+    wr->st->records++;
+    if (wr->o->on_progress != NULL && wr->st->records % PROGRESS_EVERY == 0)
+        wr->o->on_progress(wr->o->ctx, wr->st->records, wr->file, wr->file_done, wr->file_total);
+    if (++wr->in_batch < wr->o->batch)
+        return CH_OK;
+    wr->in_batch = 0;
+    int rc = ch_store_commit(wr->store, err);
+    if (rc == CH_OK)
+        rc = ch_store_begin_write(wr->store, err);
+    return rc;
+}
+
+static int sink_advisory(void *ctx, const struct ch_advisory *a, struct ch_err *err)
+{
+    struct writer *wr = ctx;
+    enum ch_kb_outcome o;
+    int rc = ch_kb_put_advisory(&wr->w, a, &o, err);
+    if (rc != CH_OK)
+        return rc;
+    count(wr, o);
+    return batch_tick(wr, err);
+}
+
+static int sink_kev(void *ctx, const struct ch_kev_entry *k, struct ch_err *err)
+{
+    struct writer *wr = ctx;
+    enum ch_kb_outcome o;
+    int rc = ch_kb_put_kev(&wr->w, k, &o, err);
+    if (rc != CH_OK)
+        return rc;
+    count(wr, o);
+    return batch_tick(wr, err);
+}
+
+static int sink_epss(void *ctx, const struct ch_epss_score *e, struct ch_err *err)
+{
+    struct writer *wr = ctx;
+    enum ch_kb_outcome o;
+    int rc = ch_kb_put_epss(&wr->w, e, &o, err);
+    if (rc != CH_OK)
+        return rc;
+    count(wr, o);
+    return batch_tick(wr, err);
+}
+
+static int sink_reject(void *ctx, const char *file, const char *location, const char *reason,
+                       struct ch_err *err)
+{
+    return record_reject(ctx, file, location, reason, err);
+}
+
+/* A raw document (CSAF, KEV, EPSS): parsed here, records delivered through the sink. */
+static int write_raw(struct writer *wr, struct item *it, struct ch_err *err)
+{
+    struct ch_vuln_sink sink = {sink_advisory, sink_kev, sink_epss, sink_reject, wr};
+    struct ch_err perr = CH_ERR_INIT;
+    int rc;
+    switch (it->fmt) {
+    case CH_FEED_CSAF:
+        rc = ch_csaf_read(it->data, it->len, it->label, wr->arena, &sink, &perr);
+        break;
+    case CH_FEED_KEV:
+        rc = ch_kev_read(it->data, it->len, it->label, wr->arena, &sink, &perr);
+        break;
+    case CH_FEED_EPSS:
+        rc = ch_epss_read(it->data, it->len, it->label, wr->arena, &sink, &perr);
+        break;
+    default:
+        rc = ch_err_set(&perr, CH_E_UNSUPPORTED, "%s: not a recognised feed format", it->label);
+        break;
+    }
+    ch_arena_reset(wr->arena);
+    if (rc == CH_OK)
+        return CH_OK;
+    if (!input_error(rc)) {
+        ch_err_copy(err, &perr);
+        return rc;
+    }
+    return record_reject(wr, it->label, perr.field[0] ? perr.field : NULL, perr.msg, err);
+}
+
+static int write_item(struct writer *wr, struct item *it, struct ch_err *err)
+{
+    wr->file = it->file;
+    wr->file_done = it->file_done;
+    wr->file_total = it->file_total;
+    switch (it->kind) {
+    case IT_ADVISORY: return sink_advisory(wr, &it->adv, err);
+    case IT_RAW: return write_raw(wr, it, err);
+    case IT_REJECT: return record_reject(wr, it->label, it->location, it->reason, err);
+    }
+    return ch_err_set(err, CH_E_INTERNAL, "unknown import item");
+}
+
+static int start_run(struct writer *wr, const char *const *paths, size_t n, struct ch_err *err)
 {
     struct ch_buf b;
     ch_buf_init(&b, 1 << 20);
@@ -396,15 +643,15 @@ static int start_run(struct imp *im, const char *const *paths, size_t n, struct 
     struct ch_stmt *st = NULL;
     int rc = ch_buf_status(&b, "path list", err);
     if (rc == CH_OK)
-        rc = ch_store_prepare(im->store,
+        rc = ch_store_prepare(wr->store,
                               "INSERT INTO imports (started_at, paths) VALUES (?, ?) RETURNING id",
                               &st, err);
     if (rc == CH_OK) {
-        ch_stmt_bind_int(st, 1, im->o->now);
+        ch_stmt_bind_int(st, 1, wr->o->now);
         ch_stmt_bind_str(st, 2, ch_buf_str(&b));
         rc = ch_stmt_step(st, err);
         if (rc == 1) {
-            im->st->import_id = ch_stmt_int(st, 0);
+            wr->st->import_id = ch_stmt_int(st, 0);
             rc = CH_OK;
         } else if (rc == 0) {
             rc = ch_err_set(err, CH_E_DB, "cannot record the import");
@@ -415,24 +662,39 @@ static int start_run(struct imp *im, const char *const *paths, size_t n, struct 
     return rc;
 }
 
-static int finish_run(struct imp *im, struct ch_err *err)
+static int finish_run(struct writer *wr, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_prepare(im->store,
+    int rc = ch_store_prepare(wr->store,
                               "UPDATE imports SET finished_at = ?, added = ?, updated = ?,"
                               " unchanged = ?, withdrawn = ?, rejected = ? WHERE id = ?",
                               &st, err);
     if (rc != CH_OK)
         return rc;
-    ch_stmt_bind_int(st, 1, im->o->now);
-    ch_stmt_bind_int(st, 2, (int64_t)im->st->added);
-    ch_stmt_bind_int(st, 3, (int64_t)im->st->updated);
-    ch_stmt_bind_int(st, 4, (int64_t)im->st->unchanged);
-    ch_stmt_bind_int(st, 5, (int64_t)im->st->withdrawn);
-    ch_stmt_bind_int(st, 6, (int64_t)im->st->rejected);
-    ch_stmt_bind_int(st, 7, im->st->import_id);
+    ch_stmt_bind_int(st, 1, wr->o->now);
+    ch_stmt_bind_int(st, 2, (int64_t)wr->st->added);
+    ch_stmt_bind_int(st, 3, (int64_t)wr->st->updated);
+    ch_stmt_bind_int(st, 4, (int64_t)wr->st->unchanged);
+    ch_stmt_bind_int(st, 5, (int64_t)wr->st->withdrawn);
+    ch_stmt_bind_int(st, 6, (int64_t)wr->st->rejected);
+    ch_stmt_bind_int(st, 7, wr->st->import_id);
     rc = ch_stmt_run(st, err);
     ch_stmt_free(st);
+    return rc;
+}
+
+/* Drains the queue into the store; stops at the first database error. */
+static int write_all(struct writer *wr, struct queue *q, struct ch_err *err)
+{
+    int rc = CH_OK;
+    struct item *it;
+    while ((it = queue_pop(q)) != NULL) {
+        if (rc == CH_OK)
+            rc = write_item(wr, it, err);
+        item_free(it);
+        if (rc != CH_OK)
+            queue_close(q, 1); /* let the reader stop; keep draining to free items */
+    }
     return rc;
 }
 
@@ -446,29 +708,52 @@ int ch_import_paths(struct ch_store *s, const char *const *paths, size_t n_paths
     if (o.score == NULL)
         o.score = ch_kb_score_cvss;
     struct ch_import_stats st = {0};
-    struct imp im = {.store = s, .o = &o, .st = &st};
+    struct writer wr = {.store = s, .o = &o, .st = &st};
     int64_t t0 = ch_clock_mono_ns();
-    im.arena = ch_arena_new(IMPORT_ARENA_MAX);
-    if (im.arena == NULL)
+    wr.arena = ch_arena_new(IMPORT_ARENA_MAX);
+    if (wr.arena == NULL)
         return ch_err_set(err, CH_E_NOMEM, "out of memory starting the import");
-    ch_buf_init(&im.entry, CH_ARCHIVE_DEFAULT_MAX_ENTRY > CH_IMPORT_MAX_FILE_BYTES
+    ch_kb_writer_init(&wr.w, s, o.now, o.score);
+    struct queue q;
+    queue_init(&q);
+    struct reader rd = {.paths = paths, .n_paths = n_paths, .o = &o, .q = &q};
+    ch_buf_init(&rd.entry, CH_ARCHIVE_DEFAULT_MAX_ENTRY > CH_IMPORT_MAX_FILE_BYTES
                                ? CH_ARCHIVE_DEFAULT_MAX_ENTRY
                                : CH_IMPORT_MAX_FILE_BYTES);
-    ch_kb_writer_init(&im.w, s, o.now, o.score);
-    int rc = start_run(&im, paths, n_paths, err);
+    int rc = start_run(&wr, paths, n_paths, err);
     if (rc == CH_OK)
         rc = ch_store_begin_write(s, err);
-    for (size_t i = 0; rc == CH_OK && i < n_paths; i++)
-        rc = do_path(&im, paths[i], 0, err);
+    pthread_t thread;
+    bool started = false;
+    if (rc == CH_OK) {
+        started = pthread_create(&thread, NULL, reader_main, &rd) == 0;
+        if (!started)
+            rc = ch_err_set(err, CH_E_INTERNAL, "cannot start the reader thread");
+    }
     if (rc == CH_OK)
-        rc = finish_run(&im, err);
+        rc = write_all(&wr, &q, err);
+    if (started) {
+        if (rc != CH_OK)
+            queue_close(&q, 1);
+        pthread_join(thread, NULL);
+    }
+    if (rc == CH_OK && rd.rc != CH_OK) {
+        ch_err_copy(err, &rd.err);
+        rc = rd.rc;
+    }
+    st.files = rd.files;
+    if (rc == CH_OK)
+        rc = finish_run(&wr, err);
     if (rc == CH_OK)
         rc = ch_store_commit(s, err);
     else if (ch_store_in_tx(s))
         ch_store_rollback(s);
-    ch_kb_writer_release(&im.w);
-    ch_buf_release(&im.entry);
-    ch_arena_free(im.arena);
+    if (wr.o->on_progress != NULL && rc == CH_OK)
+        wr.o->on_progress(wr.o->ctx, st.records, "", 1, 1);
+    queue_destroy(&q);
+    ch_kb_writer_release(&wr.w);
+    ch_buf_release(&rd.entry);
+    ch_arena_free(wr.arena);
     st.seconds = (double)(ch_clock_mono_ns() - t0) / 1e9;
     *ret = st;
     return rc;

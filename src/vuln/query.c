@@ -263,8 +263,9 @@ int ch_vuln_show_json(struct ch_store *s, const char *id, struct ch_jw *w, struc
         return rc;
     struct ch_stmt *st = NULL;
     rc = ch_store_stmt(s,
-                       "SELECT v.display_id, (SELECT summary FROM advisories a WHERE a.vuln_id = v.id"
-                       " AND a.summary IS NOT NULL ORDER BY CASE a.source WHEN 'osv' THEN 0"
+                       "SELECT v.display_id, (SELECT COALESCE(summary, SUBSTR(details, 1, 200))"
+                       " FROM advisories a WHERE a.vuln_id = v.id"
+                       " AND (a.summary IS NOT NULL OR a.details IS NOT NULL) ORDER BY CASE a.source WHEN 'osv' THEN 0"
                        " WHEN 'cve5' THEN 1 ELSE 2 END LIMIT 1),"
                        " (SELECT MAX(cvss_score) FROM advisories a WHERE a.vuln_id = v.id),"
                        " (SELECT COUNT(*) FROM advisories a WHERE a.vuln_id = v.id"
@@ -330,7 +331,8 @@ int ch_vuln_search_json(struct ch_store *s, const struct ch_vuln_filter *f, stru
     /* fixed fragments; each filter is "(? IS NULL OR ...)" with its value bound */
     const char *sql =
         "SELECT v.id, v.display_id,"
-        " (SELECT summary FROM advisories a WHERE a.vuln_id = v.id AND a.summary IS NOT NULL"
+        " (SELECT COALESCE(summary, SUBSTR(details, 1, 200)) FROM advisories a"
+        "  WHERE a.vuln_id = v.id AND (a.summary IS NOT NULL OR a.details IS NOT NULL)"
         "  ORDER BY a.source LIMIT 1),"
         " (SELECT MAX(cvss_score) FROM advisories a WHERE a.vuln_id = v.id),"
         " EXISTS (SELECT 1 FROM kev k JOIN vuln_keys kk ON kk.key = k.cve WHERE kk.vuln_id = v.id),"
