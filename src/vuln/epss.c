@@ -137,7 +137,8 @@ static int read_row(struct ep *e, struct ch_str line, size_t line_no)
         return reject(e, line_no, "invalid CVE id", cve);
     memcpy(id, cve.ptr, cve.len);
     id[cve.len] = '\0';
-    if (!ch_is_cve_id(id))
+    /* strlen: a NUL byte inside the field must not shorten the id */
+    if (strlen(id) != cve.len || !ch_is_cve_id(id))
         return reject(e, line_no, "invalid CVE id", cve);
     struct ch_epss_score s = {.score_date = e->score_date};
     if (!parse_prob(ch_str_trim(f[1]), &s.epss))
