@@ -13,6 +13,12 @@
  * and when one version runs out, the longer one is newer unless what it has
  * next is a pre-release suffix. Token values that apk holds in an int
  * compare here at any length.
+ *
+ * One deliberate difference: after a zero component ("1.0_rc1"), apk-tools
+ * 2's machine emits an empty digit token that makes the version compare as
+ * longer than "1.0" before its suffix is seen, so 1.0_rc1 > 1.0. The
+ * documented rule (and apk-tools 3) puts pre-release suffixes below the
+ * release; we follow it (docs/matching.md).
  */
 #include "version/internal.h"
 
@@ -141,7 +147,10 @@ static struct val get_token(int *type, struct blob *b)
         if (b->p[0] == '0') {
             while (i < b->len && b->p[i] == '0')
                 i++;
-            nt = T_DIGIT;
+            /* apk-tools 2 continues with a DIGIT token even when no digit follows,
+             * which makes 1.0_rc1 newer than 1.0; only real digits continue here. */
+            if (i < b->len && ch_version__digit(b->p[i]))
+                nt = T_DIGIT;
             v.small = -(long)i;
             break;
         }
