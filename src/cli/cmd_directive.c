@@ -24,30 +24,29 @@ static int run_directive(struct ch_cli *cli, int argc, char **argv);
 CH_CLI_COMMAND(directive) = {
     .name = "directive",
     .summary = "list, show and apply remediation directives (BOD 26-04, 22-01, 19-02)",
-    .usage =
-        "usage: clearinghouse directive [--dir DIR] list [--json]\n"
-        "       clearinghouse directive [--dir DIR] show ID [--json]\n"
-        "       clearinghouse directive [--dir DIR] decide ID NAME=VALUE... [--json]\n"
-        "\n"
-        "Directives are JSON files (docs/directives.md) in DIR: --dir, else\n"
-        "$CLEARINGHOUSE_DIRECTIVES, else ./directives.\n"
-        "\n"
-        "list     every directive, with its dates and whether it is in force now\n"
-        "         (--now DATE moves \"now\")\n"
-        "show     one directive: scope, rule (with its SSVC table), clock, reporting\n"
-        "decide   the outcome for one exposure. NAME=VALUE gives the rule's inputs:\n"
-        "           BOD-26-04 kev=yes exposure=yes automatable=no impact=total\n"
-        "           BOD-19-02 severity=critical   (or cvss=9.8)\n"
-        "           BOD-22-01 kev_due=2021-11-17\n"
-        "         and optionally the clock: detected=DATE (first detection),\n"
-        "         tier=DATE (the day the exposure first met its tier), which give\n"
-        "         the due date: the end (23:59:59 UTC) of the last day.\n"
-        "\n"
-        "Options:\n"
-        "  --dir DIR   folder of directive files\n"
-        "  --json      print JSON\n"
-        "\n"
-        "Exit status: 0 ok, 2 usage, 3 unknown directive or bad input.\n",
+    .usage = "usage: clearinghouse directive [--dir DIR] list [--json]\n"
+             "       clearinghouse directive [--dir DIR] show ID [--json]\n"
+             "       clearinghouse directive [--dir DIR] decide ID NAME=VALUE... [--json]\n"
+             "\n"
+             "Directives are JSON files (docs/directives.md) in DIR: --dir, else\n"
+             "$CLEARINGHOUSE_DIRECTIVES, else ./directives.\n"
+             "\n"
+             "list     every directive, with its dates and whether it is in force now\n"
+             "         (--now DATE moves \"now\")\n"
+             "show     one directive: scope, rule (with its SSVC table), clock, reporting\n"
+             "decide   the outcome for one exposure. NAME=VALUE gives the rule's inputs:\n"
+             "           BOD-26-04 kev=yes exposure=yes automatable=no impact=total\n"
+             "           BOD-19-02 severity=critical   (or cvss=9.8)\n"
+             "           BOD-22-01 kev_due=2021-11-17\n"
+             "         and optionally the clock: detected=DATE (first detection),\n"
+             "         tier=DATE (the day the exposure first met its tier), which give\n"
+             "         the due date: the end (23:59:59 UTC) of the last day.\n"
+             "\n"
+             "Options:\n"
+             "  --dir DIR   folder of directive files\n"
+             "  --json      print JSON\n"
+             "\n"
+             "Exit status: 0 ok, 2 usage, 3 unknown directive or bad input.\n",
     .run = run_directive,
 };
 
@@ -277,9 +276,10 @@ out:
 
 static int run_directive(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        CH_CLI_OPT_HELP, {"dir", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-        {0}};
+    static const struct option opts[] = {CH_CLI_OPT_HELP,
+                                         {"dir", required_argument, NULL, 'd'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {0}};
     const char *dir_flag = NULL;
     bool json = false;
     int c = 0;

@@ -32,7 +32,8 @@
 
 double ch_stats_normal_quantile(double p)
 {
-    /* Acklam's coefficients (https://web.archive.org/web/2015/http://home.online.no/~pjacklam/notes/invnorm/) */
+    /* Acklam's coefficients
+     * (https://web.archive.org/web/2015/http://home.online.no/~pjacklam/notes/invnorm/) */
     static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
                                -2.759285104469687e+02, 1.383577518672690e+02,
                                -3.066479806614716e+01, 2.506628277459239e+00};
@@ -42,8 +43,8 @@ double ch_stats_normal_quantile(double p)
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     if (!(p > 0.0 && p < 1.0))
         return p == 0.0 ? -INFINITY : (p == 1.0 ? INFINITY : NAN);
     double x;
@@ -341,8 +342,8 @@ static int check_tasks(const struct ch_stats_task *tasks, size_t n_tasks, struct
     uint64_t total = 0;
     for (size_t i = 0; i < n_tasks; i++) {
         if (tasks[i].trials == 0 || tasks[i].successes > tasks[i].trials)
-            return ch_err_set(err, CH_E_INVALID, "task %zu: %llu successes out of %llu attempts",
-                              i, (unsigned long long)tasks[i].successes,
+            return ch_err_set(err, CH_E_INVALID, "task %zu: %llu successes out of %llu attempts", i,
+                              (unsigned long long)tasks[i].successes,
                               (unsigned long long)tasks[i].trials);
         total += tasks[i].trials;
         if (tasks[i].trials > CH_STATS_MAX_TRIALS || total > CH_STATS_MAX_TRIALS)
@@ -504,8 +505,7 @@ static int clears(const struct need *q, uint64_t m, struct ch_err *err)
 
 int ch_stats_samples_needed(enum ch_stats_method method, uint64_t successes, uint64_t n,
                             double confidence, double threshold, enum ch_stats_bound bound,
-                            enum ch_stats_assume assume, uint64_t *ret_extra,
-                            struct ch_err *err)
+                            enum ch_stats_assume assume, uint64_t *ret_extra, struct ch_err *err)
 {
     if (!(threshold > 0.0 && threshold < 1.0))
         return ch_err_set(err, CH_E_INVALID, "threshold %g is not in (0, 1)", threshold);
@@ -523,8 +523,13 @@ int ch_stats_samples_needed(enum ch_stats_method method, uint64_t successes, uin
                               "at this rate never clear it",
                               p, bound == CH_STATS_LOWER_ABOVE ? "above" : "below", threshold);
     }
-    struct need q = {.method = method, .k = successes, .n = n, .confidence = confidence,
-                     .threshold = threshold, .bound = bound, .assume = assume};
+    struct need q = {.method = method,
+                     .k = successes,
+                     .n = n,
+                     .confidence = confidence,
+                     .threshold = threshold,
+                     .bound = bound,
+                     .assume = assume};
     int c = clears(&q, 0, err);
     if (c < 0)
         return c;

@@ -113,14 +113,14 @@ struct ch_stats_task {
 };
 
 enum ch_stats_aggregate {
-    CH_STATS_POOLED,     /* total successes / total attempts */
-    CH_STATS_TASK_MEAN,  /* mean over tasks of each task's success rate */
+    CH_STATS_POOLED,    /* total successes / total attempts */
+    CH_STATS_TASK_MEAN, /* mean over tasks of each task's success rate */
 };
 
 struct ch_stats_bootstrap {
-    double estimate;          /* the aggregate on the data as given */
-    struct ch_interval ci;    /* percentile interval of the resampled aggregates */
-    double std_error;         /* standard deviation of the resampled aggregates */
+    double estimate;       /* the aggregate on the data as given */
+    struct ch_interval ci; /* percentile interval of the resampled aggregates */
+    double std_error;      /* standard deviation of the resampled aggregates */
     size_t n_resamples;
 };
 
@@ -162,13 +162,13 @@ int ch_stats_holm(const double *p, size_t m, double alpha, bool *ret_reject, dou
 /* ---- how much more testing --------------------------------------------- */
 
 enum ch_stats_bound {
-    CH_STATS_LOWER_ABOVE,  /* want the lower bound > threshold ("capability shown") */
-    CH_STATS_UPPER_BELOW,  /* want the upper bound < threshold ("capability ruled out") */
+    CH_STATS_LOWER_ABOVE, /* want the lower bound > threshold ("capability shown") */
+    CH_STATS_UPPER_BELOW, /* want the upper bound < threshold ("capability ruled out") */
 };
 
 enum ch_stats_assume {
-    CH_STATS_ASSUME_RATE,  /* new samples succeed at the observed rate (rounded) */
-    CH_STATS_ASSUME_BEST,  /* every new sample goes the wanted way: a lower limit */
+    CH_STATS_ASSUME_RATE, /* new samples succeed at the observed rate (rounded) */
+    CH_STATS_ASSUME_BEST, /* every new sample goes the wanted way: a lower limit */
 };
 
 /*

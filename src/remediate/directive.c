@@ -34,19 +34,22 @@
 #define FORMAT_ID "clearinghouse-directive/1"
 
 static const char *const category_names[CH_ORG_CATEGORY_COUNT] = {
-    [CH_ORG_NSS] = "nss",         [CH_ORG_DOD] = "dod",
-    [CH_ORG_FCEB] = "fceb",       [CH_ORG_SLTT] = "sltt",
-    [CH_ORG_CI] = "ci",           [CH_ORG_PARTNER] = "partner",
-    [CH_ORG_DEVELOPER] = "developer", [CH_ORG_CLEARINGHOUSE] = "clearinghouse",
+    [CH_ORG_NSS] = "nss",
+    [CH_ORG_DOD] = "dod",
+    [CH_ORG_FCEB] = "fceb",
+    [CH_ORG_SLTT] = "sltt",
+    [CH_ORG_CI] = "ci",
+    [CH_ORG_PARTNER] = "partner",
+    [CH_ORG_DEVELOPER] = "developer",
+    [CH_ORG_CLEARINGHOUSE] = "clearinghouse",
 };
 
 /* CVSS qualitative severity ratings, lowest first (CVSS v3.1 spec §5, v4.0 §6). */
 enum severity { SEV_NONE, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL, SEV_COUNT };
-static const char *const severity_names[SEV_COUNT] = {"none", "low", "medium", "high",
-                                                      "critical"};
+static const char *const severity_names[SEV_COUNT] = {"none", "low", "medium", "high", "critical"};
 
-static const char *const cadences[] = {"continuous", "daily",     "weekly",
-                                       "monthly",    "quarterly", "annually",
+static const char *const cadences[] = {"continuous",      "daily",       "weekly",
+                                       "monthly",         "quarterly",   "annually",
                                        "on_notification", "as_directed", "none"};
 
 struct outcome_map {
@@ -74,7 +77,7 @@ struct ch_directive {
     size_t n_supersedes;
     unsigned categories; /* bit 1 << enum ch_org_category */
     const char *sectors[CH_DIRECTIVE_MAX_ITEMS];
-    size_t n_sectors;    /* 0: every critical-infrastructure sector */
+    size_t n_sectors; /* 0: every critical-infrastructure sector */
     bool internet_facing_only;
     const char *scope_note;
     enum ch_directive_rule rule;
@@ -368,8 +371,7 @@ static int parse_rule(struct ch_directive *d, const cJSON *root, const char *bas
                        type);
 }
 
-static int parse_clock_and_reporting(struct ch_directive *d, const cJSON *root,
-                                     struct ch_err *err)
+static int parse_clock_and_reporting(struct ch_directive *d, const cJSON *root, struct ch_err *err)
 {
     const cJSON *clock = NULL;
     const cJSON *rep = NULL;
@@ -767,9 +769,13 @@ static int decide_kev(const struct ch_directive_inputs *in, struct ch_directive_
 int ch_directive_decide(const struct ch_directive *d, const struct ch_directive_inputs *in,
                         struct ch_directive_decision *ret, struct ch_err *err)
 {
-    struct ch_directive_decision dec = {
-        .outcome = "no deadline", .outcome_key = "no deadline", .action = CH_ACTION_NONE,
-        .days = -1, .forensic_triage = false, .clock_start = -1, .due = -1};
+    struct ch_directive_decision dec = {.outcome = "no deadline",
+                                        .outcome_key = "no deadline",
+                                        .action = CH_ACTION_NONE,
+                                        .days = -1,
+                                        .forensic_triage = false,
+                                        .clock_start = -1,
+                                        .due = -1};
     int rc = CH_OK;
     switch (d->rule) {
     case CH_RULE_SSVC:
@@ -1156,8 +1162,7 @@ const struct ch_directive *ch_directive_set_get(const struct ch_directive_set *s
     return s->items[i];
 }
 
-const struct ch_directive *ch_directive_set_find(const struct ch_directive_set *s,
-                                                 struct ch_str id)
+const struct ch_directive *ch_directive_set_find(const struct ch_directive_set *s, struct ch_str id)
 {
     for (size_t i = 0; i < s->n; i++) {
         if (ch_str_case_eq_c(id, s->items[i]->id))

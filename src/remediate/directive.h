@@ -57,16 +57,16 @@ enum ch_directive_rule {
 };
 
 enum ch_directive_clock {
-    CH_CLOCK_DETECTION,          /* days from the first detection */
-    CH_CLOCK_DETECTION_OR_TIER,  /* days from the later of detection and tier met */
+    CH_CLOCK_DETECTION,         /* days from the first detection */
+    CH_CLOCK_DETECTION_OR_TIER, /* days from the later of detection and tier met */
 };
 
 /* What a decision asks for. */
 enum ch_directive_action {
-    CH_ACTION_NONE,          /* nothing under this directive (not in KEV, low severity) */
-    CH_ACTION_DAYS,          /* remediate within `days` of the clock start */
-    CH_ACTION_DATE,          /* remediate by a fixed date (the KEV due date) */
-    CH_ACTION_NEXT_UPGRADE,  /* at the asset's next scheduled upgrade or rebuild */
+    CH_ACTION_NONE,         /* nothing under this directive (not in KEV, low severity) */
+    CH_ACTION_DAYS,         /* remediate within `days` of the clock start */
+    CH_ACTION_DATE,         /* remediate by a fixed date (the KEV due date) */
+    CH_ACTION_NEXT_UPGRADE, /* at the asset's next scheduled upgrade or rebuild */
 };
 
 struct ch_directive;
@@ -87,10 +87,10 @@ int ch_directive_load(const char *path, struct ch_directive **ret,
 void ch_directive_free(struct ch_directive *d);
 
 /* Accessors; strings are owned by the directive and live as long as it. */
-const char *ch_directive_id(const struct ch_directive *d);      /* "BOD-26-04" */
+const char *ch_directive_id(const struct ch_directive *d); /* "BOD-26-04" */
 const char *ch_directive_title(const struct ch_directive *d);
-int64_t ch_directive_issued(const struct ch_directive *d);      /* 00:00:00 UTC of the day */
-int64_t ch_directive_revoked(const struct ch_directive *d);     /* same, or -1 */
+int64_t ch_directive_issued(const struct ch_directive *d);         /* 00:00:00 UTC of the day */
+int64_t ch_directive_revoked(const struct ch_directive *d);        /* same, or -1 */
 const char *ch_directive_revoked_by(const struct ch_directive *d); /* id or NULL */
 enum ch_directive_rule ch_directive_rule_kind(const struct ch_directive *d);
 enum ch_directive_clock ch_directive_clock_kind(const struct ch_directive *d);
@@ -117,22 +117,24 @@ bool ch_directive_applies_to_sector(const struct ch_directive *d, enum ch_org_ca
 struct ch_directive_inputs {
     const struct ch_ssvc_input *values;
     size_t n_values;
-    int64_t detected;   /* first detection of the exposure */
-    int64_t tier_met;   /* when the exposure first met its current tier; -1: at detection */
-    int64_t kev_due;    /* the KEV catalogue's dueDate (any time of that day); -1: not in KEV */
+    int64_t detected; /* first detection of the exposure */
+    int64_t tier_met; /* when the exposure first met its current tier; -1: at detection */
+    int64_t kev_due;  /* the KEV catalogue's dueDate (any time of that day); -1: not in KEV */
 };
 
-#define CH_DIRECTIVE_INPUTS_INIT {.values = NULL, .n_values = 0, .detected = -1, \
-                                  .tier_met = -1, .kev_due = -1}
+#define CH_DIRECTIVE_INPUTS_INIT                                                                   \
+    {                                                                                              \
+        .values = NULL, .n_values = 0, .detected = -1, .tier_met = -1, .kev_due = -1               \
+    }
 
 struct ch_directive_decision {
-    const char *outcome;      /* "14 days", "KEV due date", "no deadline"; borrowed from d */
-    const char *outcome_key;  /* "14D" for SSVC rules; otherwise the same as outcome */
+    const char *outcome;     /* "14 days", "KEV due date", "no deadline"; borrowed from d */
+    const char *outcome_key; /* "14D" for SSVC rules; otherwise the same as outcome */
     enum ch_directive_action action;
-    int days;                 /* for CH_ACTION_DAYS; -1 otherwise */
-    bool forensic_triage;     /* the outcome also asks for a forensic triage of the asset */
-    int64_t clock_start;      /* 00:00:00 UTC of the day the clock starts, or -1 */
-    int64_t due;              /* last on-time second, or -1 (no date, or inputs lack one) */
+    int days;             /* for CH_ACTION_DAYS; -1 otherwise */
+    bool forensic_triage; /* the outcome also asks for a forensic triage of the asset */
+    int64_t clock_start;  /* 00:00:00 UTC of the day the clock starts, or -1 */
+    int64_t due;          /* last on-time second, or -1 (no date, or inputs lack one) */
 };
 
 /*

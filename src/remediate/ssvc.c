@@ -40,7 +40,7 @@ struct alias {
 };
 
 struct ch_ssvc_table {
-    struct ch_arena *arena;            /* owns every string and array below */
+    struct ch_arena *arena; /* owns every string and array below */
     const char *id;
     const char *name;
     size_t n_points;
@@ -48,8 +48,8 @@ struct ch_ssvc_table {
     struct ch_ssvc_point outcome;
     size_t stride[CH_SSVC_MAX_POINTS]; /* mixed-radix weight of each point */
     size_t n_rows;
-    int16_t *cells;                    /* n_rows outcome indexes; -1 only while loading */
-    uint32_t *first_seen;              /* while loading: 1 + row number that set a cell */
+    int16_t *cells;       /* n_rows outcome indexes; -1 only while loading */
+    uint32_t *first_seen; /* while loading: 1 + row number that set a cell */
     size_t n_aliases;
     struct alias aliases[CH_SSVC_MAX_ALIASES];
 };
@@ -216,8 +216,7 @@ static int set_cell(struct ch_ssvc_table *t, const size_t *vals, size_t outcome,
     return CH_OK;
 }
 
-static int check_unambiguous(const struct ch_ssvc_table *t, const char *source,
-                             struct ch_err *err);
+static int check_unambiguous(const struct ch_ssvc_table *t, const char *source, struct ch_err *err);
 
 static int check_complete(struct ch_ssvc_table *t, const char *source, struct ch_err *err)
 {
@@ -251,8 +250,8 @@ static int json_text(struct ch_ssvc_table *t, const cJSON *obj, const char *key,
         s = dflt;
     size_t len = strlen(s);
     if (len > CH_SSVC_MAX_TEXT)
-        return ch_err_setf(err, CH_E_LIMIT, key, "field '%s.%s' is longer than %d bytes", path,
-                           key, CH_SSVC_MAX_TEXT);
+        return ch_err_setf(err, CH_E_LIMIT, key, "field '%s.%s' is longer than %d bytes", path, key,
+                           CH_SSVC_MAX_TEXT);
     *ret = adup(t, s, len);
     return *ret == NULL ? ch_err_set(err, CH_E_NOMEM, "out of memory") : CH_OK;
 }
@@ -346,8 +345,8 @@ static int json_row(const struct ch_ssvc_table *t, const cJSON *row, size_t r, s
             }
         }
         if (p == NULL)
-            return ch_err_set(err, CH_E_INVALID, "mapping[%zu]: unknown decision point '%.100s'",
-                              r, m->string);
+            return ch_err_set(err, CH_E_INVALID, "mapping[%zu]: unknown decision point '%.100s'", r,
+                              m->string);
         if (!cJSON_IsString(m))
             return ch_err_set(err, CH_E_INVALID, "mapping[%zu].'%.100s': expected a string", r,
                               m->string);
@@ -450,7 +449,8 @@ static int parse_json(struct ch_ssvc_table *t, const char *data, size_t len, con
     cJSON_ArrayForEach(j, dps)
     {
         if (n_all == CH_SSVC_MAX_POINTS + 1) {
-            rc = ch_err_set(err, CH_E_LIMIT, "more than %d decision points", CH_SSVC_MAX_POINTS + 1);
+            rc =
+                ch_err_set(err, CH_E_LIMIT, "more than %d decision points", CH_SSVC_MAX_POINTS + 1);
             goto out;
         }
         all[n_all] = (struct ch_ssvc_point){0};
@@ -494,8 +494,8 @@ out:
 /* A CSV reader over (pointer, length): RFC 4180 quoting, LF or CRLF lines. */
 struct csv {
     struct ch_str rest;
-    size_t line;      /* 1-based line of the record being read */
-    bool at_eol;      /* the last field ended its record */
+    size_t line; /* 1-based line of the record being read */
+    bool at_eol; /* the last field ended its record */
 };
 
 /*
@@ -530,8 +530,8 @@ static int csv_field(struct csv *c, struct ch_buf *out, const char *source, stru
             quoted = false;
             p++;
             if (p < end && *p != ',' && *p != '\n' && *p != '\r')
-                return ch_err_set(err, CH_E_INVALID, "%s:%zu: text after a closing quote",
-                                  source, c->line);
+                return ch_err_set(err, CH_E_INVALID, "%s:%zu: text after a closing quote", source,
+                                  c->line);
             continue;
         }
         if (!quoted && (ch == ',' || ch == '\n' || ch == '\r')) {
@@ -605,7 +605,7 @@ static int csv_header_point(struct ch_ssvc_table *t, const char *cell, struct ch
             }
         }
         if (open > 0) {
-            ns = ch_str_sub(s, (size_t)open + 1, s.len - (size_t)open - 2);
+            ns = ch_str_trim(ch_str_sub(s, (size_t)open + 1, s.len - (size_t)open - 2));
             s = ch_str_trim(ch_str_sub(s, 0, (size_t)open));
         }
     }
@@ -633,8 +633,8 @@ static int csv_header_point(struct ch_ssvc_table *t, const char *cell, struct ch
 }
 
 /* Index of value text in p, adding it (first appearance order) when new. */
-static int csv_value(struct ch_ssvc_table *t, struct ch_ssvc_point *p, const char *text, size_t line, const char *source,
-                     size_t *ret, struct ch_err *err)
+static int csv_value(struct ch_ssvc_table *t, struct ch_ssvc_point *p, const char *text,
+                     size_t line, const char *source, size_t *ret, struct ch_err *err)
 {
     for (size_t i = 0; i < p->n_values; i++) {
         if (norm_eq(ch_str_c(text), p->values[i].name)) {
@@ -643,8 +643,7 @@ static int csv_value(struct ch_ssvc_table *t, struct ch_ssvc_point *p, const cha
         }
     }
     if (text[0] == '\0')
-        return ch_err_set(err, CH_E_INVALID, "%s:%zu: empty value for '%s'", source, line,
-                          p->name);
+        return ch_err_set(err, CH_E_INVALID, "%s:%zu: empty value for '%s'", source, line, p->name);
     if (p->n_values == CH_SSVC_MAX_VALUES)
         return ch_err_set(err, CH_E_LIMIT, "%s:%zu: more than %d values for '%s'", source, line,
                           CH_SSVC_MAX_VALUES, p->name);
@@ -705,8 +704,8 @@ static void csv_order_outcomes(struct ch_ssvc_table *t, const struct csv_row *ro
 }
 
 static int csv_rows(struct ch_ssvc_table *t, struct csv *c, size_t skip, size_t n_cols,
-                    struct csv_row **ret_rows, size_t *ret_n, struct ch_buf *rec, struct ch_buf *tmp,
-                    const char *source, struct ch_err *err)
+                    struct csv_row **ret_rows, size_t *ret_n, struct ch_buf *rec,
+                    struct ch_buf *tmp, const char *source, struct ch_err *err)
 {
     struct csv_row *rows = NULL;
     size_t n = 0;
@@ -801,8 +800,8 @@ static int parse_csv(struct ch_ssvc_table *t, const char *data, size_t len, cons
     for (size_t j = 0; j < t->n_points && rc == CH_OK; j++) {
         for (size_t k = 0; k < j; k++) {
             if (norm_eq(ch_str_c(t->points[j].name), t->points[k].name))
-                rc = ch_err_set(err, CH_E_INVALID, "%s:1: decision point '%s' named twice",
-                                source, t->points[j].name);
+                rc = ch_err_set(err, CH_E_INVALID, "%s:1: decision point '%s' named twice", source,
+                                t->points[j].name);
         }
     }
     if (rc == CH_OK)
@@ -923,18 +922,27 @@ static bool point_matches(const struct ch_ssvc_point *p, struct ch_str name);
  * that point or value and no earlier one, so that a lookup by any of them is
  * unambiguous (a value keyed "B" before one named "b" would shadow it).
  */
-static int check_unambiguous(const struct ch_ssvc_table *t, const char *source,
-                             struct ch_err *err)
+static int check_unambiguous(const struct ch_ssvc_table *t, const char *source, struct ch_err *err)
 {
     for (size_t i = 0; i <= t->n_points; i++) {
         const struct ch_ssvc_point *p = i < t->n_points ? &t->points[i] : &t->outcome;
-        for (size_t k = 0; k < i && i < t->n_points; k++) {
-            if (point_matches(&t->points[k], ch_str_c(p->id)) ||
-                point_matches(&t->points[k], ch_str_c(p->key)) ||
-                point_matches(&t->points[k], ch_str_c(p->name)))
+        const char *names[3] = {p->id, p->key, p->name};
+        for (size_t n = 0; n < 3 && i < t->n_points; n++) {
+            size_t found = SIZE_MAX;
+            for (size_t k = 0; k < t->n_points && found == SIZE_MAX; k++) {
+                if (point_matches(&t->points[k], ch_str_trim(ch_str_c(names[n]))))
+                    found = k;
+            }
+            if (found == i)
+                continue;
+            if (found == SIZE_MAX)
                 return ch_err_set(err, CH_E_INVALID,
-                                  "%s: decision points '%s' and '%s' have clashing names", source,
-                                  t->points[k].name, p->name);
+                                  "%s: decision point '%s' cannot be named by '%s' (spaces "
+                                  "around it?)",
+                                  source, p->name, names[n]);
+            return ch_err_set(err, CH_E_INVALID,
+                              "%s: decision points '%s' and '%s' have clashing names", source,
+                              t->points[found].name, p->name);
         }
         for (size_t v = 0; v < p->n_values; v++) {
             size_t a = SIZE_MAX;
@@ -1116,8 +1124,8 @@ int ch_ssvc_table_lookup_index(const struct ch_ssvc_table *t, const size_t *valu
 {
     for (size_t i = 0; i < t->n_points; i++) {
         if (values[i] >= t->points[i].n_values)
-            return ch_err_set(err, CH_E_INVALID, "value index %zu out of range for '%s'",
-                              values[i], t->points[i].name);
+            return ch_err_set(err, CH_E_INVALID, "value index %zu out of range for '%s'", values[i],
+                              t->points[i].name);
     }
     int16_t o = t->cells[combination_index(t, values)];
     if (CH_NEVER(o < 0))
@@ -1126,8 +1134,8 @@ int ch_ssvc_table_lookup_index(const struct ch_ssvc_table *t, const size_t *valu
     return CH_OK;
 }
 
-int ch_ssvc_table_lookup(const struct ch_ssvc_table *t, const struct ch_ssvc_input *in,
-                         size_t n_in, size_t *ret_outcome, struct ch_err *err)
+int ch_ssvc_table_lookup(const struct ch_ssvc_table *t, const struct ch_ssvc_input *in, size_t n_in,
+                         size_t *ret_outcome, struct ch_err *err)
 {
     size_t vals[CH_SSVC_MAX_POINTS];
     bool given[CH_SSVC_MAX_POINTS] = {false};

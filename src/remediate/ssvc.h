@@ -56,19 +56,19 @@
 #define CH_SSVC_MAX_ALIASES 64
 
 struct ch_ssvc_value {
-    const char *key;         /* "Y"; for CSV tables, the name */
-    const char *name;        /* "Yes"; as written in the file */
-    const char *definition;  /* "" when the file has none */
+    const char *key;        /* "Y"; for CSV tables, the name */
+    const char *name;       /* "Yes"; as written in the file */
+    const char *definition; /* "" when the file has none */
 };
 
 /* A decision point; every pointer is owned by the table and lives as long as it. */
 struct ch_ssvc_point {
-    const char *id;          /* "cisa:KEV:1.0.0": namespace:key:version */
-    const char *ns;          /* "cisa", "ssvc"; "ssvc" when a CSV header names none */
-    const char *key;         /* "KEV"; for CSV tables, the name */
-    const char *version;     /* "1.0.0"; "" when absent */
-    const char *name;        /* "In KEV" */
-    const char *definition;  /* "" when the file has none */
+    const char *id;         /* "cisa:KEV:1.0.0": namespace:key:version */
+    const char *ns;         /* "cisa", "ssvc"; "ssvc" when a CSV header names none */
+    const char *key;        /* "KEV"; for CSV tables, the name */
+    const char *version;    /* "1.0.0"; "" when absent */
+    const char *name;       /* "In KEV" */
+    const char *definition; /* "" when the file has none */
     size_t n_values;
     const struct ch_ssvc_value *values; /* lowest first */
 };
@@ -118,8 +118,8 @@ size_t ch_ssvc_table_row(const struct ch_ssvc_table *t, size_t r, size_t *ret_va
  * ch_ssvc_table_add_alias(), compared as described at the top. CH_E_NOTFOUND
  * with a message listing the known points otherwise.
  */
-int ch_ssvc_table_find_point(const struct ch_ssvc_table *t, struct ch_str name,
-                             size_t *ret_index, struct ch_err *err) CH_MUST_CHECK;
+int ch_ssvc_table_find_point(const struct ch_ssvc_table *t, struct ch_str name, size_t *ret_index,
+                             struct ch_err *err) CH_MUST_CHECK;
 
 /*
  * Finds a value of a point by name ("Public PoC"), key ("P") or synonym:
@@ -127,8 +127,8 @@ int ch_ssvc_table_find_point(const struct ch_ssvc_table *t, struct ch_str name,
  * and "0"; Public PoC to "poc" (as CISA's ADP records write it).
  * CH_E_NOTFOUND with a message listing the point's values otherwise.
  */
-int ch_ssvc_point_find_value(const struct ch_ssvc_point *p, struct ch_str value,
-                             size_t *ret_index, struct ch_err *err) CH_MUST_CHECK;
+int ch_ssvc_point_find_value(const struct ch_ssvc_point *p, struct ch_str value, size_t *ret_index,
+                             struct ch_err *err) CH_MUST_CHECK;
 
 /*
  * Adds another name for input point `index` (copied). CH_E_CONFLICT when the
@@ -150,8 +150,8 @@ struct ch_ssvc_input {
  * an unknown point or value, a point given twice, or the points missing.
  * Writes the index of the outcome value (see ch_ssvc_table_outcome()).
  */
-int ch_ssvc_table_lookup(const struct ch_ssvc_table *t, const struct ch_ssvc_input *in,
-                         size_t n_in, size_t *ret_outcome, struct ch_err *err) CH_MUST_CHECK;
+int ch_ssvc_table_lookup(const struct ch_ssvc_table *t, const struct ch_ssvc_input *in, size_t n_in,
+                         size_t *ret_outcome, struct ch_err *err) CH_MUST_CHECK;
 
 /* As above with value indexes (n_points of them); CH_E_INVALID when one is out of range. */
 int ch_ssvc_table_lookup_index(const struct ch_ssvc_table *t, const size_t *values,

@@ -12,11 +12,11 @@
 #include "core/alloc.h"
 #include "eval/stats.h"
 
-#define assert_near(a, b, tol)                                                          \
-    do {                                                                                \
-        double a_ = (a), b_ = (b);                                                      \
-        if (!(fabs(a_ - b_) <= (tol)))                                                  \
-            fail_msg("%s = %.12g, want %.12g (tol %g)", #a, a_, b_, (double)(tol));    \
+#define assert_near(a, b, tol)                                                                     \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (tol)))                                                             \
+            fail_msg("%s = %.12g, want %.12g (tol %g)", #a, a_, b_, (double)(tol));                \
     } while (0)
 
 static struct ch_interval iv(enum ch_stats_method m, uint64_t k, uint64_t n, double conf)
@@ -65,8 +65,7 @@ static void test_stats_betainc(void **state)
             double x = ch_stats_betainc_inv(ab[i][0], ab[i][1], ps[j]);
             double back = ch_stats_betainc(ab[i][0], ab[i][1], x);
             if (fabs(back - ps[j]) > 1e-9 * fmax(ps[j], 1e-3))
-                fail_msg("a=%g b=%g p=%g: x=%.17g gives %.17g", ab[i][0], ab[i][1], ps[j], x,
-                         back);
+                fail_msg("a=%g b=%g p=%g: x=%.17g gives %.17g", ab[i][0], ab[i][1], ps[j], x, back);
         }
     }
     assert_true(isnan(ch_stats_betainc(0, 1, 0.5)));
@@ -232,15 +231,12 @@ static void test_stats_bootstrap_reproducible(void **state)
     ch_rng_seed(&r3, 8);
     struct ch_stats_bootstrap a, b, c;
     struct ch_err err = CH_ERR_INIT;
-    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 2000, 0.95, &r1, &a,
-                                                &err),
-                     CH_OK);
-    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 2000, 0.95, &r2, &b,
-                                                &err),
-                     CH_OK);
-    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 2000, 0.95, &r3, &c,
-                                                &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 2000, 0.95, &r1, &a, &err), CH_OK);
+    assert_int_equal(
+        ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 2000, 0.95, &r2, &b, &err), CH_OK);
+    assert_int_equal(
+        ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 2000, 0.95, &r3, &c, &err), CH_OK);
     assert_true(a.ci.lo == b.ci.lo && a.ci.hi == b.ci.hi && a.std_error == b.std_error);
     assert_true(a.ci.lo != c.ci.lo || a.ci.hi != c.ci.hi);
     assert_near(a.estimate, 25.0 / 50.0, 1e-15);
@@ -250,9 +246,8 @@ static void test_stats_bootstrap_reproducible(void **state)
     struct ch_interval w = iv(CH_STATS_WILSON, 25, 50, 0.95);
     assert_true(a.ci.hi - a.ci.lo > 0.8 * (w.hi - w.lo));
     /* equal task sizes: the pooled and task-mean estimates agree */
-    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_TASK_MEAN, 500, 0.9, &r1, &c,
-                                                &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_TASK_MEAN, 500, 0.9, &r1, &c, &err), CH_OK);
     assert_near(c.estimate, 0.5, 1e-15);
     /* errors */
     struct ch_stats_task bad[] = {{3, 2}};
@@ -260,12 +255,10 @@ static void test_stats_bootstrap_reproducible(void **state)
                      CH_E_INVALID);
     assert_true(ch_test_contains(err.msg, "task 0: 3 successes out of 2"));
     ch_err_clear(&err);
-    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 0, CH_STATS_POOLED, 10, 0.95, &r1, &c,
-                                                &err),
+    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 0, CH_STATS_POOLED, 10, 0.95, &r1, &c, &err),
                      CH_E_INVALID);
     ch_err_clear(&err);
-    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 0, 0.95, &r1, &c,
-                                                &err),
+    assert_int_equal(ch_stats_cluster_bootstrap(tasks, 10, CH_STATS_POOLED, 0, 0.95, &r1, &c, &err),
                      CH_E_INVALID);
 }
 
@@ -289,9 +282,9 @@ static void test_stats_bootstrap_coverage(void **state)
         }
         struct ch_stats_bootstrap b;
         struct ch_err err = CH_ERR_INIT;
-        assert_int_equal(ch_stats_cluster_bootstrap(tasks, n_tasks, CH_STATS_POOLED, 400, 0.95,
-                                                    &boot, &b, &err),
-                         CH_OK);
+        assert_int_equal(
+            ch_stats_cluster_bootstrap(tasks, n_tasks, CH_STATS_POOLED, 400, 0.95, &boot, &b, &err),
+            CH_OK);
         if (b.ci.lo <= 0.4 && 0.4 <= b.ci.hi)
             covered++;
     }

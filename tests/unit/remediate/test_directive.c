@@ -377,9 +377,10 @@ static void test_directive_malformed_rejected(void **state)
     const char *good_scope = "\"scope\":{\"categories\":[\"fceb\"]},";
     const char *tail = "\"clock\":{\"start\":\"detection\"},\"reporting\":{\"cadence\":\"none\"}}";
     const char *rule_ok = "\"rule\":{\"type\":\"severity\",\"days\":{\"critical\":15}},";
-    const char *ssvc = "\"rule\":{\"type\":\"ssvc\",\"table\":\"tables/cisa_coordinator_2_0_3.csv\","
-                       "\"outcomes\":{\"track\":{\"action\":\"none\"},\"track*\":{\"days\":90},"
-                       "\"attend\":{\"days\":30}%s}},";
+    const char *ssvc =
+        "\"rule\":{\"type\":\"ssvc\",\"table\":\"tables/cisa_coordinator_2_0_3.csv\","
+        "\"outcomes\":{\"track\":{\"action\":\"none\"},\"track*\":{\"days\":90},"
+        "\"attend\":{\"days\":30}%s}},";
     struct {
         const char *scope, *rule, *extra, *msg;
     } cases[] = {
@@ -389,14 +390,17 @@ static void test_directive_malformed_rejected(void **state)
         {NULL, NULL, ",\"act\":{\"days\":1},\"Act\":{\"days\":2}", "mapped twice"},
         {NULL, NULL, ",\"act\":{}", "expected either \"days\" or \"action\""},
         {NULL, NULL, ",\"act\":{\"days\":99999}", "act"},
-        {NULL, "\"rule\":{\"type\":\"ssvc\",\"table\":\"../directives/tables/x.csv\","
-               "\"outcomes\":{}},", NULL, "may not leave"},
+        {NULL,
+         "\"rule\":{\"type\":\"ssvc\",\"table\":\"../directives/tables/x.csv\","
+         "\"outcomes\":{}},",
+         NULL, "may not leave"},
         {NULL, "\"rule\":{\"type\":\"ssvc\",\"table\":\"/etc/passwd\",\"outcomes\":{}},", NULL,
          "relative to the directive"},
-        {NULL, "\"rule\":{\"type\":\"ssvc\",\"table\":\"tables/nope.csv\",\"outcomes\":{}},",
-         NULL, "cannot open"},
-        {NULL, "\"rule\":{\"type\":\"ssvc\",\"table\":\"tables/cisa_coordinator_2_0_3.csv\","
-               "\"inputs\":{\"automatable\":\"Exploitation\"},\"outcomes\":{}},",
+        {NULL, "\"rule\":{\"type\":\"ssvc\",\"table\":\"tables/nope.csv\",\"outcomes\":{}},", NULL,
+         "cannot open"},
+        {NULL,
+         "\"rule\":{\"type\":\"ssvc\",\"table\":\"tables/cisa_coordinator_2_0_3.csv\","
+         "\"inputs\":{\"automatable\":\"Exploitation\"},\"outcomes\":{}},",
          NULL, "already names"},
         {NULL, "\"rule\":{\"type\":\"magic\"},", NULL, "unknown rule 'magic'"},
         {NULL, "\"rule\":{\"type\":\"severity\",\"days\":{\"severe\":3}},", NULL,
@@ -454,8 +458,7 @@ static void test_directive_malformed_rejected(void **state)
     for (size_t i = 0; i < CH_ARRAY_SIZE(bad_docs); i++) {
         struct ch_err err = CH_ERR_INIT;
         struct ch_directive *d = NULL;
-        int rc = ch_directive_parse(bad_docs[i][0], strlen(bad_docs[i][0]), "doc", base, &d,
-                                    &err);
+        int rc = ch_directive_parse(bad_docs[i][0], strlen(bad_docs[i][0]), "doc", base, &d, &err);
         if (rc == CH_OK || !ch_test_contains(err.msg, bad_docs[i][1]))
             fail_msg("doc %zu: rc %d '%s'; want '%s'", i, rc, err.msg, bad_docs[i][1]);
         assert_true(ch_test_contains(err.msg, "doc"));
@@ -495,20 +498,28 @@ static void test_directive_cli(void **state)
     struct ch_buf out, errout;
     ch_buf_init(&out, 1 << 20);
     ch_buf_init(&errout, 1 << 20);
-    const char *decide_argv[] = {"directive", "--dir", dir, "decide", "BOD-26-04", "kev=yes",
-                                 "exposure=yes", "automatable=no", "impact=total",
-                                 "detected=2026-07-01T10:00:00Z", NULL};
+    const char *decide_argv[] = {"directive",
+                                 "--dir",
+                                 dir,
+                                 "decide",
+                                 "BOD-26-04",
+                                 "kev=yes",
+                                 "exposure=yes",
+                                 "automatable=no",
+                                 "impact=total",
+                                 "detected=2026-07-01T10:00:00Z",
+                                 NULL};
     assert_int_equal(ch_test_run_cli(decide_argv, NULL, &out, &errout), 0);
     assert_true(ch_test_contains(ch_buf_cstr(&out), "BOD-26-04: 3 days & forensic investigation"));
     assert_true(ch_test_contains(ch_buf_cstr(&out), "due:    2026-07-04T23:59:59Z"));
 
-    const char *bad_argv[] = {"directive", "--dir", dir, "decide", "BOD-26-04", "kev=perhaps",
-                              "exposure=yes", "automatable=no", "impact=total", NULL};
+    const char *bad_argv[] = {
+        "directive",      "--dir",        dir, "decide", "BOD-26-04", "kev=perhaps", "exposure=yes",
+        "automatable=no", "impact=total", NULL};
     assert_int_equal(ch_test_run_cli(bad_argv, NULL, &out, &errout), 3);
     assert_true(ch_test_contains(ch_buf_cstr(&errout), "unknown value 'perhaps' for 'In KEV'"));
 
-    const char *pt_argv[] = {"directive", "--dir", dir, "decide", "BOD-26-04", "weather=yes",
-                             NULL};
+    const char *pt_argv[] = {"directive", "--dir", dir, "decide", "BOD-26-04", "weather=yes", NULL};
     assert_int_equal(ch_test_run_cli(pt_argv, NULL, &out, &errout), 3);
     assert_true(ch_test_contains(ch_buf_cstr(&errout), "unknown decision point 'weather'"));
 
@@ -526,7 +537,7 @@ static void test_directive_cli(void **state)
 
     /* $CLEARINGHOUSE_DIRECTIVES when there is no --dir */
     setenv("CLEARINGHOUSE_DIRECTIVES", dir, 1);
-    const char *env_argv[] = {"directive", "decide", "BOD-19-02", "cvss=9.8",
+    const char *env_argv[] = {"directive",           "decide", "BOD-19-02", "cvss=9.8",
                               "detected=2026-01-01", "--json", NULL};
     assert_int_equal(ch_test_run_cli(env_argv, NULL, &out, &errout), 0);
     assert_true(ch_test_contains(ch_buf_cstr(&out), "\"due\": \"2026-01-16T23:59:59Z\""));

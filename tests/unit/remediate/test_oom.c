@@ -36,8 +36,7 @@ static void oom_loop(int (*body)(struct ch_err *), const char *what)
             fail_msg("%s: succeeded although allocation %ld failed", what, n);
         }
         if (rc != CH_E_NOMEM)
-            fail_msg("%s: allocation %ld failed with rc %d (%s), want NOMEM", what, n, rc,
-                     err.msg);
+            fail_msg("%s: allocation %ld failed with rc %d (%s), want NOMEM", what, n, rc, err.msg);
     }
     fail_msg("%s: never succeeded", what);
 }

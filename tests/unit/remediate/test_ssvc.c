@@ -82,9 +82,9 @@ static void check_bod2604(const struct ch_ssvc_table *t)
     assert_int_equal(ch_ssvc_table_n_points(t), 4);
     assert_int_equal(ch_ssvc_table_n_rows(t), 16);
     for (size_t i = 0; i < 16; i++) {
-        const char *got = lookup4(t, "In KEV", bod2604[i].kev, "Publicly Exposed",
-                                  bod2604[i].exposed, "Automatable", bod2604[i].automatable,
-                                  "technical impact", bod2604[i].impact);
+        const char *got =
+            lookup4(t, "In KEV", bod2604[i].kev, "Publicly Exposed", bod2604[i].exposed,
+                    "Automatable", bod2604[i].automatable, "technical impact", bod2604[i].impact);
         if (strcasecmp(got, bod2604[i].outcome) != 0)
             fail_msg("row %zu: got '%s', want '%s'", i, got, bod2604[i].outcome);
     }
@@ -138,20 +138,19 @@ static void test_ssvc_lookup_names_keys_synonyms(void **state)
 {
     struct ch_ssvc_table *t = load_rel("directives/ssvc/cisa_bod_26_04_1_0_0.json");
     /* keys, ids, ids without version, normalised names; true/false/Y/1 */
-    assert_string_equal(lookup4(t, "KEV", "Y", "cisa:PE", "true", "ssvc:A:2.0.0", "1",
-                                "technical_impact", "T"),
-                        "3 days & forensic investigation");
-    assert_string_equal(lookup4(t, "in-kev", "FALSE", "publicly exposed", "no", "a", "n", "TI",
-                                "Partial"),
-                        "Fix on system upgrade");
+    assert_string_equal(
+        lookup4(t, "KEV", "Y", "cisa:PE", "true", "ssvc:A:2.0.0", "1", "technical_impact", "T"),
+        "3 days & forensic investigation");
+    assert_string_equal(
+        lookup4(t, "in-kev", "FALSE", "publicly exposed", "no", "a", "n", "TI", "Partial"),
+        "Fix on system upgrade");
     struct ch_err err = CH_ERR_INIT;
     assert_int_equal(ch_ssvc_table_add_alias(t, "exposure", 1, &err), CH_OK);
     assert_int_equal(ch_ssvc_table_add_alias(t, "exposure", 1, &err), CH_OK);
     assert_int_equal(ch_ssvc_table_add_alias(t, "exposure", 2, &err), CH_E_CONFLICT);
     assert_true(ch_test_contains(err.msg, "already names"));
-    assert_string_equal(lookup4(t, "kev", "no", "Exposure", "yes", "automatable", "yes", "ti",
-                                "total"),
-                        "3 days");
+    assert_string_equal(
+        lookup4(t, "kev", "no", "Exposure", "yes", "automatable", "yes", "ti", "total"), "3 days");
     ch_ssvc_table_free(t);
 }
 
@@ -206,7 +205,7 @@ static void test_ssvc_cisa_coordinator_table(void **state)
         {"none", "no", "total", "high", "Track*"},
         {"none", "yes", "partial", "high", "Attend"},
         {"public poc", "no", "partial", "high", "Track*"},
-        {"poc", "yes", "total", "medium", "Track*"},  /* CISA ADP's spelling */
+        {"poc", "yes", "total", "medium", "Track*"}, /* CISA ADP's spelling */
         {"PoC", "no", "total", "high", "Attend"},
         {"active", "no", "total", "medium", "Attend"},
         {"active", "no", "total", "high", "Act"},
@@ -216,9 +215,9 @@ static void test_ssvc_cisa_coordinator_table(void **state)
         {"active", "no", "partial", "medium", "Track"},
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(cases); i++) {
-        const char *got = lookup4(t, "Exploitation", cases[i].e, "Automatable", cases[i].a,
-                                  "Technical Impact", cases[i].ti, "Mission and Well-Being Impact",
-                                  cases[i].mwi);
+        const char *got =
+            lookup4(t, "Exploitation", cases[i].e, "Automatable", cases[i].a, "Technical Impact",
+                    cases[i].ti, "Mission and Well-Being Impact", cases[i].mwi);
         if (strcmp(got, cases[i].want) != 0)
             fail_msg("case %zu: got '%s', want '%s'", i, got, cases[i].want);
     }
@@ -332,6 +331,23 @@ static void test_ssvc_csv_nul_rejected(void **state)
     assert_null(t);
 }
 
+/* Found by fuzzing: a namespace written "( ns )" gave an id no lookup could match. */
+static void test_ssvc_names_with_spaces(void **state)
+{
+    static const char csv[] = "row,\"X v1.0.0 ( ns )\",Out\n0,a,o\n";
+    struct ch_err err = CH_ERR_INIT;
+    struct ch_ssvc_table *t = NULL;
+    assert_int_equal(ch_ssvc_table_parse(csv, sizeof(csv) - 1, "sp", &t, &err), CH_OK);
+    assert_string_equal(ch_ssvc_table_point(t, 0)->id, "ns:X:1.0.0");
+    ch_ssvc_table_free(t);
+    static const char json[] =
+        "{\"decision_points\":{\"pp\":{\"key\":\"P \",\"name\":\"Q\",\"values\":[{\"key\":"
+        "\"a\",\"name\":\"a\"}]},\"o\":{\"key\":\"O\",\"name\":\"O\",\"values\":[{\"key\":"
+        "\"o\",\"name\":\"o\"}]}},\"outcome\":\"o\",\"mapping\":[{\"pp\":\"a\",\"o\":\"o\"}]}";
+    assert_int_equal(ch_ssvc_table_parse(json, sizeof(json) - 1, "sp", &t, &err), CH_E_INVALID);
+    assert_true(ch_test_contains(err.msg, "cannot be named by 'P '"));
+}
+
 static void test_ssvc_csv_quoting_and_crlf(void **state)
 {
     struct ch_ssvc_table *t = load_rel("fixtures:ssvc/quoted_crlf.csv");
@@ -433,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_ssvc_malformed_tables_rejected),
         cmocka_unit_test(test_ssvc_parse_inline_errors),
         cmocka_unit_test(test_ssvc_csv_nul_rejected),
+        cmocka_unit_test(test_ssvc_names_with_spaces),
         cmocka_unit_test(test_ssvc_csv_quoting_and_crlf),
         cmocka_unit_test(test_ssvc_shared_certcc_tables),
         cmocka_unit_test(test_ssvc_shared_adp_values),
