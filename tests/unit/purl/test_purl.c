@@ -454,6 +454,32 @@ static void test_purl_build_and_qualifier(void **state)
     ch_arena_free(a);
 }
 
+static void test_purl_cli(void **state)
+{
+    struct ch_buf out, errout;
+    ch_buf_init(&out, 1 << 20);
+    ch_buf_init(&errout, 1 << 20);
+    const char *ok[] = {"purl", "pkg:PYPI/Django_package@1.0", "pkg:npm/%40a/b@1?z=1&Y=2", NULL};
+    assert_int_equal(ch_test_run_cli(ok, NULL, &out, &errout), 0);
+    assert_string_equal(ch_buf_cstr(&out),
+                        "pkg:pypi/django-package@1.0\npkg:npm/%40a/b@1?y=2&z=1\n");
+    const char *json[] = {"purl", "--json", "pkg:maven/org.a/b@1", NULL};
+    assert_int_equal(ch_test_run_cli(json, NULL, &out, &errout), 0);
+    assert_true(ch_test_contains(ch_buf_cstr(&out), "\"name\": \"org.a:b\""));
+    assert_true(ch_test_contains(ch_buf_cstr(&out), "\"ecosystem\": \"Maven\""));
+    const char *bad[] = {"purl", "pkg:npm/ok@1", "pkg:maven/@1", NULL};
+    assert_int_equal(ch_test_run_cli(bad, NULL, &out, &errout), 3);
+    assert_string_equal(ch_buf_cstr(&out), "pkg:npm/ok@1\n");
+    assert_true(ch_test_contains(ch_buf_cstr(&errout), "invalid purl 'pkg:maven/@1' (name)"));
+    const char *strict[] = {"purl", "--strict", "pkg:gem/a@1?Platform=java", NULL};
+    assert_int_equal(ch_test_run_cli(strict, NULL, &out, &errout), 3);
+    assert_true(ch_test_contains(ch_buf_cstr(&errout), "(qualifiers)"));
+    const char *none[] = {"purl", NULL};
+    assert_int_equal(ch_test_run_cli(none, NULL, &out, &errout), 2);
+    ch_buf_release(&out);
+    ch_buf_release(&errout);
+}
+
 int main(void)
 {
     ch_json_global_init();
@@ -465,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_purl_limits),
         cmocka_unit_test(test_purl_strict_keys),
         cmocka_unit_test(test_purl_build_and_qualifier),
+        cmocka_unit_test(test_purl_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
