@@ -229,7 +229,9 @@ static int below_less_than(const struct ch_version_scheme *s, struct ch_str v,
         *ret = true;
         return CH_OK;
     }
+    bool star_prefix = false;
     if (ch_str_ends_with(bound, ".*")) {
+        star_prefix = true;
         struct ch_str p = ch_str_sub(bound, 0, bound.len - 2);
         if (in_series(v, p)) {
             *ret = true;
@@ -239,6 +241,20 @@ static int below_less_than(const struct ch_version_scheme *s, struct ch_str v,
     }
     int c = 0;
     int rc = ch_version_cmp(s, v, bound, &c, err);
+    /* "2.*" in a scheme where "2" alone is no version (SemVer): pad with ".0". */
+    char padded[CH_VERSION_MAX_LEN + 8];
+    for (int pad = 0; rc == CH_E_INVALID && star_prefix && pad < 2; pad++) {
+        struct ch_err retry = CH_ERR_INIT;
+        if (bound.len + 2 > CH_VERSION_MAX_LEN)
+            break;
+        if (bound.ptr != padded)
+            memcpy(padded, bound.ptr, bound.len);
+        memcpy(padded + bound.len, ".0", 2);
+        bound = ch_str_make(padded, bound.len + 2);
+        rc = ch_version_cmp(s, v, bound, &c, &retry);
+        if (rc == CH_OK)
+            ch_err_clear(err);
+    }
     if (rc == CH_OK)
         *ret = c < 0;
     return rc;
