@@ -117,6 +117,12 @@ static int release_from_distro(const char *ns, const char *distro, struct ch_are
     size_t nlen = strlen(ns);
     if (strncmp(v, ns, nlen) == 0 && v[nlen] == '-')
         v += nlen + 1;
+    for (size_t i = 0; i < CH_ARRAY_SIZE(codenames); i++) {
+        if (strcmp(codenames[i].ns, ns) == 0 && strcmp(codenames[i].name, v) == 0) {
+            *ret = codenames[i].release; /* "debian-bookworm" */
+            return CH_OK;
+        }
+    }
     if (*v == 'v')
         v++;
     size_t len = 0;
