@@ -56,19 +56,19 @@
 /* What the product tree says about one product id. Strings live in the arena. */
 struct product {
     const char *vendor;
-    const char *name;     /* product name, else family, else the full product name */
-    const char *version;  /* product_version or product_version_range */
+    const char *name;    /* product name, else family, else the full product name */
+    const char *version; /* product_version or product_version_range */
     const char *purl;
     const char *cpe;
 };
 
 struct cs {
     struct ch_arena *arena;
-    struct ch_err *err;       /* where the current step reports */
-    struct ch_map *products;  /* product id → struct product (arena) */
+    struct ch_err *err;      /* where the current step reports */
+    struct ch_map *products; /* product id → struct product (arena) */
     size_t n_products;
     const char *source;
-    const char *tracking_id;  /* borrowed from the tree */
+    const char *tracking_id; /* borrowed from the tree */
     const char *doc_title;
     const char *doc_summary;
     int64_t published;
@@ -203,7 +203,9 @@ static int add_product(struct cs *c, const cJSON *fpn, const char *path,
     struct product *p = ch_arena_calloc(c->arena, 1, sizeof(*p));
     if (p == NULL)
         return nomem(c);
-    const char *pname = ctx->product != NULL ? ctx->product : ctx->family != NULL ? ctx->family : name;
+    const char *pname = ctx->product != NULL  ? ctx->product
+                        : ctx->family != NULL ? ctx->family
+                                              : name;
     rc = copy(c, ctx->vendor, &p->vendor);
     if (rc == CH_OK)
         rc = copy(c, pname, &p->name);
@@ -362,7 +364,7 @@ static int read_product_tree(struct cs *c, const cJSON *root)
 
 /* product_status categories, with the status string recorded (CSAF's own names). */
 static const char *const statuses[] = {
-    "known_affected", "first_affected", "last_affected", "fixed",
+    "known_affected", "first_affected",     "last_affected",       "fixed",
     "first_fixed",    "known_not_affected", "under_investigation",
 };
 

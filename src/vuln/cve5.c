@@ -24,7 +24,8 @@
 #include "core/clock.h"
 #include "core/json.h"
 
-/* The largest real record (vulnrichment, 2024) is 0.7 MB; 16 MiB leaves room without inviting abuse. */
+/* The largest real record (vulnrichment, 2024) is 0.7 MB; 16 MiB leaves room without inviting
+ * abuse. */
 #define CH_CVE5_MAX_RECORD_BYTES ((size_t)16 << 20)
 /* Real records nest at most 10 levels; cJSON recursion must stay far from the stack's end. */
 #define CH_CVE5_MAX_DEPTH 32u
@@ -136,8 +137,8 @@ static int count_items(struct rd *r, const cJSON *arr, size_t max, const char *p
     size_t n = 0;
     for (const cJSON *c = arr != NULL ? arr->child : NULL; c != NULL; c = c->next) {
         if (++n > max)
-            return ch_err_setf(r->err, CH_E_LIMIT, path, "field '%s': more than %zu entries",
-                               path, max);
+            return ch_err_setf(r->err, CH_E_LIMIT, path, "field '%s': more than %zu entries", path,
+                               max);
     }
     *ret = n;
     return CH_OK;
@@ -151,8 +152,8 @@ static void *alloc_items(struct rd *r, size_t n, size_t size)
 }
 
 /* An optional RFC 3339 time member; *ret untouched when absent. */
-static int get_time(struct rd *r, const cJSON *obj, const char *key, const char *path,
-                    int64_t *ret, int32_t *ret_nsec)
+static int get_time(struct rd *r, const cJSON *obj, const char *key, const char *path, int64_t *ret,
+                    int32_t *ret_nsec)
 {
     const char *s = NULL;
     int rc = ch_json_get_str(obj, key, false, path, &s, r->err);
@@ -207,8 +208,8 @@ static bool lang_is_en(const char *lang)
     if (lang == NULL)
         return false;
     struct ch_str l = ch_str_c(lang);
-    return ch_str_case_eq_c(l, "en") || (l.len > 3 && (ch_str_starts_with(l, "en-") ||
-                                                       ch_str_starts_with(l, "en_")));
+    return ch_str_case_eq_c(l, "en") ||
+           (l.len > 3 && (ch_str_starts_with(l, "en-") || ch_str_starts_with(l, "en_")));
 }
 
 /* The English value of a [{lang, value}] array (else the first one), borrowed from the tree. */
@@ -243,8 +244,8 @@ static int pick_text(struct rd *r, const cJSON *arr, const char *path, const cha
 static size_t first_sentence(const char *s, size_t len)
 {
     for (size_t i = 0; i + 1 < len; i++) {
-        if (s[i] != '.' || (s[i + 1] != ' ' && s[i + 1] != '\n' && s[i + 1] != '\r' &&
-                            s[i + 1] != '\t'))
+        if (s[i] != '.' ||
+            (s[i + 1] != ' ' && s[i + 1] != '\n' && s[i + 1] != '\r' && s[i + 1] != '\t'))
             continue;
         /* "e.g. " and "i.e. " do not end a sentence */
         if (i >= 3 && (memcmp(s + i - 3, "e.g", 3) == 0 || memcmp(s + i - 3, "i.e", 3) == 0))
@@ -351,8 +352,7 @@ const char *ch_cve5_ecosystem_of_url(const char *url)
     return NULL;
 }
 
-static int read_cpes(struct rd *r, const cJSON *item, const char *path,
-                     struct ch_adv_affected *out)
+static int read_cpes(struct rd *r, const cJSON *item, const char *path, struct ch_adv_affected *out)
 {
     const cJSON *arr = NULL;
     int rc = ch_json_get_arr(item, "cpes", false, path, &arr, r->err);
@@ -419,8 +419,8 @@ static int read_versions(struct rd *r, const cJSON *item, const char *path,
     rc = ch_jw_finish(&w, r->err);
     if (rc != CH_OK)
         return rc;
-    out->cve_versions_json = ch_arena_strndup(r->arena, ch_buf_cstr(&r->scratch),
-                                              ch_buf_len(&r->scratch));
+    out->cve_versions_json =
+        ch_arena_strndup(r->arena, ch_buf_cstr(&r->scratch), ch_buf_len(&r->scratch));
     if (out->cve_versions_json == NULL)
         return nomem(r);
     return CH_OK;
@@ -552,8 +552,8 @@ static int count_problem_types(struct rd *r, const cJSON *arr, const char *path,
             return rc;
         total += n;
         if (total > CH_CVE5_MAX_PROBLEM_TYPES)
-            return ch_err_setf(r->err, CH_E_LIMIT, path, "field '%s': more than %d entries",
-                               path, CH_CVE5_MAX_PROBLEM_TYPES);
+            return ch_err_setf(r->err, CH_E_LIMIT, path, "field '%s': more than %d entries", path,
+                               CH_CVE5_MAX_PROBLEM_TYPES);
     }
     *ret = total;
     return CH_OK;
@@ -639,8 +639,7 @@ static int ref_type(struct rd *r, const cJSON *ref, const char *path, const char
     return CH_OK;
 }
 
-static int read_references(struct rd *r, const cJSON *cna, const char *path,
-                           struct ch_advisory *a)
+static int read_references(struct rd *r, const cJSON *cna, const char *path, struct ch_advisory *a)
 {
     const cJSON *arr = NULL;
     int rc = ch_json_get_arr(cna, "references", false, path, &arr, r->err);
@@ -941,7 +940,8 @@ static int read_containers(struct rd *r, const cJSON *containers, bool rejected,
     if (rc != CH_OK || adp.obj == NULL)
         return rc;
 
-    /* CISA's additions: CPE-bearing affected entries always; CVSS and CWEs only when the CNA has none */
+    /* CISA's additions: CPE-bearing affected entries always; CVSS and CWEs only when the CNA has
+     * none */
     child_path(p, adp.path, "affected");
     rc = read_affected(r, adp.affected, p, a);
     child_path(p, adp.path, "metrics");

@@ -14,17 +14,16 @@
 #include <string.h>
 
 static const char *const format_names[CH_FEED_COUNT] = {
-    [CH_FEED_UNKNOWN] = "unknown", [CH_FEED_OSV] = "osv",   [CH_FEED_CVE5] = "cve5",
-    [CH_FEED_CSAF] = "csaf",       [CH_FEED_KEV] = "kev",   [CH_FEED_EPSS] = "epss",
+    [CH_FEED_UNKNOWN] = "unknown", [CH_FEED_OSV] = "osv", [CH_FEED_CVE5] = "cve5",
+    [CH_FEED_CSAF] = "csaf",       [CH_FEED_KEV] = "kev", [CH_FEED_EPSS] = "epss",
 };
 
 /* OSV id prefixes of the ecosystems in the OSV schema's list (ids are PREFIX-...). */
 static const char *const osv_prefixes[] = {
-    "GHSA-", "PYSEC-", "GO-",    "RUSTSEC-", "OSV-",  "MAL-",   "GSD-",   "DSA-",
-    "DLA-",  "DTSA-",  "USN-",   "UBUNTU-",  "ALSA-", "ALBA-",  "ALEA-",  "RHSA-",
-    "RHBA-", "RHEA-",  "RLSA-",  "RXSA-",    "SUSE-", "openSUSE-", "BIT-", "HSEC-",
-    "RSEC-", "PSF-",   "CURL-",  "MGASA-",   "LBSEC-", "ECHO-", "CGA-",   "MINI-",
-    "DRUPAL-", "CVE-",
+    "GHSA-",  "PYSEC-", "GO-",     "RUSTSEC-",  "OSV-",  "MAL-",    "GSD-",  "DSA-",  "DLA-",
+    "DTSA-",  "USN-",   "UBUNTU-", "ALSA-",     "ALBA-", "ALEA-",   "RHSA-", "RHBA-", "RHEA-",
+    "RLSA-",  "RXSA-",  "SUSE-",   "openSUSE-", "BIT-",  "HSEC-",   "RSEC-", "PSF-",  "CURL-",
+    "MGASA-", "LBSEC-", "ECHO-",   "CGA-",      "MINI-", "DRUPAL-", "CVE-",
 };
 
 static bool is_space(char c)
@@ -134,8 +133,8 @@ enum ch_feed_format ch_feed_detect(const char *name, const char *head, size_t he
 {
     if (head_len > CH_FEED_DETECT_HEAD)
         head_len = CH_FEED_DETECT_HEAD;
-    enum ch_feed_format f = head != NULL ? from_content(ch_str_make(head, head_len))
-                                         : CH_FEED_UNKNOWN;
+    enum ch_feed_format f =
+        head != NULL ? from_content(ch_str_make(head, head_len)) : CH_FEED_UNKNOWN;
     return f != CH_FEED_UNKNOWN ? f : from_name(name);
 }
 

@@ -102,7 +102,8 @@ static int reject(struct ep *e, size_t line_no, const char *what, struct ch_str 
     char q[64];
     char reason[160];
     snprintf(where, sizeof(where), "line %zu", line_no);
-    snprintf(reason, sizeof(reason), "%s '%s'", what, ch_log_quote(q, sizeof(q), value.ptr, value.len));
+    snprintf(reason, sizeof(reason), "%s '%s'", what,
+             ch_log_quote(q, sizeof(q), value.ptr, value.len));
     if (e->sink->reject == NULL)
         return CH_OK;
     return e->sink->reject(e->sink->ctx, e->source, where, reason, e->err);
@@ -144,8 +145,7 @@ static int read_row(struct ep *e, struct ch_str line, size_t line_no)
     if (!parse_prob(ch_str_trim(f[1]), &s.epss))
         return reject(e, line_no, "epss is not a number in [0, 1]:", f[1]);
     if (!parse_prob(ch_str_trim(f[2]), &s.percentile))
-        return reject(e, line_no, "percentile is not a number in [0, 1]:",
-                      f[2]);
+        return reject(e, line_no, "percentile is not a number in [0, 1]:", f[2]);
     s.cve = ch_arena_strndup(e->arena, cve.ptr, cve.len);
     if (s.cve == NULL)
         return ch_err_set(e->err, CH_E_NOMEM, "out of memory reading EPSS scores");
@@ -186,12 +186,12 @@ int ch_epss_read(const char *data, size_t len, const char *source_name, struct c
                 return ch_err_set(err, CH_E_INVALID,
                                   "%s: line %zu: expected the header 'cve,epss,percentile', "
                                   "found '%s'",
-                                  e.source, line_no, ch_log_quote(q, sizeof(q), line.ptr, line.len));
+                                  e.source, line_no,
+                                  ch_log_quote(q, sizeof(q), line.ptr, line.len));
             }
             header = true;
         } else if ((size_t)delivered >= CH_EPSS_MAX_ROWS) {
-            return ch_err_set(err, CH_E_LIMIT, "%s: more than %d rows", e.source,
-                              CH_EPSS_MAX_ROWS);
+            return ch_err_set(err, CH_E_LIMIT, "%s: more than %d rows", e.source, CH_EPSS_MAX_ROWS);
         } else {
             rc = read_row(&e, line, line_no);
             if (rc > 0) {

@@ -76,8 +76,8 @@ static int64_t t(const char *s)
     return v;
 }
 
-static int read_fixture(const char *name, struct ch_buf *buf, struct ch_arena *arena,
-                        struct rec *r, struct ch_err *err)
+static int read_fixture(const char *name, struct ch_buf *buf, struct ch_arena *arena, struct rec *r,
+                        struct ch_err *err)
 {
     char rel[128];
     snprintf(rel, sizeof(rel), "csaf/%s", name);
@@ -450,7 +450,8 @@ static void test_csaf_corpus_small(void **state)
     ch_arena_free(arena);
 }
 
-/* The OASIS validator cases include deliberately invalid documents: no crash, every failure explained. */
+/* The OASIS validator cases include deliberately invalid documents: no crash, every failure
+ * explained. */
 static void test_csaf_corpus_oasis_testcases(void **state)
 {
     (void)state;

@@ -175,8 +175,7 @@ static void test_cve5_ecosystem_of_url(void **state)
     assert_string_equal(ch_cve5_ecosystem_of_url("https://pypi.org/project/pip"), "PyPI");
     assert_string_equal(ch_cve5_ecosystem_of_url("https://pypi.python.org/"), "PyPI");
     assert_string_equal(ch_cve5_ecosystem_of_url("https://www.npmjs.com"), "npm");
-    assert_string_equal(ch_cve5_ecosystem_of_url("https://repo.maven.apache.org/maven2/"),
-                        "Maven");
+    assert_string_equal(ch_cve5_ecosystem_of_url("https://repo.maven.apache.org/maven2/"), "Maven");
     assert_string_equal(ch_cve5_ecosystem_of_url("https://crates.io"), "crates.io");
     assert_string_equal(ch_cve5_ecosystem_of_url("https://rubygems.org"), "RubyGems");
     assert_string_equal(ch_cve5_ecosystem_of_url("https://packagist.org"), "Packagist");

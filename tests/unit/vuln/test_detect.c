@@ -17,25 +17,32 @@ static enum ch_feed_format detect_c(const char *name, const char *head)
 static void test_feed_detect_content(void **state)
 {
     (void)state;
-    assert_int_equal(detect_c(NULL, "#model_version:v2025.03.14,score_date:2025-03-16T00:00:00+0000\n"
-                                    "cve,epss,percentile\n"),
+    assert_int_equal(detect_c(NULL,
+                              "#model_version:v2025.03.14,score_date:2025-03-16T00:00:00+0000\n"
+                              "cve,epss,percentile\n"),
                      CH_FEED_EPSS);
     assert_int_equal(detect_c(NULL, "cve,epss,percentile\nCVE-1999-0001,0.1,0.2\n"), CH_FEED_EPSS);
     assert_int_equal(detect_c(NULL, "{\"dataType\": \"CVE_RECORD\", \"dataVersion\": \"5.1\"}"),
                      CH_FEED_CVE5);
     assert_int_equal(detect_c(NULL, "{\n  \"containers\": {},\n  \"dataType\"\t:\"CVE_RECORD\""),
                      CH_FEED_CVE5);
-    assert_int_equal(detect_c(NULL, "{\"document\": {\"category\": \"csaf_vex\", \"csaf_version\": \"2.0\""),
-                     CH_FEED_CSAF);
-    assert_int_equal(detect_c(NULL, "{\"title\": \"CISA Catalog\", \"catalogVersion\": \"2025.08.25\""),
-                     CH_FEED_KEV);
-    assert_int_equal(detect_c(NULL, "{\"schema_version\": \"1.6.0\", \"id\": \"X-1\"}"), CH_FEED_OSV);
-    assert_int_equal(detect_c(NULL, "{\"id\": \"GHSA-aaaa-bbbb-cccc\", \"modified\": \"2024-01-01T00:00:00Z\""),
+    assert_int_equal(
+        detect_c(NULL, "{\"document\": {\"category\": \"csaf_vex\", \"csaf_version\": \"2.0\""),
+        CH_FEED_CSAF);
+    assert_int_equal(
+        detect_c(NULL, "{\"title\": \"CISA Catalog\", \"catalogVersion\": \"2025.08.25\""),
+        CH_FEED_KEV);
+    assert_int_equal(detect_c(NULL, "{\"schema_version\": \"1.6.0\", \"id\": \"X-1\"}"),
                      CH_FEED_OSV);
+    assert_int_equal(
+        detect_c(NULL, "{\"id\": \"GHSA-aaaa-bbbb-cccc\", \"modified\": \"2024-01-01T00:00:00Z\""),
+        CH_FEED_OSV);
     assert_int_equal(detect_c(NULL, "{\"id\":\"PYSEC-2021-1\",\"affected\":[]}"), CH_FEED_OSV);
-    assert_int_equal(detect_c(NULL, "{\"id\":\"RUSTSEC-2021-0001\",\"modified\":\"x\"}"), CH_FEED_OSV);
+    assert_int_equal(detect_c(NULL, "{\"id\":\"RUSTSEC-2021-0001\",\"modified\":\"x\"}"),
+                     CH_FEED_OSV);
     /* an unknown id prefix with only "modified" is not enough */
-    assert_int_equal(detect_c(NULL, "{\"id\": \"TICKET-1\", \"modified\": \"2024\"}"), CH_FEED_UNKNOWN);
+    assert_int_equal(detect_c(NULL, "{\"id\": \"TICKET-1\", \"modified\": \"2024\"}"),
+                     CH_FEED_UNKNOWN);
     /* a value mentioning a key, not a key */
     assert_int_equal(detect_c(NULL, "{\"text\": \"see catalogVersion and csaf_version\"}"),
                      CH_FEED_UNKNOWN);
@@ -45,7 +52,8 @@ static void test_feed_detect_content(void **state)
     assert_int_equal(detect_c(NULL, ""), CH_FEED_UNKNOWN);
     assert_int_equal(ch_feed_detect(NULL, NULL, 0), CH_FEED_UNKNOWN);
     /* a truncated head still works: the telling key comes early */
-    static const char cut[] = "{\"dataType\": \"CVE_RECORD\", \"cveMetadata\": {\"cveId\": \"CVE-20";
+    static const char cut[] =
+        "{\"dataType\": \"CVE_RECORD\", \"cveMetadata\": {\"cveId\": \"CVE-20";
     assert_int_equal(ch_feed_detect(NULL, cut, sizeof(cut) - 1), CH_FEED_CVE5);
     assert_int_equal(ch_feed_detect(NULL, cut, 20), CH_FEED_UNKNOWN);
 }
@@ -60,8 +68,9 @@ static void test_feed_detect_name(void **state)
     assert_int_equal(ch_feed_detect("scores.csv", "", 0), CH_FEED_UNKNOWN);
     assert_int_equal(ch_feed_detect("epss/readme.txt", "", 0), CH_FEED_UNKNOWN);
     /* the content wins over the name */
-    assert_int_equal(detect_c("known_exploited_vulnerabilities.json", "{\"dataType\":\"CVE_RECORD\"}"),
-                     CH_FEED_CVE5);
+    assert_int_equal(
+        detect_c("known_exploited_vulnerabilities.json", "{\"dataType\":\"CVE_RECORD\"}"),
+        CH_FEED_CVE5);
 }
 
 static void check_file(const char *path, enum ch_feed_format want)
@@ -86,9 +95,9 @@ static void test_feed_detect_files(void **state)
         const char *rel;
         enum ch_feed_format want;
     } fixtures[] = {
-        {"cve5/full.json", CH_FEED_CVE5},   {"cve5/rejected.json", CH_FEED_CVE5},
-        {"csaf/full.json", CH_FEED_CSAF},   {"csaf/not-csaf.json", CH_FEED_UNKNOWN},
-        {"kev/catalog.json", CH_FEED_KEV},  {"epss/scores.csv", CH_FEED_EPSS},
+        {"cve5/full.json", CH_FEED_CVE5},           {"cve5/rejected.json", CH_FEED_CVE5},
+        {"csaf/full.json", CH_FEED_CSAF},           {"csaf/not-csaf.json", CH_FEED_UNKNOWN},
+        {"kev/catalog.json", CH_FEED_KEV},          {"epss/scores.csv", CH_FEED_EPSS},
         {"epss/no-comment-crlf.csv", CH_FEED_EPSS},
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(fixtures); i++) {
@@ -149,8 +158,8 @@ static void test_feed_detect_corpora(void **state)
         int rc;
         while ((rc = ch_archive_next(ar, &name, &err)) == 1) {
             assert_int_equal(ch_archive_read(ar, &buf, &err), CH_OK);
-            size_t len = ch_buf_len(&buf) < CH_FEED_DETECT_HEAD ? ch_buf_len(&buf)
-                                                                : CH_FEED_DETECT_HEAD;
+            size_t len =
+                ch_buf_len(&buf) < CH_FEED_DETECT_HEAD ? ch_buf_len(&buf) : CH_FEED_DETECT_HEAD;
             enum ch_feed_format got = ch_feed_detect(name, ch_buf_cstr(&buf), len);
             n++;
             if (got != sets[i].want) {
@@ -194,10 +203,8 @@ static void test_feed_format_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_feed_detect_content),
-        cmocka_unit_test(test_feed_detect_name),
-        cmocka_unit_test(test_feed_detect_files),
-        cmocka_unit_test(test_feed_detect_corpora),
+        cmocka_unit_test(test_feed_detect_content), cmocka_unit_test(test_feed_detect_name),
+        cmocka_unit_test(test_feed_detect_files),   cmocka_unit_test(test_feed_detect_corpora),
         cmocka_unit_test(test_feed_format_names),
     };
     return cmocka_run_group_tests_name("vuln detect", tests, NULL, NULL);

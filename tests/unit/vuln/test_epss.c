@@ -57,8 +57,7 @@ static int read_text(const char *text, size_t len, struct rec *r, struct ch_err 
     return rc;
 }
 
-static int read_fixture(const char *name, struct ch_arena *arena, struct rec *r,
-                        struct ch_err *err)
+static int read_fixture(const char *name, struct ch_arena *arena, struct rec *r, struct ch_err *err)
 {
     char rel[128];
     snprintf(rel, sizeof(rel), "epss/%s", name);
@@ -191,7 +190,8 @@ static void test_epss_read_hostile(void **state)
     ch_buf_reset(&doc);
     ch_err_clear(&err);
     r = (struct rec){0};
-    static const char nul[] = "cve,epss,percentile\nCVE-2023-0001\0,0.1,0.2\nCVE-2023-0002,0.1,0.2\n";
+    static const char nul[] =
+        "cve,epss,percentile\nCVE-2023-0001\0,0.1,0.2\nCVE-2023-0002,0.1,0.2\n";
     assert_int_equal(read_text(nul, sizeof(nul) - 1, &r, &err), 1);
     assert_int_equal(r.n_rej, 1);
     ch_buf_release(&doc);

@@ -62,16 +62,16 @@ static int64_t day(const char *s)
     return v;
 }
 
-static int read_file(const char *path, const char *name, struct ch_buf *buf,
-                     struct ch_arena *arena, struct rec *r, struct ch_err *err)
+static int read_file(const char *path, const char *name, struct ch_buf *buf, struct ch_arena *arena,
+                     struct rec *r, struct ch_err *err)
 {
     ch_test_read_file(path, buf);
     struct ch_vuln_sink sink = {.kev = on_kev, .reject = on_reject, .ctx = r};
     return ch_kev_read(ch_buf_cstr(buf), ch_buf_len(buf), name, arena, &sink, err);
 }
 
-static int read_fixture(const char *name, struct ch_buf *buf, struct ch_arena *arena,
-                        struct rec *r, struct ch_err *err)
+static int read_fixture(const char *name, struct ch_buf *buf, struct ch_arena *arena, struct rec *r,
+                        struct ch_err *err)
 {
     char rel[128];
     snprintf(rel, sizeof(rel), "kev/%s", name);
@@ -112,9 +112,9 @@ static void test_kev_read_catalog(void **state)
     assert_int_equal(k->n_cwes, 0);
     assert_int_equal(r.n_rej, 6);
     static const char *const where[] = {
-        "vulnerabilities[2].dueDate",       "vulnerabilities[3].dateAdded",
-        "vulnerabilities[4].cveID",         "vulnerabilities[5].vendorProject",
-        "vulnerabilities[6].cwes[0]",       "vulnerabilities[7]",
+        "vulnerabilities[2].dueDate", "vulnerabilities[3].dateAdded",
+        "vulnerabilities[4].cveID",   "vulnerabilities[5].vendorProject",
+        "vulnerabilities[6].cwes[0]", "vulnerabilities[7]",
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(where); i++) {
         if (strcmp(r.rej_where[i], where[i]) != 0)
@@ -271,10 +271,8 @@ int main(void)
 {
     ch_json_global_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kev_read_catalog),
-        cmocka_unit_test(test_kev_read_malformed),
-        cmocka_unit_test(test_kev_read_hostile),
-        cmocka_unit_test(test_kev_read_oom),
+        cmocka_unit_test(test_kev_read_catalog), cmocka_unit_test(test_kev_read_malformed),
+        cmocka_unit_test(test_kev_read_hostile), cmocka_unit_test(test_kev_read_oom),
         cmocka_unit_test(test_kev_corpus),
     };
     return cmocka_run_group_tests_name("vuln kev", tests, NULL, NULL);
