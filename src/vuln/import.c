@@ -38,7 +38,7 @@
 #define PROGRESS_EVERY 1000
 /* Records parsed ahead of the writer, and the bytes they may hold. */
 #define QUEUE_ITEMS 512
-#define QUEUE_BYTES ((size_t)128 << 20)
+#define QUEUE_BYTES ((size_t)32 << 20)
 
 enum item_kind {
     IT_ADVISORY,   /* parsed: adv, arena, data */
@@ -254,8 +254,24 @@ static int reader_record(struct reader *r, const char *label)
     const char *data = ch_buf_cstr(&r->entry);
     size_t len = ch_buf_len(&r->entry);
     enum ch_feed_format f = r->o->format;
-    if (f == CH_FEED_UNKNOWN)
+    if (f == CH_FEED_UNKNOWN) {
         f = ch_feed_detect(label, data, len < 4096 ? len : 4096);
+        /*
+         * Detection reads only the head, and records with sorted keys put
+         * their distinctive members late (a CVE record's cveMetadata comes
+         * after its containers), so look for a CVE record's markers whole.
+         */
+        if ((f == CH_FEED_UNKNOWN || f == CH_FEED_OSV) &&
+            memmem(data, len, "\"cveMetadata\"", 13) != NULL &&
+            memmem(data, len, "\"CVE_RECORD\"", 12) != NULL)
+            f = CH_FEED_CVE5;
+        /* a ROLIE feed (an index of CSAF documents) is not a record: skip it */
+        if (f == CH_FEED_UNKNOWN && memmem(data, len < 4096 ? len : 4096, "\"feed\"", 6) != NULL &&
+            memmem(data, len, "\"entry\"", 7) != NULL) {
+            ch_buf_reset(&r->entry);
+            return CH_OK;
+        }
+    }
     bool advisory = f == CH_FEED_OSV || f == CH_FEED_CVE5 || f == CH_FEED_UNKNOWN;
     struct item *it = new_item(r, advisory ? IT_ADVISORY : IT_RAW, label);
     if (it == NULL || take_entry(r, it) != CH_OK) {
@@ -612,8 +628,8 @@ static int write_raw(struct writer *wr, struct item *it, struct ch_err *err)
         break;
     }
     ch_arena_reset(wr->arena);
-    if (rc == CH_OK)
-        return CH_OK;
+    if (rc >= 0)
+        return CH_OK; /* readers return how many records they delivered */
     if (!input_error(rc)) {
         ch_err_copy(err, &perr);
         return rc;
