@@ -154,7 +154,7 @@ static struct val get_token(int *type, struct blob *b)
             v.small = -(long)i;
             break;
         }
-        /* fallthrough */
+        __attribute__((fallthrough));
     case T_DIGIT:
     case T_SUFFIX_NO:
     case T_REVISION_NO:

@@ -192,6 +192,10 @@ static void test_maven_order(void **state)
         {"maven", "1.0-SNAPSHOT", "1.0-snapshot", 0},
         {"maven", "1.0.12345678901234567890", "1.0.12345678901234567889", 1},
         {"maven", "1..1", "1.0.1", 0},
+        /* not transitive, exactly as maven-artifact 3.8.7 answers (fuzz corpus) */
+        {"maven", "1.0.0.Rp2.1.0.0-.0.0-RC:", "1-0RC2", -1},
+        {"maven", "1-0RC2", "1-0.-", -1},
+        {"maven", "1.0.0.Rp2.1.0.0-.0.0-RC:", "1-0.-", 1},
     };
     check_cases(cases, CH_ARRAY_SIZE(cases));
     INVALID("maven", "1.0 beta", "1.0\tx");
