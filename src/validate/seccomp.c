@@ -73,6 +73,11 @@ static int add_rule(scmp_filter_ctx ctx, const char *name, uint32_t action, unsi
     return CH_OK;
 }
 
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, uint64_t a, uint64_t b)
+{
+    return (struct scmp_arg_cmp){.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+}
+
 static int add_rules(scmp_filter_ctx ctx, unsigned flags, struct ch_err *err)
 {
     const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
@@ -84,19 +89,19 @@ static int add_rules(scmp_filter_ctx ctx, unsigned flags, struct ch_err *err)
             rc = add_rule(ctx, denied[i], eperm, 0, NULL, err);
     }
     /* Only local sockets: socket()/socketpair() with any other family fail. */
-    struct scmp_arg_cmp not_unix = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
+    struct scmp_arg_cmp not_unix = arg_cmp(0, SCMP_CMP_NE, AF_UNIX, 0);
     if (rc == CH_OK)
         rc = add_rule(ctx, "socket", eperm, 1, &not_unix, err);
     if (rc == CH_OK)
         rc = add_rule(ctx, "socketpair", eperm, 1, &not_unix, err);
     for (size_t i = 0; i < CH_ARRAY_SIZE(clone_ns_flags) && rc == CH_OK; i++) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]);
+        struct scmp_arg_cmp c = arg_cmp(0, SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]);
         rc = add_rule(ctx, "clone", eperm, 1, &c, err);
     }
     if (rc == CH_OK)
         rc = add_rule(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS), 0, NULL, err);
     for (size_t i = 0; i < CH_ARRAY_SIZE(tty_ioctls) && rc == CH_OK; i++) {
-        struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, tty_ioctls[i]);
+        struct scmp_arg_cmp c = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffUL, tty_ioctls[i]);
         rc = add_rule(ctx, "ioctl", eperm, 1, &c, err);
     }
     return rc;
