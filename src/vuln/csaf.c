@@ -362,10 +362,23 @@ static int read_product_tree(struct cs *c, const cJSON *root)
 
 /* ---- one vulnerability ---- */
 
-/* product_status categories, with the status string recorded (CSAF's own names). */
-static const char *const statuses[] = {
-    "known_affected", "first_affected",     "last_affected",       "fixed",
-    "first_fixed",    "known_not_affected", "under_investigation",
+/*
+ * product_status categories and the status recorded for them: the affected
+ * ones collapse to "known_affected" and the fixed ones to "fixed", because a
+ * CSAF product id names discrete products (the first/last distinction has
+ * no range to apply to), leaving consumers four values to handle.
+ */
+static const struct {
+    const char *category;
+    const char *status;
+} statuses[] = {
+    {"known_affected", "known_affected"},
+    {"first_affected", "known_affected"},
+    {"last_affected", "known_affected"},
+    {"fixed", "fixed"},
+    {"first_fixed", "fixed"},
+    {"known_not_affected", "known_not_affected"},
+    {"under_investigation", "under_investigation"},
 };
 
 static int read_status(struct cs *c, const cJSON *v, const char *path, struct ch_advisory *a)
@@ -379,7 +392,7 @@ static int read_status(struct cs *c, const cJSON *v, const char *path, struct ch
     const cJSON *lists[CH_ARRAY_SIZE(statuses)] = {0};
     size_t total = 0;
     for (size_t k = 0; k < CH_ARRAY_SIZE(statuses); k++) {
-        rc = ch_json_get_arr(ps, statuses[k], false, pp, &lists[k], c->err);
+        rc = ch_json_get_arr(ps, statuses[k].category, false, pp, &lists[k], c->err);
         if (rc != CH_OK)
             return rc;
         total += count(lists[k]);
@@ -393,7 +406,7 @@ static int read_status(struct cs *c, const cJSON *v, const char *path, struct ch
         return nomem(c);
     for (size_t k = 0; k < CH_ARRAY_SIZE(statuses); k++) {
         char lp[PATH_BYTES];
-        child_path(lp, pp, statuses[k]);
+        child_path(lp, pp, statuses[k].category);
         size_t i = 0;
         for (const cJSON *x = lists[k] != NULL ? lists[k]->child : NULL; x != NULL;
              x = x->next, i++) {
@@ -412,7 +425,7 @@ static int read_status(struct cs *c, const cJSON *v, const char *path, struct ch
             af->vendor = prod->vendor;
             af->product = prod->name;
             af->purl = prod->purl;
-            af->status = statuses[k];
+            af->status = statuses[k].status;
             if (prod->cpe != NULL) {
                 af->cpes = ch_arena_alloc(c->arena, sizeof(*af->cpes));
                 if (af->cpes == NULL)

@@ -133,7 +133,8 @@ static void test_csaf_read_full(void **state)
     assert_string_equal(rel->versions[0], "1.2.3");
     assert_int_equal(rel->n_cpes, 1); /* the platform's CPE, the component has none */
     assert_string_equal(rel->cpes[0], "cpe:2.3:h:example:controller:4.1.0:*:*:*:*:*:*:*");
-    const struct ch_adv_affected *first = find_affected(a, "first_affected", 0);
+    const struct ch_adv_affected *first =
+        find_affected(a, "known_affected", 2); /* first_affected */
     assert_string_equal(first->versions[0], "4.1.0");
     assert_string_equal(find_affected(a, "fixed", 0)->versions[0], "4.2.0");
     const struct ch_adv_affected *cloud = find_affected(a, "known_not_affected", 0);
