@@ -156,6 +156,12 @@ static int get_time(struct cs *c, const cJSON *obj, const char *key, bool requir
         child_path(p, path, key);
         return invalid(c, p, terr.msg);
     }
+    /* the model uses -1 for "absent": no advisory data predates the epoch */
+    if (t < 0) {
+        char p[PATH_BYTES];
+        child_path(p, path, key);
+        return invalid(c, p, "date before 1970-01-01");
+    }
     *ret = t;
     if (ret_nsec != NULL)
         *ret_nsec = ns;

@@ -167,6 +167,12 @@ static int get_time(struct rd *r, const cJSON *obj, const char *key, const char 
         child_path(p, path, key);
         return invalid(r, p, terr.msg);
     }
+    /* the model uses -1 for "absent": no advisory data predates the epoch */
+    if (t < 0) {
+        char p[PATH_BYTES];
+        child_path(p, path, key);
+        return invalid(r, p, "date before 1970-01-01");
+    }
     *ret = t;
     if (ret_nsec != NULL)
         *ret_nsec = ns;

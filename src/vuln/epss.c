@@ -68,7 +68,7 @@ static int read_comment(struct ep *e, struct ch_str line, size_t line_no)
         struct ch_err terr = CH_ERR_INIT;
         int64_t t;
         /* the zone is written "+0000", which is not RFC 3339: the day is what matters */
-        if (v.len < 10 || ch_time_parse(ch_str_sub(v, 0, 10), &t, NULL, &terr) != CH_OK) {
+        if (v.len < 10 || ch_time_parse(ch_str_sub(v, 0, 10), &t, NULL, &terr) != CH_OK || t < 0) {
             char q[64];
             return ch_err_set(e->err, CH_E_INVALID, "%s: line %zu: invalid score_date '%s'",
                               e->source, line_no, ch_log_quote(q, sizeof(q), v.ptr, v.len));

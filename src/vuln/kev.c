@@ -72,6 +72,8 @@ static int get_day(const char *s, size_t i, const char *key, int64_t *ret, struc
     int64_t t;
     if (strlen(s) != 10 || ch_time_parse(ch_str_c(s), &t, NULL, &terr) != CH_OK)
         return bad(err, p, "expected a date YYYY-MM-DD");
+    if (t < 0)
+        return bad(err, p, "date before 1970-01-01"); /* -1 means "absent" in the model */
     *ret = t;
     return CH_OK;
 }

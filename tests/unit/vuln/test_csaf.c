@@ -272,6 +272,14 @@ static void test_csaf_read_limits(void **state)
     ch_buf_append_c(&doc, "\"}]}]}");
     assert_int_equal(read_generated(&doc, &r, &err), CH_E_LIMIT);
     assert_true(ch_test_contains(err.msg, "string longer than"));
+    /* a release date before 1970 would collide with -1, "absent" (found by fuzz_csaf) */
+    ch_buf_reset(&doc);
+    ch_err_clear(&err);
+    ch_buf_append_c(&doc, "{\"document\":{\"csaf_version\":\"2.0\",\"tracking\":{\"id\":\"G-2\","
+                          "\"current_release_date\":\"1012-04-02T11:30:00Z\"}}}");
+    assert_int_equal(read_generated(&doc, &r, &err), CH_E_INVALID);
+    assert_true(ch_test_contains(err.msg, "document.tracking.current_release_date"));
+    assert_true(ch_test_contains(err.msg, "before 1970"));
     ch_buf_release(&doc);
 }
 

@@ -267,6 +267,14 @@ static void test_cve5_read_limits(void **state)
     assert_int_equal(read_generated(&doc, &err), CH_E_INVALID);
     assert_true(ch_test_contains(err.msg, "containers.cna.affected[2]"));
     assert_string_equal(err.field, "containers.cna.affected[2]");
+    /* a date before 1970 would collide with -1, "absent" */
+    ch_buf_reset(&doc);
+    ch_err_clear(&err);
+    ch_buf_append_c(&doc, "{\"dataType\":\"CVE_RECORD\",\"dataVersion\":\"5.1\",\"cveMetadata\":"
+                          "{\"cveId\":\"CVE-2024-10000\",\"state\":\"PUBLISHED\","
+                          "\"dateUpdated\":\"1969-12-31T23:59:59Z\"},\"containers\":{\"cna\":{}}}");
+    assert_int_equal(read_generated(&doc, &err), CH_E_INVALID);
+    assert_true(ch_test_contains(err.msg, "cveMetadata.dateUpdated': date before 1970"));
     /* a record over the size limit is refused before parsing */
     ch_buf_reset(&doc);
     ch_err_clear(&err);
