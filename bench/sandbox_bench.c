@@ -31,9 +31,8 @@ static int cmp_i64(const void *a, const void *b)
 static int64_t report(const char *what, int64_t *us, size_t n)
 {
     qsort(us, n, sizeof(us[0]), cmp_i64);
-    printf("%-34s min %6.2f  median %6.2f  p90 %6.2f  max %6.2f ms\n", what,
-           (double)us[0] / 1000, (double)us[n / 2] / 1000, (double)us[n * 9 / 10] / 1000,
-           (double)us[n - 1] / 1000);
+    printf("%-34s min %6.2f  median %6.2f  p90 %6.2f  max %6.2f ms\n", what, (double)us[0] / 1000,
+           (double)us[n / 2] / 1000, (double)us[n * 9 / 10] / 1000, (double)us[n - 1] / 1000);
     return us[n / 2];
 }
 
@@ -82,8 +81,8 @@ int main(int argc, char **argv)
     const char *env[] = {"LANG=C", "ASAN_OPTIONS=detect_leaks=0", NULL};
     struct ch_sandbox_bind binds[] = {{.src = "/usr/share/zoneinfo", .dst = "/opt/tool"}};
     struct ch_sandbox_options plain = {.argv = true_argv};
-    struct ch_sandbox_options full = {.argv = true_argv, .work_dir = work, .env = env,
-                                      .ro_binds = binds, .n_ro_binds = 1};
+    struct ch_sandbox_options full = {
+        .argv = true_argv, .work_dir = work, .env = env, .ro_binds = binds, .n_ro_binds = 1};
     for (size_t i = 0; i < n; i++)
         us[i] = spawn_true();
     int64_t base = report("posix_spawn /usr/bin/true", us, n);

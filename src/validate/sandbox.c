@@ -61,8 +61,8 @@ static const char *const bwrap_locations[] = {"/usr/bin/bwrap", "/usr/local/bin/
                                               "/bin/bwrap"};
 
 /* Top-level system directories: bound read-only, or recreated as symlinks. */
-static const char *const system_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
-                                          "/libx32"};
+static const char *const system_dirs[] = {"/usr",   "/bin",   "/sbin",  "/lib",
+                                          "/lib64", "/lib32", "/libx32"};
 
 const char *ch_sandbox_kill_str(enum ch_sandbox_kill k)
 {
@@ -80,8 +80,8 @@ int ch_sandbox_find_bwrap(const char *path, const char **ret_path, struct ch_err
 {
     if (path != NULL) {
         if (access(path, X_OK) != 0)
-            return ch_err_set(err, CH_E_UNAVAILABLE, "bubblewrap '%s' is not executable: %s",
-                              path, strerror(errno));
+            return ch_err_set(err, CH_E_UNAVAILABLE, "bubblewrap '%s' is not executable: %s", path,
+                              strerror(errno));
         *ret_path = path;
         return CH_OK;
     }
@@ -109,8 +109,7 @@ static uint64_t or_default(uint64_t v, uint64_t dflt)
     return v == 0 ? dflt : v;
 }
 
-static int resolve_limits(const struct ch_sandbox_limits *in, struct limits *l,
-                          struct ch_err *err)
+static int resolve_limits(const struct ch_sandbox_limits *in, struct limits *l, struct ch_err *err)
 {
     *l = (struct limits){
         .wall_ms = in->wall_ms == 0 ? CH_SANDBOX_DEFAULT_WALL_MS : in->wall_ms,
@@ -120,10 +119,10 @@ static int resolve_limits(const struct ch_sandbox_limits *in, struct limits *l,
         .nproc = or_default(in->n_procs, CH_SANDBOX_DEFAULT_NPROC),
         .nofile = or_default(in->n_files, CH_SANDBOX_DEFAULT_NOFILE),
         .tmp = or_default(in->tmp_bytes, CH_SANDBOX_DEFAULT_TMP_BYTES),
-        .out_max = in->stdout_max_bytes == 0 ? CH_SANDBOX_DEFAULT_OUTPUT_BYTES
-                                             : in->stdout_max_bytes,
-        .err_max = in->stderr_max_bytes == 0 ? CH_SANDBOX_DEFAULT_OUTPUT_BYTES
-                                             : in->stderr_max_bytes,
+        .out_max =
+            in->stdout_max_bytes == 0 ? CH_SANDBOX_DEFAULT_OUTPUT_BYTES : in->stdout_max_bytes,
+        .err_max =
+            in->stderr_max_bytes == 0 ? CH_SANDBOX_DEFAULT_OUTPUT_BYTES : in->stderr_max_bytes,
     };
     if (l->wall_ms < 0 || l->wall_ms > INT64_MAX / 1000)
         return ch_err_set(err, CH_E_USAGE, "sandbox wall-clock limit %lld ms is out of range",
@@ -239,11 +238,11 @@ struct plan {
     struct limits lim;
     const char *bwrap;
     struct argv_vec args;
-    char *env_names[MAX_ENV];      /* owned copies of the NAME parts */
+    char *env_names[MAX_ENV];                         /* owned copies of the NAME parts */
     char links[CH_ARRAY_SIZE(system_dirs)][PATH_MAX]; /* symlink targets of system dirs */
     char tmp_size[24];
     char uid_str[16];
-    int drop_privileges;            /* caller is root: drop to host_uid/host_gid */
+    int drop_privileges; /* caller is root: drop to host_uid/host_gid */
     uid_t host_uid;
     gid_t host_gid;
     /* descriptors (parent side: read ends; child side: what to install) */
@@ -507,9 +506,9 @@ enum { FD_SECCOMP = 3, FD_REPORT = 4, FD_RESULT = 5 };
 
 /* What the supervisor sends on the result pipe: first the child's pid, then this. */
 struct supervisor_record {
-    int status;          /* bubblewrap's wait status */
-    int64_t cpu_us;      /* user+system CPU of every reaped process */
-    int64_t max_rss_kb;  /* largest resident set among them */
+    int status;         /* bubblewrap's wait status */
+    int64_t cpu_us;     /* user+system CPU of every reaped process */
+    int64_t max_rss_kb; /* largest resident set among them */
 };
 
 CH_NORETURN static void child_fail(int report_fd, int stage)
@@ -751,10 +750,10 @@ static int capture_read(struct capture *c, char *chunk)
 /* ---- the parent's wait loop ----------------------------------------------------------- */
 
 struct run {
-    pid_t pid;              /* the supervisor */
-    pid_t sandbox_pgid;     /* bubblewrap's process group (its pid) */
-    int pidfd;              /* of the supervisor, -1 if unavailable */
-    bool reaped;            /* the supervisor was reaped */
+    pid_t pid;          /* the supervisor */
+    pid_t sandbox_pgid; /* bubblewrap's process group (its pid) */
+    int pidfd;          /* of the supervisor, -1 if unavailable */
+    bool reaped;        /* the supervisor was reaped */
     int supervisor_status;
     struct supervisor_record rec;
     bool have_rec;
@@ -874,9 +873,8 @@ static bool contains_ci(struct ch_str hay, const char *needle)
 }
 
 /* Messages programs and runtimes print when an allocation fails. */
-static const char *const oom_messages[] = {"out of memory", "cannot allocate memory",
-                                           "bad_alloc", "memory exhausted",
-                                           "failed to allocate"};
+static const char *const oom_messages[] = {"out of memory", "cannot allocate memory", "bad_alloc",
+                                           "memory exhausted", "failed to allocate"};
 
 static bool looks_out_of_memory(const struct ch_sandbox_result *res, const struct limits *l)
 {
@@ -914,9 +912,8 @@ static void decode_status(const struct run *r, const struct limits *l,
     res->killed_by = r->killed ? r->kill_reason : CH_SANDBOX_KILL_NONE;
     if (res->killed_by != CH_SANDBOX_KILL_NONE)
         return;
-    if (res->signal == SIGXCPU ||
-        (res->signal == SIGKILL && l->cpu != CH_SANDBOX_UNLIMITED &&
-         (uint64_t)res->cpu_us >= l->cpu * 1000000))
+    if (res->signal == SIGXCPU || (res->signal == SIGKILL && l->cpu != CH_SANDBOX_UNLIMITED &&
+                                   (uint64_t)res->cpu_us >= l->cpu * 1000000))
         res->killed_by = CH_SANDBOX_KILL_CPU;
     else if (res->signal == SIGXFSZ)
         res->killed_by = CH_SANDBOX_KILL_FSIZE;
@@ -975,8 +972,8 @@ static int prepare(struct plan *p, const struct ch_sandbox_options *o, struct ch
         rc = make_pipe(&p->report_r, &p->report_w, err);
     if (rc == CH_OK)
         rc = make_pipe(&p->result_r, &p->result_w, err);
-    if (rc == CH_OK && (fcntl(p->out_r, F_SETFL, O_NONBLOCK) != 0 ||
-                        fcntl(p->err_r, F_SETFL, O_NONBLOCK) != 0))
+    if (rc == CH_OK &&
+        (fcntl(p->out_r, F_SETFL, O_NONBLOCK) != 0 || fcntl(p->err_r, F_SETFL, O_NONBLOCK) != 0))
         rc = ch_err_set(err, CH_E_IO, "fcntl: %s", strerror(errno));
     return rc;
 }
@@ -1061,7 +1058,9 @@ int ch_sandbox_run(const struct ch_sandbox_options *opts, struct ch_sandbox_resu
         return ch_err_set(err, CH_E_NOMEM, "out of memory preparing the sandbox");
     p->stdin_fd = p->seccomp_fd = p->out_r = p->out_w = -1;
     p->err_r = p->err_w = p->report_r = p->report_w = p->result_r = p->result_w = -1;
-    struct run r = {.pid = -1, .sandbox_pgid = -1, .pidfd = -1,
+    struct run r = {.pid = -1,
+                    .sandbox_pgid = -1,
+                    .pidfd = -1,
                     .keep_running = (opts->flags & CH_SANDBOX_KEEP_RUNNING_ON_OUTPUT_LIMIT) != 0};
     struct capture caps[2];
     capture_init(&caps[0], -1, &ret->out, CH_SANDBOX_DEFAULT_OUTPUT_BYTES, false);
@@ -1100,8 +1099,8 @@ out:
 int ch_sandbox_probe(const char *bwrap_path, struct ch_err *err)
 {
     static const char *const argv[] = {"/usr/bin/true", NULL};
-    struct ch_sandbox_options o = {.argv = argv, .bwrap_path = bwrap_path,
-                                   .limits = {.wall_ms = 5000}};
+    struct ch_sandbox_options o = {
+        .argv = argv, .bwrap_path = bwrap_path, .limits = {.wall_ms = 5000}};
     struct ch_sandbox_result res;
     int rc = ch_sandbox_run(&o, &res, err);
     if (rc == CH_OK && !(res.exited && res.exit_code == 0)) {

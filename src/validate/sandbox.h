@@ -102,28 +102,28 @@ enum ch_sandbox_flags {
  * designated initialisers; fields left zero take their defaults.
  */
 struct ch_sandbox_options {
-    const char *const *argv;  /* NULL-terminated; argv[0] absolute or found in PATH inside */
-    const char *work_dir;     /* host directory bound read-write at /job; NULL = empty tmpfs */
+    const char *const *argv; /* NULL-terminated; argv[0] absolute or found in PATH inside */
+    const char *work_dir;    /* host directory bound read-write at /job; NULL = empty tmpfs */
     const struct ch_sandbox_bind *ro_binds; /* extra read-only binds (toolchain, build tree) */
     size_t n_ro_binds;
-    const char *const *env;   /* NULL-terminated "NAME=value" list; PATH has a default */
-    const char *stdin_data;   /* bytes fed on stdin (NULL: stdin is /dev/null) */
+    const char *const *env; /* NULL-terminated "NAME=value" list; PATH has a default */
+    const char *stdin_data; /* bytes fed on stdin (NULL: stdin is /dev/null) */
     size_t stdin_len;
     struct ch_sandbox_limits limits;
-    unsigned flags;           /* enum ch_sandbox_flags */
-    const char *bwrap_path;   /* NULL: search the standard locations */
-    uint32_t host_uid;        /* root callers drop to this uid; 0 = CH_SANDBOX_DEFAULT_HOST_ID */
-    uint32_t host_gid;        /* likewise for the group */
+    unsigned flags;         /* enum ch_sandbox_flags */
+    const char *bwrap_path; /* NULL: search the standard locations */
+    uint32_t host_uid;      /* root callers drop to this uid; 0 = CH_SANDBOX_DEFAULT_HOST_ID */
+    uint32_t host_gid;      /* likewise for the group */
 };
 
 /* Why the sandbox ended the command (or the likely cause for memory). */
 enum ch_sandbox_kill {
     CH_SANDBOX_KILL_NONE = 0,
-    CH_SANDBOX_KILL_TIMEOUT,  /* the wall clock ran out; the sandbox was killed */
-    CH_SANDBOX_KILL_CPU,      /* RLIMIT_CPU: SIGXCPU or SIGKILL after the CPU budget */
-    CH_SANDBOX_KILL_MEMORY,   /* failed after exhausting the address-space limit */
-    CH_SANDBOX_KILL_OUTPUT,   /* output passed its limit; the sandbox was killed */
-    CH_SANDBOX_KILL_FSIZE,    /* RLIMIT_FSIZE: SIGXFSZ */
+    CH_SANDBOX_KILL_TIMEOUT, /* the wall clock ran out; the sandbox was killed */
+    CH_SANDBOX_KILL_CPU,     /* RLIMIT_CPU: SIGXCPU or SIGKILL after the CPU budget */
+    CH_SANDBOX_KILL_MEMORY,  /* failed after exhausting the address-space limit */
+    CH_SANDBOX_KILL_OUTPUT,  /* output passed its limit; the sandbox was killed */
+    CH_SANDBOX_KILL_FSIZE,   /* RLIMIT_FSIZE: SIGXFSZ */
     CH_SANDBOX_KILL_COUNT
 };
 
@@ -137,18 +137,18 @@ enum ch_sandbox_kill {
  * `exited` false), so a program that itself calls exit(139) is read as SIGSEGV.
  */
 struct ch_sandbox_result {
-    bool exited;              /* the command exited normally: exit_code is valid */
-    int exit_code;            /* 0..255 when exited */
-    int signal;               /* terminating signal, 0 when exited */
+    bool exited;   /* the command exited normally: exit_code is valid */
+    int exit_code; /* 0..255 when exited */
+    int signal;    /* terminating signal, 0 when exited */
     enum ch_sandbox_kill killed_by;
-    int64_t wall_us;          /* from fork to the end, microseconds */
-    int64_t cpu_us;           /* user+system CPU of the sandbox's reaped processes (wait4) */
-    int64_t max_rss_kb;       /* largest resident set of one of them, KiB */
-    struct ch_buf out;        /* captured stdout (binary-safe), owned */
-    struct ch_buf err;        /* captured stderr, owned */
-    bool out_truncated;       /* stdout passed stdout_max_bytes; excess discarded */
+    int64_t wall_us;    /* from fork to the end, microseconds */
+    int64_t cpu_us;     /* user+system CPU of the sandbox's reaped processes (wait4) */
+    int64_t max_rss_kb; /* largest resident set of one of them, KiB */
+    struct ch_buf out;  /* captured stdout (binary-safe), owned */
+    struct ch_buf err;  /* captured stderr, owned */
+    bool out_truncated; /* stdout passed stdout_max_bytes; excess discarded */
     bool err_truncated;
-    uint64_t out_discarded;   /* bytes of stdout read and thrown away */
+    uint64_t out_discarded; /* bytes of stdout read and thrown away */
     uint64_t err_discarded;
 };
 

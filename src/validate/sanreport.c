@@ -236,7 +236,8 @@ CH_TESTABLE void ch_sanreport__normalize_detail(struct ch_str in, char *out, siz
             bool hex = i + 1 < in.len && in.ptr[i] == '0' &&
                        (in.ptr[i + 1] == 'x' || in.ptr[i + 1] == 'X');
             i += hex ? 2 : 0;
-            while (i < in.len && (hex ? is_hex(in.ptr[i]) : is_digit(in.ptr[i]) || in.ptr[i] == '.'))
+            while (i < in.len &&
+                   (hex ? is_hex(in.ptr[i]) : is_digit(in.ptr[i]) || in.ptr[i] == '.'))
                 i++;
             out[o++] = 'N';
             continue;
@@ -366,39 +367,69 @@ CH_TESTABLE void ch_sanreport__normalize_function(struct ch_str in, char *out, s
 
 /* Frames of the sanitizer runtimes, the allocator and libc: never the bug's location. */
 static const char *const skip_prefixes[] = {
-    "__asan_",      "__interceptor_", "___interceptor_", "__sanitizer_", "__ubsan_",
-    "__msan_",      "__lsan_",        "__tsan_",         "__hwasan_",    "__sanitizer::",
-    "__asan::",     "__ubsan::",      "__msan::",        "__lsan::",     "__libc_start",
-    "__GI_",        "__libc_",        "__interceptor_trampoline_",
+    "__asan_",       "__interceptor_", "___interceptor_",
+    "__sanitizer_",  "__ubsan_",       "__msan_",
+    "__lsan_",       "__tsan_",        "__hwasan_",
+    "__sanitizer::", "__asan::",       "__ubsan::",
+    "__msan::",      "__lsan::",       "__libc_start",
+    "__GI_",         "__libc_",        "__interceptor_trampoline_",
 };
 static const char *const skip_exact[] = {
-    "_start", "malloc", "calloc", "realloc", "reallocarray", "free", "cfree", "valloc",
-    "pvalloc", "memalign", "aligned_alloc", "posix_memalign", "strdup", "strndup",
-    "operator new", "operator new[]", "operator delete", "operator delete[]", "raise",
-    "abort", "__assert_fail", "__assert_fail_base", "__stack_chk_fail", "__fortify_fail",
-    "__chk_fail", "__pthread_kill_implementation", "__pthread_kill_internal", "pthread_kill",
-    "gsignal", "__restore_rt", "start_thread", "clone", "clone3",
+    "_start",
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "free",
+    "cfree",
+    "valloc",
+    "pvalloc",
+    "memalign",
+    "aligned_alloc",
+    "posix_memalign",
+    "strdup",
+    "strndup",
+    "operator new",
+    "operator new[]",
+    "operator delete",
+    "operator delete[]",
+    "raise",
+    "abort",
+    "__assert_fail",
+    "__assert_fail_base",
+    "__stack_chk_fail",
+    "__fortify_fail",
+    "__chk_fail",
+    "__pthread_kill_implementation",
+    "__pthread_kill_internal",
+    "pthread_kill",
+    "gsignal",
+    "__restore_rt",
+    "start_thread",
+    "clone",
+    "clone3",
 };
 /*
  * libc functions that sanitizers intercept: clang links the interceptor into
  * the program, where it appears as plain "strcpy (prog+0x...)" with no source.
  */
 static const char *const intercepted[] = {
-    "memcpy", "memmove", "memset", "memcmp", "bcmp", "memchr", "memrchr", "strcpy",
-    "strncpy", "stpcpy", "strcat", "strncat", "strlen", "strnlen", "strcmp", "strncmp",
-    "strcasecmp", "strncasecmp", "strchr", "strrchr", "strstr", "strcasestr", "strspn",
-    "strcspn", "strpbrk", "strtok", "sprintf", "snprintf", "vsprintf", "vsnprintf", "printf",
-    "fprintf", "vfprintf", "puts", "fputs", "fwrite", "fread", "fgets", "read", "write",
-    "sscanf", "vsscanf", "atoi", "atol", "strtol", "strtoul", "wcslen", "wcscpy", "wcsnlen",
+    "memcpy",     "memmove",   "memset",     "memcmp",      "bcmp",     "memchr",  "memrchr",
+    "strcpy",     "strncpy",   "stpcpy",     "strcat",      "strncat",  "strlen",  "strnlen",
+    "strcmp",     "strncmp",   "strcasecmp", "strncasecmp", "strchr",   "strrchr", "strstr",
+    "strcasestr", "strspn",    "strcspn",    "strpbrk",     "strtok",   "sprintf", "snprintf",
+    "vsprintf",   "vsnprintf", "printf",     "fprintf",     "vfprintf", "puts",    "fputs",
+    "fwrite",     "fread",     "fgets",      "read",        "write",    "sscanf",  "vsscanf",
+    "atoi",       "atol",      "strtol",     "strtoul",     "wcslen",   "wcscpy",  "wcsnlen",
 };
 /* Source paths and modules that belong to the runtimes or libc. */
 static const char *const skip_paths[] = {
-    "libsanitizer/", "compiler-rt/", "/sanitizer_common/", "../sysdeps/", "csu/", "/glibc-",
-    "nptl/", "stdlib/abort.c", "assert/assert.c", "signal/../",
+    "libsanitizer/", "compiler-rt/", "/sanitizer_common/", "../sysdeps/",     "csu/",
+    "/glibc-",       "nptl/",        "stdlib/abort.c",     "assert/assert.c", "signal/../",
 };
-static const char *const skip_modules[] = {"libc.so", "libasan.so", "libubsan.so",
-                                           "libclang_rt.", "ld-linux", "libpthread.so",
-                                           "liblsan.so", "libtsan.so", "libmsan"};
+static const char *const skip_modules[] = {"libc.so",      "libasan.so", "libubsan.so",
+                                           "libclang_rt.", "ld-linux",   "libpthread.so",
+                                           "liblsan.so",   "libtsan.so", "libmsan"};
 
 struct raw_frame {
     struct ch_str function; /* as printed, may be empty */
@@ -778,8 +809,7 @@ static void parse_asan(struct ch_str rest, struct lines *it, struct ch_sanreport
         r->has_address = parse_hex(after(rest, (size_t)on + 4), &r->address);
     bool zero_page = false;
     read_asan_preamble(*it, r, &zero_page);
-    if (r->cls == CH_CRASH_SEGV &&
-        (zero_page || (r->has_address && r->address < NULL_PAGE_LIMIT)))
+    if (r->cls == CH_CRASH_SEGV && (zero_page || (r->has_address && r->address < NULL_PAGE_LIMIT)))
         r->cls = CH_CRASH_NULL_DEREF;
     if (r->cls == CH_CRASH_SIGNAL)
         snprintf(r->detail, sizeof(r->detail), "SIG%.*s", CH_STR_FMT(word));
@@ -881,10 +911,10 @@ static bool parse_text(const struct ch_sanreport_input *in, struct ch_sanreport 
             r->tool = CH_SANITIZER_NONE;
         }
         /* glibc's messages count only when the program then died of SIGABRT */
-        enum ch_crash_class c = in->signal == SIGABRT
-                                    ? lookup_substring(libc_messages, CH_ARRAY_SIZE(libc_messages),
-                                                       line)
-                                    : CH_CRASH_NONE;
+        enum ch_crash_class c =
+            in->signal == SIGABRT
+                ? lookup_substring(libc_messages, CH_ARRAY_SIZE(libc_messages), line)
+                : CH_CRASH_NONE;
         if (c != CH_CRASH_NONE) {
             r->cls = c;
             r->tool = CH_SANITIZER_LIBC;
@@ -931,8 +961,7 @@ static void classify_exit(const struct ch_sanreport_input *in, struct ch_sanrepo
 
 static bool detail_in_signature(enum ch_crash_class c)
 {
-    return c == CH_CRASH_UNDEFINED_BEHAVIOR || c == CH_CRASH_MEMORY_ERROR ||
-           c == CH_CRASH_SIGNAL;
+    return c == CH_CRASH_UNDEFINED_BEHAVIOR || c == CH_CRASH_MEMORY_ERROR || c == CH_CRASH_SIGNAL;
 }
 
 static void compute_signature(struct ch_sanreport *r)
@@ -1007,8 +1036,8 @@ void ch_sanreport_input_from_sandbox(const struct ch_sandbox_result *res,
         .exited = res->exited,
         .exit_code = res->exit_code,
         .signal = res->signal,
-        .timed_out = res->killed_by == CH_SANDBOX_KILL_TIMEOUT ||
-                     res->killed_by == CH_SANDBOX_KILL_CPU,
+        .timed_out =
+            res->killed_by == CH_SANDBOX_KILL_TIMEOUT || res->killed_by == CH_SANDBOX_KILL_CPU,
         .out_of_memory = res->killed_by == CH_SANDBOX_KILL_MEMORY,
     };
 }

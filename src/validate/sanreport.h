@@ -51,34 +51,34 @@
 
 /* Crash classes. Their names (ch_crash_class_str) are part of signatures: append only. */
 enum ch_crash_class {
-    CH_CRASH_NONE = 0,                 /* clean run: no report, no fatal signal */
+    CH_CRASH_NONE = 0, /* clean run: no report, no fatal signal */
     CH_CRASH_HEAP_BUFFER_OVERFLOW,
-    CH_CRASH_STACK_BUFFER_OVERFLOW,    /* also dynamic-stack-buffer-overflow, stack smashing */
+    CH_CRASH_STACK_BUFFER_OVERFLOW, /* also dynamic-stack-buffer-overflow, stack smashing */
     CH_CRASH_STACK_BUFFER_UNDERFLOW,
     CH_CRASH_GLOBAL_BUFFER_OVERFLOW,
     CH_CRASH_HEAP_USE_AFTER_FREE,
     CH_CRASH_STACK_USE_AFTER_RETURN,
     CH_CRASH_STACK_USE_AFTER_SCOPE,
     CH_CRASH_DOUBLE_FREE,
-    CH_CRASH_BAD_FREE,                 /* free of a pointer malloc never returned */
+    CH_CRASH_BAD_FREE, /* free of a pointer malloc never returned */
     CH_CRASH_ALLOC_DEALLOC_MISMATCH,
-    CH_CRASH_SEGV,                     /* SEGV on an unknown address (not near NULL) */
-    CH_CRASH_NULL_DEREF,               /* SEGV below 4096, or UBSan null load/store */
+    CH_CRASH_SEGV,       /* SEGV on an unknown address (not near NULL) */
+    CH_CRASH_NULL_DEREF, /* SEGV below 4096, or UBSan null load/store */
     CH_CRASH_STACK_OVERFLOW,
     CH_CRASH_MEMORY_LEAK,
-    CH_CRASH_UNINITIALIZED_VALUE,      /* MemorySanitizer use-of-uninitialized-value */
+    CH_CRASH_UNINITIALIZED_VALUE, /* MemorySanitizer use-of-uninitialized-value */
     CH_CRASH_SIGNED_INTEGER_OVERFLOW,
-    CH_CRASH_DIVISION_BY_ZERO,         /* UBSan, ASan FPE, or plain SIGFPE */
+    CH_CRASH_DIVISION_BY_ZERO, /* UBSan, ASan FPE, or plain SIGFPE */
     CH_CRASH_MISALIGNED_ADDRESS,
-    CH_CRASH_NULL_POINTER_ARGUMENT,    /* null pointer passed as a nonnull argument */
+    CH_CRASH_NULL_POINTER_ARGUMENT, /* null pointer passed as a nonnull argument */
     CH_CRASH_SHIFT_OUT_OF_BOUNDS,
     CH_CRASH_INDEX_OUT_OF_BOUNDS,
-    CH_CRASH_UNDEFINED_BEHAVIOR,       /* another UBSan "runtime error: ..." */
-    CH_CRASH_MEMORY_ERROR,             /* another AddressSanitizer bug type */
-    CH_CRASH_BAD_ALLOCATION_SIZE,      /* allocation-size-too-big, calloc-overflow, ... */
-    CH_CRASH_HEAP_CORRUPTION,          /* glibc malloc consistency checks */
-    CH_CRASH_ABORT,                    /* SIGABRT without a report */
-    CH_CRASH_SIGNAL,                   /* another fatal signal without a report */
+    CH_CRASH_UNDEFINED_BEHAVIOR,  /* another UBSan "runtime error: ..." */
+    CH_CRASH_MEMORY_ERROR,        /* another AddressSanitizer bug type */
+    CH_CRASH_BAD_ALLOCATION_SIZE, /* allocation-size-too-big, calloc-overflow, ... */
+    CH_CRASH_HEAP_CORRUPTION,     /* glibc malloc consistency checks */
+    CH_CRASH_ABORT,               /* SIGABRT without a report */
+    CH_CRASH_SIGNAL,              /* another fatal signal without a report */
     CH_CRASH_TIMEOUT,
     CH_CRASH_OUT_OF_MEMORY,
     CH_CRASH_COUNT
@@ -90,7 +90,7 @@ enum ch_sanitizer {
     CH_SANITIZER_UBSAN,
     CH_SANITIZER_MSAN,
     CH_SANITIZER_LSAN,
-    CH_SANITIZER_LIBC,     /* glibc's "free(): double free detected" and the like */
+    CH_SANITIZER_LIBC, /* glibc's "free(): double free detected" and the like */
     CH_SANITIZER_LIBFUZZER,
 };
 
@@ -109,12 +109,12 @@ struct ch_crash_frame {
 
 /* How the program ended; the text is borrowed for the call. */
 struct ch_sanreport_input {
-    struct ch_str text;  /* captured stderr (sanitizers write there) */
-    bool exited;         /* exited normally with exit_code */
+    struct ch_str text; /* captured stderr (sanitizers write there) */
+    bool exited;        /* exited normally with exit_code */
     int exit_code;
-    int signal;          /* terminating signal, 0 if none */
-    bool timed_out;      /* killed for the wall clock or CPU limit */
-    bool out_of_memory;  /* ran out of its memory limit */
+    int signal;         /* terminating signal, 0 if none */
+    bool timed_out;     /* killed for the wall clock or CPU limit */
+    bool out_of_memory; /* ran out of its memory limit */
 };
 
 /*
@@ -124,12 +124,12 @@ struct ch_sanreport_input {
 struct ch_sanreport {
     enum ch_crash_class cls;
     enum ch_sanitizer tool;
-    enum ch_access access;                 /* READ/WRITE of the faulting access */
-    uint64_t access_size;                  /* bytes (leak size for leaks), 0 unknown */
+    enum ch_access access; /* READ/WRITE of the faulting access */
+    uint64_t access_size;  /* bytes (leak size for leaks), 0 unknown */
     bool has_address;
-    uint64_t address;                      /* faulting address when reported */
-    int signal;                            /* from the input */
-    char detail[CH_SANREPORT_DETAIL_MAX];  /* normalised message, numbers replaced by N */
+    uint64_t address;                     /* faulting address when reported */
+    int signal;                           /* from the input */
+    char detail[CH_SANREPORT_DETAIL_MAX]; /* normalised message, numbers replaced by N */
     size_t n_frames;
     struct ch_crash_frame frames[CH_SANREPORT_MAX_FRAMES];
     char signature[CH_SANREPORT_SIG_HEX + 1]; /* lowercase hex; "" when cls is NONE */

@@ -36,20 +36,65 @@
 /* Calls denied outright (EPERM), whatever their arguments. */
 static const char *const denied[] = {
     /* debugging and reading other processes' memory */
-    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",
     /* mounts and namespaces (bubblewrap finished all of that before exec) */
-    "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
-    "fsconfig", "fsmount", "fspick", "mount_setattr", "unshare", "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "unshare",
+    "setns",
     /* kernel keyrings, eBPF, perf, io_uring, userfaultfd: large attack surface */
-    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "io_uring_setup",
-    "io_uring_enter", "io_uring_register", "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "bpf",
+    "perf_event_open",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "userfaultfd",
     /* the machine itself */
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "reboot", "swapon", "swapoff", "acct", "quotactl", "quotactl_fd", "syslog",
-    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "iopl",
-    "ioperm", "modify_ldt", "uselib", "nfsservctl", "sethostname", "setdomainname",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "syslog",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "vhangup",
+    "iopl",
+    "ioperm",
+    "modify_ldt",
+    "uselib",
+    "nfsservctl",
+    "sethostname",
+    "setdomainname",
     /* file handles bypass path-based confinement; fanotify watches the host */
-    "open_by_handle_at", "name_to_handle_at", "lookup_dcookie", "fanotify_init",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "lookup_dcookie",
+    "fanotify_init",
 };
 
 /* clone() flags that would create a namespace. */
@@ -83,8 +128,8 @@ static int add_rules(scmp_filter_ctx ctx, unsigned flags, struct ch_err *err)
     const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
     int rc = CH_OK;
     for (size_t i = 0; i < CH_ARRAY_SIZE(denied) && rc == CH_OK; i++) {
-        int allowed = (flags & CH_VALIDATE__SECCOMP_ALLOW_PTRACE) != 0 &&
-                      strcmp(denied[i], "ptrace") == 0;
+        int allowed =
+            (flags & CH_VALIDATE__SECCOMP_ALLOW_PTRACE) != 0 && strcmp(denied[i], "ptrace") == 0;
         if (!allowed)
             rc = add_rule(ctx, denied[i], eperm, 0, NULL, err);
     }
@@ -95,7 +140,8 @@ static int add_rules(scmp_filter_ctx ctx, unsigned flags, struct ch_err *err)
     if (rc == CH_OK)
         rc = add_rule(ctx, "socketpair", eperm, 1, &not_unix, err);
     for (size_t i = 0; i < CH_ARRAY_SIZE(clone_ns_flags) && rc == CH_OK; i++) {
-        struct scmp_arg_cmp c = arg_cmp(0, SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]);
+        struct scmp_arg_cmp c =
+            arg_cmp(0, SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]);
         rc = add_rule(ctx, "clone", eperm, 1, &c, err);
     }
     if (rc == CH_OK)

@@ -41,9 +41,17 @@ static const char target_src[] =
     "    return c;\n"
     "}\n"
     "\n"
+    "static int number(const char *s)\n"
+    "{\n"
+    "    int n = 0;\n"
+    "    while (*s >= '0' && *s <= '9' && n < 100000000)\n"
+    "        n = n * 10 + (*s++ - '0');\n"
+    "    return n;\n"
+    "}\n"
+    "\n"
     "static int add_credit(int balance, const char *in)\n"
     "{\n"
-    "    int amount = atoi(in);\n"
+    "    int amount = number(in);\n"
     "    return balance + amount; /* BUG: signed overflow */\n"
     "}\n"
     "\n"
@@ -82,7 +90,7 @@ static const char target_src[] =
     "    case 'S': printf(\"%d\\n\", session_use(in + 1)); break;\n"
     "    case 'C': printf(\"%d\\n\", add_credit(2147483000, in + 1)); break;\n"
     "    case 'K': printf(\"%d\\n\", value_of(in + 1)); break;\n"
-    "    case 'L': printf(\"%u\\n\", spin((unsigned)atoi(in + 1))); break;\n"
+    "    case 'L': printf(\"%u\\n\", spin((unsigned)number(in + 1))); break;\n"
     "    default: return 2;\n"
     "    }\n"
     "    return 0;\n"
@@ -94,9 +102,12 @@ static int setup(void **state)
 {
     (void)state;
     bin_dir = vt_workdir();
-    static const char *const flags[] = {"-g", "-O0", "-fno-omit-frame-pointer",
+    static const char *const flags[] = {"-g",
+                                        "-O0",
+                                        "-fno-omit-frame-pointer",
                                         "-fsanitize=address,undefined",
-                                        "-fno-sanitize-recover=all", NULL};
+                                        "-fno-sanitize-recover=all",
+                                        NULL};
     vt_compile(bin_dir, "target", target_src, flags);
     return 0;
 }
@@ -122,7 +133,11 @@ static void repro(const char *input, struct ch_sanreport *ret, struct ch_sandbox
         "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1", NULL};
     struct ch_sandbox_bind binds[] = {{.src = bin_dir, .dst = "/target"}};
     struct ch_sandbox_options o = {
-        .argv = argv, .env = env, .ro_binds = binds, .n_ro_binds = 1, .stdin_data = input,
+        .argv = argv,
+        .env = env,
+        .ro_binds = binds,
+        .n_ro_binds = 1,
+        .stdin_data = input,
         .stdin_len = strlen(input),
         .limits = {.as_bytes = CH_SANDBOX_UNLIMITED, .wall_ms = 3000, .cpu_seconds = 3}};
     struct ch_sandbox_result run;

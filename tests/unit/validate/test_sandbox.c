@@ -111,8 +111,8 @@ static void test_sandbox_run_feeds_stdin(void **state)
     (void)state;
     const char *argv[] = {"/bin/cat", NULL};
     static const char input[] = "line one\nline\0two\n";
-    struct ch_sandbox_options o = {.argv = argv, .stdin_data = input,
-                                   .stdin_len = sizeof(input) - 1};
+    struct ch_sandbox_options o = {
+        .argv = argv, .stdin_data = input, .stdin_len = sizeof(input) - 1};
     struct ch_sandbox_result r;
     vt_run(&o, &r);
     assert_true(r.exited);
@@ -185,6 +185,8 @@ static void test_sandbox_run_binds_read_only_extras(void **state)
 static const char net_src[] =
     "#include <arpa/inet.h>\n#include <errno.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
     "#include <string.h>\n#include <sys/socket.h>\n#include <unistd.h>\n"
+    "static int port_of(const char *s) { int p = 0; while (*s >= '0' && *s <= '9') p = p * 10 + "
+    "*s++ - '0'; return p; }\n"
     "int main(int argc, char **argv) {\n"
     "  int sv[2];\n"
     "  printf(\"unix=%d\\n\", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));\n"
@@ -195,7 +197,7 @@ static const char net_src[] =
     "  int nl = socket(AF_NETLINK, SOCK_RAW, 0);\n"
     "  if (nl < 0) { printf(\"netlink: %s\\n\", strerror(errno)); }\n"
     "  if (s < 0) return 2;\n"
-    "  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};\n"
+    "  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port_of(argv[1]))};\n"
     "  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);\n"
     "  if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0) { puts(\"CONNECTED\"); return 0; }\n"
     "  printf(\"connect: %s\\n\", strerror(errno));\n"
@@ -337,9 +339,11 @@ static void test_sandbox_contains_fork_bomb(void **state)
     const char *argv[] = {"/job/forkbomb", marker, NULL};
     /* a host uid of its own, so the bomb cannot eat other sandboxes' process budget */
     uint32_t uid = 61000u + (uint32_t)(getpid() % 1000);
-    struct ch_sandbox_options o = {
-        .argv = argv, .work_dir = work, .host_uid = uid, .host_gid = uid,
-        .limits = {.wall_ms = 2000, .n_procs = 32, .cpu_seconds = 2}};
+    struct ch_sandbox_options o = {.argv = argv,
+                                   .work_dir = work,
+                                   .host_uid = uid,
+                                   .host_gid = uid,
+                                   .limits = {.wall_ms = 2000, .n_procs = 32, .cpu_seconds = 2}};
     struct ch_sandbox_result r;
     int64_t t0 = now_ms();
     vt_run(&o, &r);
@@ -384,8 +388,8 @@ static void test_sandbox_limits_memory(void **state)
     vt_compile(work, "hog", hog_src, no_flags);
     vt_compile(work, "hog2", hog_unchecked_src, no_flags);
     const char *argv[] = {"/job/hog", NULL};
-    struct ch_sandbox_options o = {.argv = argv, .work_dir = work,
-                                   .limits = {.as_bytes = 128u << 20}};
+    struct ch_sandbox_options o = {
+        .argv = argv, .work_dir = work, .limits = {.as_bytes = 128u << 20}};
     struct ch_sandbox_result r;
     vt_run(&o, &r);
     assert_true(r.exited);
@@ -428,7 +432,8 @@ static void test_sandbox_caps_output(void **state)
     vt_compile(work, "flood", flood_src, no_flags);
     const char *argv[] = {"/job/flood", NULL};
     struct ch_sandbox_options o = {
-        .argv = argv, .work_dir = work,
+        .argv = argv,
+        .work_dir = work,
         .limits = {.stdout_max_bytes = 256 << 10, .stderr_max_bytes = 64 << 10}};
     struct ch_sandbox_result r;
     int64_t t0 = now_ms();
@@ -499,10 +504,10 @@ static void test_sandbox_limits_file_size(void **state)
 {
     (void)state;
     char *work = vt_workdir();
-    const char *argv[] = {"/usr/bin/dd", "if=/dev/zero", "of=/job/big", "bs=65536", "count=64",
-                          NULL};
-    struct ch_sandbox_options o = {.argv = argv, .work_dir = work,
-                                   .limits = {.fsize_bytes = 1 << 20}};
+    const char *argv[] = {"/usr/bin/dd", "if=/dev/zero", "of=/job/big",
+                          "bs=65536",    "count=64",     NULL};
+    struct ch_sandbox_options o = {
+        .argv = argv, .work_dir = work, .limits = {.fsize_bytes = 1 << 20}};
     struct ch_sandbox_result r;
     vt_run(&o, &r);
     assert_int_equal(r.signal, SIGXFSZ);

@@ -12,7 +12,9 @@ static int run_once(void)
     const char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; echo $A$B", NULL};
     const char *env[] = {"A=1", "B=2", NULL};
     static const char input[] = "stdin";
-    struct ch_sandbox_options o = {.argv = argv, .env = env, .stdin_data = input,
+    struct ch_sandbox_options o = {.argv = argv,
+                                   .env = env,
+                                   .stdin_data = input,
                                    .stdin_len = sizeof(input) - 1,
                                    .flags = CH_SANDBOX_KEEP_RUNNING_ON_OUTPUT_LIMIT,
                                    .limits = {.stdout_max_bytes = 8}};

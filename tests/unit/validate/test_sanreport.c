@@ -18,12 +18,12 @@ void ch_sanreport__normalize_detail(struct ch_str in, char *out, size_t cap);
 
 struct expect {
     const char *fixture;
-    int signal;                /* how the run ended (libc reports need SIGABRT) */
+    int signal; /* how the run ended (libc reports need SIGABRT) */
     enum ch_crash_class cls;
     enum ch_sanitizer tool;
     enum ch_access access;
     uint64_t size;
-    const char *f0;            /* first two frames ("" = none expected) */
+    const char *f0; /* first two frames ("" = none expected) */
     const char *f1;
 };
 
@@ -32,10 +32,10 @@ static const struct expect cases[] = {
      "heap_write", "main"},
     {"heap_read", 0, CH_CRASH_HEAP_BUFFER_OVERFLOW, CH_SANITIZER_ASAN, CH_ACCESS_READ, 4,
      "heap_read", "main"},
-    {"uaf", 0, CH_CRASH_HEAP_USE_AFTER_FREE, CH_SANITIZER_ASAN, CH_ACCESS_READ, 1,
-     "use_after_free", "main"},
-    {"double_free", 0, CH_CRASH_DOUBLE_FREE, CH_SANITIZER_ASAN, CH_ACCESS_UNKNOWN, 0,
-     "double_free", "main"},
+    {"uaf", 0, CH_CRASH_HEAP_USE_AFTER_FREE, CH_SANITIZER_ASAN, CH_ACCESS_READ, 1, "use_after_free",
+     "main"},
+    {"double_free", 0, CH_CRASH_DOUBLE_FREE, CH_SANITIZER_ASAN, CH_ACCESS_UNKNOWN, 0, "double_free",
+     "main"},
     {"asan_stack", 0, CH_CRASH_STACK_BUFFER_OVERFLOW, CH_SANITIZER_ASAN, CH_ACCESS_READ, 4,
      "stack_over", "main"},
     {"asan_global", 0, CH_CRASH_GLOBAL_BUFFER_OVERFLOW, CH_SANITIZER_ASAN, CH_ACCESS_READ, 1,
@@ -43,8 +43,7 @@ static const struct expect cases[] = {
     {"segv_null", 0, CH_CRASH_NULL_DEREF, CH_SANITIZER_ASAN, CH_ACCESS_READ, 0, "null_deref",
      "main"},
     {"segv_wild", 0, CH_CRASH_SEGV, CH_SANITIZER_ASAN, CH_ACCESS_READ, 0, "wild", "main"},
-    {"recurse", 0, CH_CRASH_STACK_OVERFLOW, CH_SANITIZER_ASAN, CH_ACCESS_UNKNOWN, 0, "recurse",
-     ""},
+    {"recurse", 0, CH_CRASH_STACK_OVERFLOW, CH_SANITIZER_ASAN, CH_ACCESS_UNKNOWN, 0, "recurse", ""},
     {"huge", 0, CH_CRASH_BAD_ALLOCATION_SIZE, CH_SANITIZER_ASAN, CH_ACCESS_UNKNOWN, 0, "huge",
      "main"},
     {"leak", 0, CH_CRASH_MEMORY_LEAK, CH_SANITIZER_LSAN, CH_ACCESS_UNKNOWN, 77, "leak", "main"},
@@ -52,28 +51,28 @@ static const struct expect cases[] = {
      "add", "main"},
     {"div", 0, CH_CRASH_DIVISION_BY_ZERO, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN, 0, "divide",
      "main"},
-    {"shift", 0, CH_CRASH_SHIFT_OUT_OF_BOUNDS, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN, 0,
-     "shift", "main"},
+    {"shift", 0, CH_CRASH_SHIFT_OUT_OF_BOUNDS, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN, 0, "shift",
+     "main"},
     {"null", 0, CH_CRASH_NULL_DEREF, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN, 0, "null_deref",
      "main"},
-    {"ubsan_bounds_stack", 0, CH_CRASH_INDEX_OUT_OF_BOUNDS, CH_SANITIZER_UBSAN,
-     CH_ACCESS_UNKNOWN, 0, "stack_over", "main"},
-    {"ubsan_bounds_global", 0, CH_CRASH_INDEX_OUT_OF_BOUNDS, CH_SANITIZER_UBSAN,
-     CH_ACCESS_UNKNOWN, 0, "global_over", "main"},
+    {"ubsan_bounds_stack", 0, CH_CRASH_INDEX_OUT_OF_BOUNDS, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN,
+     0, "stack_over", "main"},
+    {"ubsan_bounds_global", 0, CH_CRASH_INDEX_OUT_OF_BOUNDS, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN,
+     0, "global_over", "main"},
     {"cxx_template", 0, CH_CRASH_HEAP_BUFFER_OVERFLOW, CH_SANITIZER_ASAN, CH_ACCESS_READ, 8,
      "ns::Box::get", "ns::pick"},
 };
 
 /* Fixtures only one compiler produced. */
 static const struct expect single[] = {
-    {"misaligned.clang", 0, CH_CRASH_MISALIGNED_ADDRESS, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN,
-     0, "misaligned", "main"},
+    {"misaligned.clang", 0, CH_CRASH_MISALIGNED_ADDRESS, CH_SANITIZER_UBSAN, CH_ACCESS_UNKNOWN, 0,
+     "misaligned", "main"},
     {"msan.clang", 0, CH_CRASH_UNINITIALIZED_VALUE, CH_SANITIZER_MSAN, CH_ACCESS_UNKNOWN, 0,
      "check", "main"},
     {"overflow_nostack.clang", 0, CH_CRASH_SIGNED_INTEGER_OVERFLOW, CH_SANITIZER_UBSAN,
      CH_ACCESS_UNKNOWN, 0, "", ""},
-    {"libc_double_free.gcc", SIGABRT, CH_CRASH_DOUBLE_FREE, CH_SANITIZER_LIBC, CH_ACCESS_UNKNOWN,
-     0, "", ""},
+    {"libc_double_free.gcc", SIGABRT, CH_CRASH_DOUBLE_FREE, CH_SANITIZER_LIBC, CH_ACCESS_UNKNOWN, 0,
+     "", ""},
     {"libc_stack_smash.gcc", SIGABRT, CH_CRASH_STACK_BUFFER_OVERFLOW, CH_SANITIZER_LIBC,
      CH_ACCESS_UNKNOWN, 0, "", ""},
 };
@@ -86,8 +85,10 @@ static void parse_fixture(const char *name, int sig, struct ch_sanreport *r)
     struct ch_buf text;
     ch_buf_init(&text, 1 << 20);
     ch_test_read_file(path, &text);
-    struct ch_sanreport_input in = {.text = ch_buf_str(&text), .exited = sig == 0,
-                                    .exit_code = sig == 0 ? 1 : 0, .signal = sig};
+    struct ch_sanreport_input in = {.text = ch_buf_str(&text),
+                                    .exited = sig == 0,
+                                    .exit_code = sig == 0 ? 1 : 0,
+                                    .signal = sig};
     struct ch_err err = CH_ERR_INIT;
     assert_int_equal(ch_sanreport_parse(&in, r, &err), CH_OK);
     ch_buf_release(&text);
@@ -163,10 +164,11 @@ static void test_sanreport_parse_keeps_source_locations(void **state)
 static void test_sanreport_signatures_separate_bugs(void **state)
 {
     (void)state;
-    const char *names[] = {"heap_write.gcc", "heap_read.gcc", "uaf.gcc", "double_free.gcc",
-                           "asan_stack.gcc", "asan_global.gcc", "segv_wild.gcc", "recurse.gcc",
-                           "leak.gcc", "overflow.gcc", "div.gcc", "shift.gcc", "null.gcc",
-                           "misaligned.clang", "msan.clang", "libc_double_free.gcc"};
+    const char *names[] = {
+        "heap_write.gcc", "heap_read.gcc",    "uaf.gcc",       "double_free.gcc",
+        "asan_stack.gcc", "asan_global.gcc",  "segv_wild.gcc", "recurse.gcc",
+        "leak.gcc",       "overflow.gcc",     "div.gcc",       "shift.gcc",
+        "null.gcc",       "misaligned.clang", "msan.clang",    "libc_double_free.gcc"};
     char sigs[CH_ARRAY_SIZE(names)][CH_SANREPORT_SIG_HEX + 1];
     for (size_t i = 0; i < CH_ARRAY_SIZE(names); i++) {
         struct ch_sanreport r;
@@ -265,8 +267,11 @@ static void test_sanreport_normalize_detail(void **state)
 
 static void parse_text(const char *text, int sig, bool timed_out, bool oom, struct ch_sanreport *r)
 {
-    struct ch_sanreport_input in = {.text = ch_str_c(text), .exited = sig == 0, .signal = sig,
-                                    .timed_out = timed_out, .out_of_memory = oom};
+    struct ch_sanreport_input in = {.text = ch_str_c(text),
+                                    .exited = sig == 0,
+                                    .signal = sig,
+                                    .timed_out = timed_out,
+                                    .out_of_memory = oom};
     struct ch_err err = CH_ERR_INIT;
     assert_int_equal(ch_sanreport_parse(&in, r, &err), CH_OK);
 }
@@ -318,8 +323,8 @@ static void test_sanreport_parse_odd_text(void **state)
     assert_string_equal(r.frames[0].function, "f");
     assert_int_equal(r.frames[0].line, 3);
     /* unknown ASan bug types and UBSan checks fall into catch-all classes keyed by message */
-    parse_text("==1==ERROR: AddressSanitizer: container-overflow on address 0x1\n", 0, false,
-               false, &r);
+    parse_text("==1==ERROR: AddressSanitizer: container-overflow on address 0x1\n", 0, false, false,
+               &r);
     assert_int_equal(r.cls, CH_CRASH_MEMORY_ERROR);
     assert_string_equal(r.detail, "container-overflow");
     struct ch_sanreport u1;
@@ -372,8 +377,8 @@ static void test_sanreport_parse_rejects_huge_text(void **state)
 static void test_sanreport_input_from_sandbox(void **state)
 {
     (void)state;
-    struct ch_sandbox_result res = {.exited = false, .signal = SIGKILL,
-                                    .killed_by = CH_SANDBOX_KILL_TIMEOUT};
+    struct ch_sandbox_result res = {
+        .exited = false, .signal = SIGKILL, .killed_by = CH_SANDBOX_KILL_TIMEOUT};
     ch_buf_init(&res.out, 16);
     ch_buf_init(&res.err, 64);
     assert_int_equal(ch_buf_append_c(&res.err, "hello"), CH_OK);
