@@ -766,6 +766,12 @@ struct run {
     bool keep_running;
 };
 
+/*
+ * Kills the sandbox's process group. Its id cannot have been recycled while
+ * the supervisor is unreaped and still reaping group members; the remaining
+ * window (group gone, supervisor not yet exited) lasts microseconds, far too
+ * short for the PID space to wrap.
+ */
 static void kill_sandbox(struct run *r, enum ch_sandbox_kill why)
 {
     if (r->reaped || r->killed)
@@ -1007,7 +1013,7 @@ static int read_child_report(struct plan *p, struct run *r, struct ch_err *err)
     int msg[2] = {0, 0};
     if (read_full(p->report_r, msg, sizeof(msg)) != 0 && got_pid)
         return CH_OK;
-    kill_sandbox(r, CH_SANDBOX_KILL_NONE);
+    /* the child failed before execve and is gone: the supervisor reaps it and exits */
     (void)waitpid(r->pid, &r->supervisor_status, 0);
     r->reaped = true;
     if (msg[0] == 0)
