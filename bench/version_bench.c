@@ -111,8 +111,8 @@ int main(int argc, char **argv)
             sink += c;
         }
         double dt = now_s() - t0;
-        printf("%-10s %12llu %8.3f %14.0f%s\n", name, (unsigned long long)n, dt,
-               (double)n / dt, sink == 42 ? " " : "");
+        printf("%-10s %12llu %8.3f %14.0f%s\n", name, (unsigned long long)n, dt, (double)n / dt,
+               sink == 42 ? " " : "");
     }
     return 0;
 }

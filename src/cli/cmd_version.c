@@ -49,8 +49,7 @@ static const char *cmp_symbol(int c)
 }
 
 /* Answers one batch line on out; returns false when the answer was an error. */
-static bool answer_line(FILE *out, const struct ch_version_scheme *s, const char *line,
-                        size_t len)
+static bool answer_line(FILE *out, const struct ch_version_scheme *s, const char *line, size_t len)
 {
     if (len > 0 && line[len - 1] == '\r')
         len--;
@@ -126,8 +125,7 @@ static int run_batch(struct ch_cli *cli, const struct ch_version_scheme *s)
 
 static int run_compare(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"batch", no_argument, NULL, 'b'}, CH_CLI_OPT_HELP, {0}};
+    static const struct option opts[] = {{"batch", no_argument, NULL, 'b'}, CH_CLI_OPT_HELP, {0}};
     bool batch = false;
     int c, exit_code = 0;
     optind = 0;
@@ -140,8 +138,9 @@ static int run_compare(struct ch_cli *cli, int argc, char **argv)
     }
     int want = batch ? 1 : 3;
     if (argc - optind != want)
-        return ch_cli_usage_error(cli, "version", batch ? "compare --batch needs ECOSYSTEM"
-                                                        : "compare needs ECOSYSTEM A B");
+        return ch_cli_usage_error(cli, "version",
+                                  batch ? "compare --batch needs ECOSYSTEM"
+                                        : "compare needs ECOSYSTEM A B");
     struct ch_err err = CH_ERR_INIT;
     const struct ch_version_scheme *s = NULL;
     if (ch_version_scheme_for(ch_str_c(argv[optind]), &s, &err) != CH_OK)

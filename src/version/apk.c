@@ -35,7 +35,7 @@ enum tok {
 
 /* A token's value: an integer, or a run of digits compared by value. */
 struct val {
-    long small;       /* used when digits == NULL */
+    long small; /* used when digits == NULL */
     const char *digits;
     size_t n_digits;
 };

@@ -19,14 +19,13 @@
 #include "version/version.h"
 
 typedef int ch_version_validate_fn(struct ch_str v, struct ch_err *err);
-typedef int ch_version_cmp_fn(struct ch_str a, struct ch_str b, int *ret_cmp,
-                              struct ch_err *err);
+typedef int ch_version_cmp_fn(struct ch_str a, struct ch_str b, int *ret_cmp, struct ch_err *err);
 
 struct ch_version_scheme {
-    const char *name;                  /* "pep440": ch_version_scheme_by_name() key */
-    const char *label;                 /* "PEP 440": used in error messages */
+    const char *name;  /* "pep440": ch_version_scheme_by_name() key */
+    const char *label; /* "PEP 440": used in error messages */
     ch_version_validate_fn *validate;
-    ch_version_cmp_fn *cmp;            /* *ret_cmp in {-1, 0, 1} */
+    ch_version_cmp_fn *cmp; /* *ret_cmp in {-1, 0, 1} */
 };
 
 extern const struct ch_version_scheme ch_version__semver;

@@ -25,16 +25,16 @@ enum { IT_INT, IT_STR };
 enum { Q_ALPHA, Q_BETA, Q_MILESTONE, Q_RC, Q_SNAPSHOT, Q_RELEASE, Q_SP, Q_UNKNOWN };
 
 struct mitem {
-    uint8_t kind;     /* IT_* */
-    uint8_t qrank;    /* IT_STR: Q_* */
-    uint16_t len;     /* IT_INT: digits without leading zeros (0 = zero); IT_STR: text */
+    uint8_t kind;  /* IT_* */
+    uint8_t qrank; /* IT_STR: Q_* */
+    uint16_t len;  /* IT_INT: digits without leading zeros (0 = zero); IT_STR: text */
     const char *p;
 };
 
 struct mlevel {
     uint16_t start;
-    uint16_t end;     /* scalars [start, end) after dropping trailing nulls */
-    bool sub;         /* level+1 exists and is not empty */
+    uint16_t end; /* scalars [start, end) after dropping trailing nulls */
+    bool sub;     /* level+1 exists and is not empty */
 };
 
 #define MAVEN_MAX_ITEMS (CH_VERSION_MAX_LEN + 2)
@@ -76,9 +76,9 @@ static uint8_t qualifier_rank(const char *p, size_t len, bool followed_by_digit)
         const char *word;
         uint8_t rank;
     } words[] = {
-        {"alpha", Q_ALPHA}, {"beta", Q_BETA},       {"milestone", Q_MILESTONE},
-        {"rc", Q_RC},       {"cr", Q_RC},           {"snapshot", Q_SNAPSHOT},
-        {"ga", Q_RELEASE},  {"final", Q_RELEASE},   {"release", Q_RELEASE},
+        {"alpha", Q_ALPHA}, {"beta", Q_BETA},     {"milestone", Q_MILESTONE},
+        {"rc", Q_RC},       {"cr", Q_RC},         {"snapshot", Q_SNAPSHOT},
+        {"ga", Q_RELEASE},  {"final", Q_RELEASE}, {"release", Q_RELEASE},
         {"sp", Q_SP},
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(words); i++) {
@@ -99,9 +99,10 @@ static void add_int(struct maven *m, const char *p, size_t len)
 
 static void add_str(struct maven *m, const char *p, size_t len, bool followed_by_digit)
 {
-    m->items[m->n_items++] = (struct mitem){
-        .kind = IT_STR, .qrank = qualifier_rank(p, len, followed_by_digit),
-        .len = (uint16_t)len, .p = p};
+    m->items[m->n_items++] = (struct mitem){.kind = IT_STR,
+                                            .qrank = qualifier_rank(p, len, followed_by_digit),
+                                            .len = (uint16_t)len,
+                                            .p = p};
 }
 
 static void add_item(struct maven *m, bool digit, const char *p, size_t len)

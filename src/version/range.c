@@ -130,8 +130,8 @@ static bool listed(const struct ch_osv_affected *a, struct ch_str v)
     return false;
 }
 
-int ch_osv_is_affected(const struct ch_osv_affected *affected, struct ch_str v,
-                       bool *ret_affected, struct ch_err *err)
+int ch_osv_is_affected(const struct ch_osv_affected *affected, struct ch_str v, bool *ret_affected,
+                       struct ch_err *err)
 {
     if (affected->n_ranges > CH_RANGE_MAX_RANGES)
         return ch_err_set(err, CH_E_LIMIT, "affected entry has %zu ranges, more than %d",
@@ -222,8 +222,8 @@ static bool in_series(struct ch_str v, struct ch_str p)
 }
 
 /* v < bound for a lessThan that may be "*" or "P.*". */
-static int below_less_than(const struct ch_version_scheme *s, struct ch_str v,
-                           struct ch_str bound, bool *ret, struct ch_err *err)
+static int below_less_than(const struct ch_version_scheme *s, struct ch_str v, struct ch_str bound,
+                           bool *ret, struct ch_err *err)
 {
     if (ch_str_eq_c(bound, "*")) {
         *ret = true;

@@ -42,7 +42,7 @@ enum ch_osv_range_type {
 };
 
 enum ch_osv_event_kind {
-    CH_OSV_INTRODUCED,    /* "0" means from the beginning */
+    CH_OSV_INTRODUCED, /* "0" means from the beginning */
     CH_OSV_FIXED,
     CH_OSV_LAST_AFFECTED, /* inclusive */
     CH_OSV_LIMIT,         /* a version containing '*' means infinity */
@@ -88,8 +88,8 @@ int ch_osv_range_includes(const struct ch_osv_range *range, const struct ch_vers
  * an error in one range does not hide a match in another; when nothing
  * matches and some range could not be evaluated, its error is returned.
  */
-int ch_osv_is_affected(const struct ch_osv_affected *affected, struct ch_str v,
-                       bool *ret_affected, struct ch_err *err) CH_MUST_CHECK;
+int ch_osv_is_affected(const struct ch_osv_affected *affected, struct ch_str v, bool *ret_affected,
+                       struct ch_err *err) CH_MUST_CHECK;
 
 enum ch_cve_status {
     CH_CVE_UNKNOWN,

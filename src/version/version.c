@@ -20,60 +20,53 @@ struct eco_entry {
 
 /* OSV ecosystem base names (before any ':' suffix) → scheme. */
 static const struct eco_entry ecosystems[] = {
-    {"npm", &ch_version__semver},
-    {"crates.io", &ch_version__semver},
-    {"Hex", &ch_version__semver},
-    {"Pub", &ch_version__semver},
-    {"SwiftURL", &ch_version__semver},
-    {"GitHub Actions", &ch_version__semver},
-    {"Bitnami", &ch_version__semver},
-    {"Go", &ch_version__go},
-    {"Kubernetes", &ch_version__go},
-    {"PyPI", &ch_version__pep440},
-    {"Maven", &ch_version__maven},
-    {"NuGet", &ch_version__nuget},
-    {"RubyGems", &ch_version__rubygems},
-    {"Packagist", &ch_version__composer},
-    {"Debian", &ch_version__dpkg},
-    {"Ubuntu", &ch_version__dpkg},
-    {"Red Hat", &ch_version__rpm},
-    {"AlmaLinux", &ch_version__rpm},
-    {"Rocky Linux", &ch_version__rpm},
-    {"SUSE", &ch_version__rpm},
-    {"openSUSE", &ch_version__rpm},
-    {"Mageia", &ch_version__rpm},
-    {"Azure Linux", &ch_version__rpm},
-    {"Photon OS", &ch_version__rpm},
-    {"openEuler", &ch_version__rpm},
-    {"Alpine", &ch_version__apk},
-    {"Wolfi", &ch_version__apk},
-    {"Chainguard", &ch_version__apk},
-    {"CRAN", &ch_version__cran},
-    {"Bioconductor", &ch_version__cran},
-    {"Hackage", &ch_version__pvp},
-    {"GHC", &ch_version__pvp},
+    {"npm", &ch_version__semver},        {"crates.io", &ch_version__semver},
+    {"Hex", &ch_version__semver},        {"Pub", &ch_version__semver},
+    {"SwiftURL", &ch_version__semver},   {"GitHub Actions", &ch_version__semver},
+    {"Bitnami", &ch_version__semver},    {"Go", &ch_version__go},
+    {"Kubernetes", &ch_version__go},     {"PyPI", &ch_version__pep440},
+    {"Maven", &ch_version__maven},       {"NuGet", &ch_version__nuget},
+    {"RubyGems", &ch_version__rubygems}, {"Packagist", &ch_version__composer},
+    {"Debian", &ch_version__dpkg},       {"Ubuntu", &ch_version__dpkg},
+    {"Red Hat", &ch_version__rpm},       {"AlmaLinux", &ch_version__rpm},
+    {"Rocky Linux", &ch_version__rpm},   {"SUSE", &ch_version__rpm},
+    {"openSUSE", &ch_version__rpm},      {"Mageia", &ch_version__rpm},
+    {"Azure Linux", &ch_version__rpm},   {"Photon OS", &ch_version__rpm},
+    {"openEuler", &ch_version__rpm},     {"Alpine", &ch_version__apk},
+    {"Wolfi", &ch_version__apk},         {"Chainguard", &ch_version__apk},
+    {"CRAN", &ch_version__cran},         {"Bioconductor", &ch_version__cran},
+    {"Hackage", &ch_version__pvp},       {"GHC", &ch_version__pvp},
 };
 
 /* Scheme names and CVE JSON 5 versionType spellings (matched case-insensitively). */
 static const struct eco_entry scheme_names[] = {
-    {"semver", &ch_version__semver},   {"npm", &ch_version__semver},
-    {"go", &ch_version__go},           {"pep440", &ch_version__pep440},
-    {"python", &ch_version__pep440},   {"pypi", &ch_version__pep440},
-    {"maven", &ch_version__maven},     {"nuget", &ch_version__nuget},
-    {"rubygems", &ch_version__rubygems}, {"gem", &ch_version__rubygems},
-    {"composer", &ch_version__composer}, {"packagist", &ch_version__composer},
-    {"dpkg", &ch_version__dpkg},       {"deb", &ch_version__dpkg},
-    {"debian", &ch_version__dpkg},     {"rpm", &ch_version__rpm},
-    {"apk", &ch_version__apk},         {"alpine", &ch_version__apk},
-    {"cran", &ch_version__cran},       {"pvp", &ch_version__pvp},
+    {"semver", &ch_version__semver},
+    {"npm", &ch_version__semver},
+    {"go", &ch_version__go},
+    {"pep440", &ch_version__pep440},
+    {"python", &ch_version__pep440},
+    {"pypi", &ch_version__pep440},
+    {"maven", &ch_version__maven},
+    {"nuget", &ch_version__nuget},
+    {"rubygems", &ch_version__rubygems},
+    {"gem", &ch_version__rubygems},
+    {"composer", &ch_version__composer},
+    {"packagist", &ch_version__composer},
+    {"dpkg", &ch_version__dpkg},
+    {"deb", &ch_version__dpkg},
+    {"debian", &ch_version__dpkg},
+    {"rpm", &ch_version__rpm},
+    {"apk", &ch_version__apk},
+    {"alpine", &ch_version__apk},
+    {"cran", &ch_version__cran},
+    {"pvp", &ch_version__pvp},
     {"hackage", &ch_version__pvp},
 };
 
 static const struct ch_version_scheme *const all_schemes[] = {
-    &ch_version__semver, &ch_version__go,       &ch_version__pep440,
-    &ch_version__maven,  &ch_version__nuget,    &ch_version__rubygems,
-    &ch_version__composer, &ch_version__dpkg,   &ch_version__rpm,
-    &ch_version__apk,    &ch_version__cran,     &ch_version__pvp,
+    &ch_version__semver, &ch_version__go,       &ch_version__pep440,   &ch_version__maven,
+    &ch_version__nuget,  &ch_version__rubygems, &ch_version__composer, &ch_version__dpkg,
+    &ch_version__rpm,    &ch_version__apk,      &ch_version__cran,     &ch_version__pvp,
 };
 
 /* Copies up to 80 bytes of s into buf for a message, '?' for non-printable bytes. */
@@ -198,8 +191,7 @@ int ch_version_cmp(const struct ch_version_scheme *scheme, struct ch_str a, stru
     return CH_OK;
 }
 
-int ch_version_validate(const struct ch_version_scheme *scheme, struct ch_str v,
-                        struct ch_err *err)
+int ch_version_validate(const struct ch_version_scheme *scheme, struct ch_str v, struct ch_err *err)
 {
     int rc = check_len(scheme, v, err);
     if (rc != CH_OK)

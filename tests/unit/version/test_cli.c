@@ -14,8 +14,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 
-static int run(const char *const *argv, const char *input, struct ch_buf *out,
-               struct ch_buf *err)
+static int run(const char *const *argv, const char *input, struct ch_buf *out, struct ch_buf *err)
 {
     ch_buf_reset(out);
     ch_buf_reset(err);
@@ -31,8 +30,8 @@ static void test_version_compare_single(void **state)
     static const struct {
         const char *eco, *a, *b, *want;
     } cases[] = {
-        {"PyPI", "1.0", "1.0.0", "=\n"},          {"Debian:12", "1.0~rc1", "1.0", "<\n"},
-        {"npm", "1.0.0", "1.0.0-rc.1", ">\n"},    {"Alpine:v3.19", "1.0-r1", "1.0", ">\n"},
+        {"PyPI", "1.0", "1.0.0", "=\n"},           {"Debian:12", "1.0~rc1", "1.0", "<\n"},
+        {"npm", "1.0.0", "1.0.0-rc.1", ">\n"},     {"Alpine:v3.19", "1.0-r1", "1.0", ">\n"},
         {"Red Hat:rhel:9", "1:1.0", "2.0", ">\n"}, {"Maven", "1.0-SNAPSHOT", "1.0", "<\n"},
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(cases); i++) {
@@ -89,11 +88,10 @@ static void test_version_compare_batch(void **state)
     ch_buf_init(&in, 64 << 20);
     ch_buf_init(&want, 64 << 20);
     const char *argv[] = {"version", "compare", "--batch", "PyPI", NULL};
-    assert_int_equal(run(argv, "1.0\t2.0\r\n2.0\t1.0\n1.0\t1.0.0\nnotab\n1.0\tx y\n1a1\t1", &out,
-                         &err),
-                     3);
+    assert_int_equal(
+        run(argv, "1.0\t2.0\r\n2.0\t1.0\n1.0\t1.0.0\nnotab\n1.0\tx y\n1a1\t1", &out, &err), 3);
     assert_true(ch_test_contains(ch_buf_cstr(&out), "<\n>\n=\nerror: expected 'A<TAB>B'\n"
-                                                     "error: invalid PEP 440 version 'x y'"));
+                                                    "error: invalid PEP 440 version 'x y'"));
     assert_true(ch_test_contains(ch_buf_cstr(&out), "\n<\n"));
     /* many lines, beyond one read block */
     for (int i = 0; i < 100000; i++) {

@@ -102,9 +102,9 @@ static const char ALNUM_DASH[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
 
 static void gen_semver(struct ch_buf *b, struct rng *r)
 {
-    static const char *const words[] = {"alpha", "beta", "rc", "a", "b", "pre", "dev",
-                                        "x", "X", "-", "--", "0a", "a0", "1-1", "ALPHA",
-                                        "Rc", "z", "SNAPSHOT", "next", "canary", "A-"};
+    static const char *const words[] = {"alpha", "beta", "rc", "a",        "b",    "pre",    "dev",
+                                        "x",     "X",    "-",  "--",       "0a",   "a0",     "1-1",
+                                        "ALPHA", "Rc",   "z",  "SNAPSHOT", "next", "canary", "A-"};
     if (chance(r, 4))
         ch_buf_append_byte(b, 'v');
     int parts = chance(r, 3) ? 2 : 3;
@@ -224,10 +224,10 @@ static void gen_pep440(struct ch_buf *b, struct rng *r)
 
 static void gen_dpkg(struct ch_buf *b, struct rng *r)
 {
-    static const char *const up[] = {".", ".", "+", "~", "~rc", "~~", "+dfsg", "a", "Z",
-                                     ".0", "~beta", "+really", "b", "git", ".", "+"};
-    static const char *const rev[] = {"ubuntu", "deb12u", "build", "~bpo", ".", "+", "~",
-                                      "a", "Z", "+b", ".0"};
+    static const char *const up[] = {".", ".",  "+",     "~",       "~rc", "~~",  "+dfsg", "a",
+                                     "Z", ".0", "~beta", "+really", "b",   "git", ".",     "+"};
+    static const char *const rev[] = {"ubuntu", "deb12u", "build", "~bpo", ".", "+",
+                                      "~",      "a",      "Z",     "+b",   ".0"};
     bool epoch = chance(r, 20);
     bool revision = chance(r, 60);
     if (epoch) {
@@ -269,10 +269,10 @@ static void gen_dpkg(struct ch_buf *b, struct rng *r)
 
 static void gen_rpm(struct ch_buf *b, struct rng *r)
 {
-    static const char *const vp[] = {".", ".", "_", "+", "~", "^", "~rc", "^git", "a", "Z",
-                                     ".el8", "~~", "^^", "%", "#", "beta", ".", "b"};
-    static const char *const rp[] = {".el8", ".el9_2", "_1", ".fc39", "~", "^", "git",
-                                     ".", "a", ".module+el8.4.0+1"};
+    static const char *const vp[] = {".", ".",    "_",  "+",  "~", "^", "~rc",  "^git", "a",
+                                     "Z", ".el8", "~~", "^^", "%", "#", "beta", ".",    "b"};
+    static const char *const rp[] = {".el8", ".el9_2", "_1", ".fc39", "~",
+                                     "^",    "git",    ".",  "a",     ".module+el8.4.0+1"};
     if (chance(r, 20)) {
         put_num(b, r, 5, 12);
         ch_buf_append_byte(b, ':');
@@ -305,10 +305,10 @@ static void gen_rpm(struct ch_buf *b, struct rng *r)
 
 static void gen_maven(struct ch_buf *b, struct rng *r)
 {
-    static const char *const q[] = {"alpha", "beta", "milestone", "rc", "cr", "snapshot",
-                                    "ga", "final", "release", "sp", "a", "b", "m", "foo",
-                                    "Bar", "SNAPSHOT", "RC", "Final", "x", "GA", "jre",
-                                    "redhat", "Alpha", "M", "SP"};
+    static const char *const q[] = {
+        "alpha", "beta", "milestone", "rc",     "cr",    "snapshot", "ga",       "final", "release",
+        "sp",    "a",    "b",         "m",      "foo",   "Bar",      "SNAPSHOT", "RC",    "Final",
+        "x",     "GA",   "jre",       "redhat", "Alpha", "M",        "SP"};
     static const char *const seps[] = {".", ".", ".", "-", "-", ""};
     if (chance(r, 90))
         put_num(b, r, 5, 22);
@@ -423,11 +423,11 @@ static char *oracle_path(const char *name)
 typedef void gen_fn(struct ch_buf *b, struct rng *r);
 
 struct diff_case {
-    const char *scheme;      /* ch_version_scheme_by_name() */
+    const char *scheme; /* ch_version_scheme_by_name() */
     gen_fn *gen;
     const char *const *tokens;
     size_t n_tokens;
-    bool oracle_validates;   /* the oracle says "error" for invalid versions */
+    bool oracle_validates; /* the oracle says "error" for invalid versions */
 };
 
 /* Generates the pool and N_PAIRS pairs into in_path; returns the pairs (owned, "a\tb" lines). */
@@ -545,8 +545,8 @@ static void check_answers(const struct diff_case *dc, char **pairs, const char *
         }
         if (disagree++ < MAX_SHOWN)
             fprintf(stderr, "%s DISAGREES: '%.*s' vs '%s': ours %s (%s), reference %.*s\n",
-                    dc->scheme, CH_STR_FMT(a), b.ptr, ours,
-                    rc == CH_OK ? "ok" : err.msg, CH_STR_FMT(line));
+                    dc->scheme, CH_STR_FMT(a), b.ptr, ours, rc == CH_OK ? "ok" : err.msg,
+                    CH_STR_FMT(line));
     }
     fprintf(stderr,
             "%s: %d pairs: %zu agree, %zu disagree; ours: %zu <, %zu =, %zu >, %zu invalid"
@@ -591,7 +591,7 @@ static void test_differential_semver_npm(void **state)
 {
     (void)state;
     static const char *const tokens[] = {"-rc.1", ".1", "-0", "+build", "-alpha", ".0",
-                                         "-x.1", "-", "+", "-01", "-1a"};
+                                         "-x.1",  "-",  "+",  "-01",    "-1a"};
     require_tool("/usr/bin/node", "node");
     char *script = oracle_path("semver_oracle.js");
     char *mod = oracle_path("node_modules/semver/package.json");
@@ -606,9 +606,9 @@ static void test_differential_semver_npm(void **state)
 static void test_differential_pep440(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {".post1", "a1", "rc", ".dev0", "+local", "-1",
-                                         ".0",     "!",  "b",  "-",     "_",      "post",
-                                         "+x.1",   "c",  "preview"};
+    static const char *const tokens[] = {".post1", "a1",   "rc",   ".dev0", "+local",
+                                         "-1",     ".0",   "!",    "b",     "-",
+                                         "_",      "post", "+x.1", "c",     "preview"};
     require_tool("/usr/bin/python3", "/usr/bin/python3");
     char *script = oracle_path("pep440_oracle.py");
     const struct diff_case dc = {"pep440", gen_pep440, tokens, CH_ARRAY_SIZE(tokens), true};
@@ -620,8 +620,8 @@ static void test_differential_pep440(void **state)
 static void test_differential_dpkg(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {"~", "~rc1", "+b1", "-1", ".0", "a", "1:", ":",
-                                         "-", "~~", "+", "Z"};
+    static const char *const tokens[] = {"~",  "~rc1", "+b1", "-1", ".0", "a",
+                                         "1:", ":",    "-",   "~~", "+",  "Z"};
     require_tool("/usr/bin/python3", "/usr/bin/python3");
     char *script = oracle_path("dpkg_oracle.py");
     const struct diff_case dc = {"dpkg", gen_dpkg, tokens, CH_ARRAY_SIZE(tokens), false};
@@ -634,8 +634,7 @@ static void test_differential_dpkg(void **state)
 static void test_differential_dpkg_validity(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {"~", ":", "-", "a:", "_", " ", "!", "-", "::",
-                                         "+", "x"};
+    static const char *const tokens[] = {"~", ":", "-", "a:", "_", " ", "!", "-", "::", "+", "x"};
     require_tool("/usr/bin/dpkg", "dpkg");
     const struct ch_version_scheme *s = NULL;
     struct ch_err err = CH_ERR_INIT;
@@ -695,8 +694,8 @@ static void test_differential_dpkg_validity(void **state)
 static void test_differential_rpm(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {"~", "^", "~rc1", "^git1", "-1", ".0", "a", "1:",
-                                         ".el8", "_", "+", "-", "~~", "^^", "%"};
+    static const char *const tokens[] = {
+        "~", "^", "~rc1", "^git1", "-1", ".0", "a", "1:", ".el8", "_", "+", "-", "~~", "^^", "%"};
     require_tool("/usr/bin/rpm", "rpm");
     char *script = oracle_path("rpm_oracle.sh");
     const struct diff_case dc = {"rpm", gen_rpm, tokens, CH_ARRAY_SIZE(tokens), false};
@@ -708,8 +707,8 @@ static void test_differential_rpm(void **state)
 static void test_differential_maven(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {"-SNAPSHOT", ".0", "-1", "a1", ".RC1", "-final",
-                                         "-", ".", "sp", "-ga", "0", "x", "-0", "..", "--"};
+    static const char *const tokens[] = {"-SNAPSHOT", ".0",  "-1", "a1", ".RC1", "-final", "-", ".",
+                                         "sp",        "-ga", "0",  "x",  "-0",   "..",     "--"};
     const char *jar = "/usr/share/java/maven-artifact-3.x.jar";
     require_tool("/usr/bin/java", "java (openjdk-17-jdk-headless)");
     require_tool(jar, "maven-artifact (libmaven3-core-java)");

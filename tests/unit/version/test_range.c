@@ -26,7 +26,10 @@ static const struct ch_version_scheme *scheme(const char *name)
     return s;
 }
 
-#define EV(k, v) {.kind = CH_OSV_##k, .version = CH_STR_LIT(v)}
+#define EV(k, v)                                                                                   \
+    {                                                                                              \
+        .kind = CH_OSV_##k, .version = CH_STR_LIT(v)                                               \
+    }
 
 static bool includes(const struct ch_osv_event *ev, size_t n, const char *sch, const char *v)
 {
@@ -56,8 +59,8 @@ static void test_osv_schema_examples(void **state)
     static const struct {
         const char *v;
         bool in;
-    } m[] = {{"0.9.0", false}, {"1.0.0", true},  {"1.0.1", true},  {"1.0.2", false},
-             {"2.0.0", false}, {"3.0.0", true},  {"3.2.4", true},  {"3.2.5", false}};
+    } m[] = {{"0.9.0", false}, {"1.0.0", true}, {"1.0.1", true}, {"1.0.2", false},
+             {"2.0.0", false}, {"3.0.0", true}, {"3.2.4", true}, {"3.2.5", false}};
     for (size_t i = 0; i < CH_ARRAY_SIZE(m); i++)
         assert_int_equal(includes(multi, 4, "semver", m[i].v), m[i].in);
 
@@ -67,8 +70,7 @@ static void test_osv_schema_examples(void **state)
     for (size_t i = 0; i < CH_ARRAY_SIZE(m); i++)
         assert_int_equal(includes(shuffled, 4, "semver", m[i].v), m[i].in);
 
-    static const struct ch_osv_event last[] = {EV(INTRODUCED, "1.0.0"),
-                                               EV(LAST_AFFECTED, "1.5.0")};
+    static const struct ch_osv_event last[] = {EV(INTRODUCED, "1.0.0"), EV(LAST_AFFECTED, "1.5.0")};
     assert_false(includes(last, 2, "semver", "0.1.0"));
     assert_true(includes(last, 2, "semver", "1.5.0"));
     assert_false(includes(last, 2, "semver", "1.5.1-alpha"));
@@ -111,21 +113,24 @@ static void test_osv_limits_and_ties(void **state)
 static void test_osv_affected_entry(void **state)
 {
     (void)state;
-    static const struct ch_osv_event git_ev[] = {EV(INTRODUCED, "0"),
-                                                 EV(FIXED, "a1b2c3d4e5f6")};
+    static const struct ch_osv_event git_ev[] = {EV(INTRODUCED, "0"), EV(FIXED, "a1b2c3d4e5f6")};
     static const struct ch_osv_event eco_ev[] = {EV(INTRODUCED, "2.0"), EV(FIXED, "2.3")};
     const struct ch_osv_range ranges[] = {
         {.type = CH_OSV_RANGE_GIT, .events = git_ev, .n_events = 2},
         {.type = CH_OSV_RANGE_ECOSYSTEM, .events = eco_ev, .n_events = 2},
     };
     const struct ch_str versions[] = {CH_STR_LIT("1.4"), CH_STR_LIT("not-a-version")};
-    struct ch_osv_affected a = {.scheme = scheme("pep440"), .ranges = ranges, .n_ranges = 2,
-                                .versions = versions, .n_versions = 2};
+    struct ch_osv_affected a = {.scheme = scheme("pep440"),
+                                .ranges = ranges,
+                                .n_ranges = 2,
+                                .versions = versions,
+                                .n_versions = 2};
     static const struct {
         const char *v;
         bool in;
-    } cases[] = {{"1.4", true},  {"1.4.0", true}, {"not-a-version", true}, {"1.5", false},
-                 {"2.1", true},  {"2.3", false},  {"0", false}};
+    } cases[] = {{"1.4", true},  {"1.4.0", true}, {"not-a-version", true},
+                 {"1.5", false}, {"2.1", true},   {"2.3", false},
+                 {"0", false}};
     for (size_t i = 0; i < CH_ARRAY_SIZE(cases); i++) {
         struct ch_err err = CH_ERR_INIT;
         bool in = !cases[i].in;
@@ -166,13 +171,15 @@ static enum ch_cve_status cve(const struct ch_cve_product *p, const char *sch, c
 {
     struct ch_err err = CH_ERR_INIT;
     enum ch_cve_status st = CH_CVE_UNKNOWN;
-    if (ch_cve_version_status(p, sch == NULL ? NULL : scheme(sch), ch_str_c(v), &st, &err) !=
-        CH_OK)
+    if (ch_cve_version_status(p, sch == NULL ? NULL : scheme(sch), ch_str_c(v), &st, &err) != CH_OK)
         fail_msg("'%s': %s", v, err.msg);
     return st;
 }
 
-#define NOSTR {.ptr = NULL, .len = 0}
+#define NOSTR                                                                                      \
+    {                                                                                              \
+        .ptr = NULL, .len = 0                                                                      \
+    }
 
 static void test_cve_versions(void **state)
 {
@@ -203,17 +210,24 @@ static void test_cve_versions(void **state)
     assert_int_equal(cve(&p, NULL, "3.0.0"), CH_CVE_UNKNOWN);
 
     const struct ch_cve_version mixed[] = {
-        {.version = CH_STR_LIT("2.4"), .status = CH_CVE_AFFECTED, .version_type = NOSTR,
-         .less_than = NOSTR, .less_than_or_equal = NOSTR},
-        {.version = CH_STR_LIT("0"), .status = CH_CVE_AFFECTED,
-         .version_type = CH_STR_LIT("python"), .less_than = NOSTR,
+        {.version = CH_STR_LIT("2.4"),
+         .status = CH_CVE_AFFECTED,
+         .version_type = NOSTR,
+         .less_than = NOSTR,
+         .less_than_or_equal = NOSTR},
+        {.version = CH_STR_LIT("0"),
+         .status = CH_CVE_AFFECTED,
+         .version_type = CH_STR_LIT("python"),
+         .less_than = NOSTR,
          .less_than_or_equal = CH_STR_LIT("1.5")},
-        {.version = CH_STR_LIT("3.0"), .status = CH_CVE_UNAFFECTED,
-         .version_type = CH_STR_LIT("python"), .less_than = CH_STR_LIT("*"),
+        {.version = CH_STR_LIT("3.0"),
+         .status = CH_CVE_UNAFFECTED,
+         .version_type = CH_STR_LIT("python"),
+         .less_than = CH_STR_LIT("*"),
          .less_than_or_equal = NOSTR},
     };
-    struct ch_cve_product q = {.versions = mixed, .n_versions = 3,
-                               .default_status = CH_CVE_UNAFFECTED};
+    struct ch_cve_product q = {
+        .versions = mixed, .n_versions = 3, .default_status = CH_CVE_UNAFFECTED};
     assert_int_equal(cve(&q, NULL, "2.4"), CH_CVE_AFFECTED);
     assert_int_equal(cve(&q, "pep440", "2.4.0"), CH_CVE_AFFECTED);
     assert_int_equal(cve(&q, NULL, "0.1"), CH_CVE_AFFECTED);
@@ -223,10 +237,11 @@ static void test_cve_versions(void **state)
     assert_int_equal(cve(&q, NULL, "30.0"), CH_CVE_UNAFFECTED);
 
     /* a range with no usable order */
-    const struct ch_cve_version custom[] = {
-        {.version = CH_STR_LIT("1.0.0"), .status = CH_CVE_AFFECTED,
-         .version_type = CH_STR_LIT("custom"), .less_than = CH_STR_LIT("2.0.0"),
-         .less_than_or_equal = NOSTR}};
+    const struct ch_cve_version custom[] = {{.version = CH_STR_LIT("1.0.0"),
+                                             .status = CH_CVE_AFFECTED,
+                                             .version_type = CH_STR_LIT("custom"),
+                                             .less_than = CH_STR_LIT("2.0.0"),
+                                             .less_than_or_equal = NOSTR}};
     struct ch_cve_product r = {.versions = custom, .n_versions = 1};
     struct ch_err err = CH_ERR_INIT;
     enum ch_cve_status st;
@@ -250,13 +265,13 @@ static void test_cve_versions(void **state)
 
 struct tally {
     size_t records;
-    size_t entries;       /* affected[] entries with versions[] and a SEMVER/ECOSYSTEM range */
-    size_t git_only;      /* entries with versions[] but only GIT ranges: not checkable */
-    size_t unsupported;   /* versions of ecosystems without an order */
+    size_t entries;     /* affected[] entries with versions[] and a SEMVER/ECOSYSTEM range */
+    size_t git_only;    /* entries with versions[] but only GIT ranges: not checkable */
+    size_t unsupported; /* versions of ecosystems without an order */
     size_t checked;
     size_t agree;
-    size_t outside;       /* listed but outside every range */
-    size_t errors;        /* a version that does not parse */
+    size_t outside; /* listed but outside every range */
+    size_t errors;  /* a version that does not parse */
     size_t n_out_ex, n_err_ex;
     char out_ex[MAX_EXAMPLES][240];
     char err_ex[MAX_EXAMPLES][400];
@@ -339,8 +354,8 @@ static void check_affected(const char *id, const cJSON *aff, struct tally *t)
             ch_err_clear(&err);
             if (ch_osv_is_affected(&a, ch_str_c(jv->valuestring), &in, &err) != CH_OK) {
                 if (t->n_err_ex < MAX_EXAMPLES)
-                    snprintf(t->err_ex[t->n_err_ex++], sizeof(t->err_ex[0]),
-                             "%s (%s) '%s': %s", id, eco, jv->valuestring, err.msg);
+                    snprintf(t->err_ex[t->n_err_ex++], sizeof(t->err_ex[0]), "%s (%s) '%s': %s", id,
+                             eco, jv->valuestring, err.msg);
                 t->errors++;
             } else if (in) {
                 t->agree++;
@@ -377,8 +392,7 @@ static void check_zip(const char *path, struct tally *t)
             continue;
         assert_int_equal(ch_archive_read(ar, &buf, &err), CH_OK);
         cJSON *root = NULL;
-        if (ch_json_parse(ch_buf_cstr(&buf), ch_buf_len(&buf), NULL, name, &root, &err) !=
-            CH_OK) {
+        if (ch_json_parse(ch_buf_cstr(&buf), ch_buf_len(&buf), NULL, name, &root, &err) != CH_OK) {
             ch_err_clear(&err);
             continue;
         }
@@ -426,8 +440,8 @@ static void test_osv_data_self_consistency(void **state)
             "SEMVER/ECOSYSTEM ranges (%zu more with GIT ranges only); %zu listed versions "
             "checked, %zu judged affected by the ranges (%.4f%%), %zu outside every range, "
             "%zu unparsable; %zu versions of ecosystems without an order\n",
-            t->records, t->entries, t->git_only, t->checked, t->agree, 100.0 * rate,
-            t->outside, t->errors, t->unsupported);
+            t->records, t->entries, t->git_only, t->checked, t->agree, 100.0 * rate, t->outside,
+            t->errors, t->unsupported);
     for (size_t i = 0; i < t->n_out_ex; i++)
         fprintf(stderr, "  outside: %s\n", t->out_ex[i]);
     for (size_t i = 0; i < t->n_err_ex; i++)

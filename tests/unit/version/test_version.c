@@ -42,8 +42,8 @@ static void check_cases(const struct cmp_case *cases, size_t n)
             int got = 99;
             int rc = ch_version_cmp(s, ch_str_c(x), ch_str_c(y), &got, &err);
             if (rc != CH_OK || got != want) {
-                fprintf(stderr, "%s: '%s' vs '%s': want %d, got %d (%s)\n", c->scheme, x, y,
-                        want, rc == CH_OK ? got : 99, err.msg);
+                fprintf(stderr, "%s: '%s' vs '%s': want %d, got %d (%s)\n", c->scheme, x, y, want,
+                        rc == CH_OK ? got : 99, err.msg);
                 bad++;
             }
         }
@@ -68,8 +68,8 @@ static void check_chain(const char *name, const char *const *chain, size_t n)
             int want = (i > j) - (i < j);
             if (ch_version_cmp(s, ch_str_c(chain[i]), ch_str_c(chain[j]), &got, &err) != CH_OK ||
                 got != want) {
-                fprintf(stderr, "%s chain: '%s' vs '%s': want %d, got %d (%s)\n", name,
-                        chain[i], chain[j], want, got, err.msg);
+                fprintf(stderr, "%s chain: '%s' vs '%s': want %d, got %d (%s)\n", name, chain[i],
+                        chain[j], want, got, err.msg);
                 bad++;
             }
         }
@@ -96,15 +96,15 @@ static void check_invalid(const char *name, const char *const *list, size_t n)
     }
 }
 
-#define CHAIN(name, ...)                                                                       \
-    do {                                                                                       \
-        static const char *const chain_[] = {__VA_ARGS__};                                     \
-        check_chain(name, chain_, CH_ARRAY_SIZE(chain_));                                      \
+#define CHAIN(name, ...)                                                                           \
+    do {                                                                                           \
+        static const char *const chain_[] = {__VA_ARGS__};                                         \
+        check_chain(name, chain_, CH_ARRAY_SIZE(chain_));                                          \
     } while (0)
-#define INVALID(name, ...)                                                                     \
-    do {                                                                                       \
-        static const char *const inv_[] = {__VA_ARGS__};                                       \
-        check_invalid(name, inv_, CH_ARRAY_SIZE(inv_));                                        \
+#define INVALID(name, ...)                                                                         \
+    do {                                                                                           \
+        static const char *const inv_[] = {__VA_ARGS__};                                           \
+        check_invalid(name, inv_, CH_ARRAY_SIZE(inv_));                                            \
     } while (0)
 
 static void test_semver_precedence(void **state)
@@ -149,8 +149,8 @@ static void test_pep440_order(void **state)
     /* PEP 440 "Summary of permitted suffixes and relative ordering", with epochs */
     CHAIN("pep440", "1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12",
           "1.0b1.dev456", "1.0b2", "1.0b2.post345.dev456", "1.0b2.post345", "1.0rc1.dev456",
-          "1.0rc1", "1.0", "1.0+abc.5", "1.0+abc.7", "1.0+5", "1.0.post456.dev34",
-          "1.0.post456", "1.1.dev1", "1!0.1");
+          "1.0rc1", "1.0", "1.0+abc.5", "1.0+abc.7", "1.0+5", "1.0.post456.dev34", "1.0.post456",
+          "1.1.dev1", "1!0.1");
     static const struct cmp_case cases[] = {
         {"pep440", "1.0", "1.0.0", 0},
         {"pep440", "1.0-1", "1.0.post1", 0},
@@ -170,15 +170,14 @@ static void test_pep440_order(void **state)
         {"pep440", "1.0.dev1", "1.0a1.dev1", -1},
     };
     check_cases(cases, CH_ARRAY_SIZE(cases));
-    INVALID("pep440", "1.0-", "1.0+", "1.0+a..b", "1.0.x", "a1", "1!", "1.0a1a2", "1.0 1",
-            "1.0_1");
+    INVALID("pep440", "1.0-", "1.0+", "1.0+a..b", "1.0.x", "a1", "1!", "1.0a1a2", "1.0 1", "1.0_1");
 }
 
 static void test_maven_order(void **state)
 {
     (void)state;
-    CHAIN("maven", "1-alpha", "1-beta", "1-milestone", "1-rc", "1-snapshot", "1", "1-sp",
-          "1-abc", "1-1", "1.1", "1.1.1", "2");
+    CHAIN("maven", "1-alpha", "1-beta", "1-milestone", "1-rc", "1-snapshot", "1", "1-sp", "1-abc",
+          "1-1", "1.1", "1.1.1", "2");
     static const struct cmp_case cases[] = {
         {"maven", "1-cr", "1-rc", 0},
         {"maven", "1-ga", "1", 0},
@@ -187,7 +186,7 @@ static void test_maven_order(void **state)
         {"maven", "1.0-alpha", "1-alpha", 0},
         {"maven", "1.0.0.RC1", "1.0.0-RC2", -1}, /* MNG-7644 */
         {"maven", "2.0.x", "2-x", 0},
-        {"maven", "1-0.1", "1", 1},              /* MNG-6964 */
+        {"maven", "1-0.1", "1", 1}, /* MNG-6964 */
         {"maven", "1a1", "1-alpha-1", 0},
         {"maven", "1.0-SNAPSHOT", "1.0-snapshot", 0},
         {"maven", "1.0.12345678901234567890", "1.0.12345678901234567889", 1},
@@ -221,13 +220,10 @@ static void test_nuget_order(void **state)
 static void test_rubygems_order(void **state)
 {
     (void)state;
-    CHAIN("rubygems", "1.0.a", "1.0.a2", "1.0.b1", "1.0-rc1", "1.0", "1.0.1", "1.9", "1.10",
-          "2");
+    CHAIN("rubygems", "1.0.a", "1.0.a2", "1.0.b1", "1.0-rc1", "1.0", "1.0.1", "1.9", "1.10", "2");
     static const struct cmp_case cases[] = {
-        {"rubygems", "1.0.0", "1", 0},
-        {"rubygems", "1.a.0", "1.a", 0},
-        {"rubygems", "1.0.A", "1.0.a", -1},
-        {"rubygems", "1.0-rc1", "1.0.pre.rc1", 0},
+        {"rubygems", "1.0.0", "1", 0},      {"rubygems", "1.a.0", "1.a", 0},
+        {"rubygems", "1.0.A", "1.0.a", -1}, {"rubygems", "1.0-rc1", "1.0.pre.rc1", 0},
         {"rubygems", " 1.0 ", "1.0", 0},
     };
     check_cases(cases, CH_ARRAY_SIZE(cases));
@@ -237,18 +233,14 @@ static void test_rubygems_order(void **state)
 static void test_composer_order(void **state)
 {
     (void)state;
-    CHAIN("composer", "1.0.0-foo", "1.0.0-dev", "1.0.0-alpha", "1.0.0-beta", "1.0.0-RC1",
-          "1.0.0", "1.0.0-pl1", "1.0.1", "1.10", "2");
+    CHAIN("composer", "1.0.0-foo", "1.0.0-dev", "1.0.0-alpha", "1.0.0-beta", "1.0.0-RC1", "1.0.0",
+          "1.0.0-pl1", "1.0.1", "1.10", "2");
     static const struct cmp_case cases[] = {
-        {"composer", "1.0", "1.0.0", -1},
-        {"composer", "v1.2.3", "1.2.3", 0},
-        {"composer", "1.0rc1", "1.0-rc1", 0},
-        {"composer", "1.0-rc1", "1.0.rc.1", 0},
-        {"composer", "1.0a", "1.0alpha", 0},
-        {"composer", "1.0-foo", "1.0-xyz", 0},
+        {"composer", "1.0", "1.0.0", -1},         {"composer", "v1.2.3", "1.2.3", 0},
+        {"composer", "1.0rc1", "1.0-rc1", 0},     {"composer", "1.0-rc1", "1.0.rc.1", 0},
+        {"composer", "1.0a", "1.0alpha", 0},      {"composer", "1.0-foo", "1.0-xyz", 0},
         {"composer", "1.0-foo", "1.0-bar", -1}, /* "bar" reads as b(eta) */
-        {"composer", "1.0-patch1", "1.0-pl1", 0},
-        {"composer", "1.0_RC1", "1.0+RC1", 0},
+        {"composer", "1.0-patch1", "1.0-pl1", 0}, {"composer", "1.0_RC1", "1.0+RC1", 0},
     };
     check_cases(cases, CH_ARRAY_SIZE(cases));
     INVALID("composer", "1.0-", ".1", "1.0 ", "-1");
@@ -257,13 +249,11 @@ static void test_composer_order(void **state)
 static void test_dpkg_order(void **state)
 {
     (void)state;
-    CHAIN("dpkg", "1.0~~", "1.0~~a", "1.0~", "1.0", "1.0a", "1.0+", "1.0.1", "1.1",
-          "2.30-1", "2.30-1ubuntu1", "1:0.1");
+    CHAIN("dpkg", "1.0~~", "1.0~~a", "1.0~", "1.0", "1.0a", "1.0+", "1.0.1", "1.1", "2.30-1",
+          "2.30-1ubuntu1", "1:0.1");
     static const struct cmp_case cases[] = {
-        {"dpkg", "1.0", "1.0-0", 0},
-        {"dpkg", "0:1.0", "1.0", 0},
-        {"dpkg", "1.001", "1.1", 0},
-        {"dpkg", "1:2:3-4", "1:2:3-4", 0},
+        {"dpkg", "1.0", "1.0-0", 0},        {"dpkg", "0:1.0", "1.0", 0},
+        {"dpkg", "1.001", "1.1", 0},        {"dpkg", "1:2:3-4", "1:2:3-4", 0},
         {"dpkg", "1.0-1-1", "1.0-1-2", -1},
     };
     check_cases(cases, CH_ARRAY_SIZE(cases));
@@ -277,10 +267,8 @@ static void test_rpm_order(void **state)
     CHAIN("rpm", "1.0~rc1", "1.0", "1.0^post", "1.0a", "1.0.0", "1.0.1", "1.0.1-1.el8",
           "1.0.1-1.el9", "1:0.1");
     static const struct cmp_case cases[] = {
-        {"rpm", "1.01", "1.1", 0},
-        {"rpm", "1_0", "1.0", 0},
-        {"rpm", "1.0-1", "1.0", 1},
-        {"rpm", "1.0-~1", "1.0", 1}, /* any release is above none */
+        {"rpm", "1.01", "1.1", 0},      {"rpm", "1_0", "1.0", 0},
+        {"rpm", "1.0-1", "1.0", 1},     {"rpm", "1.0-~1", "1.0", 1}, /* any release is above none */
         {"rpm", "0:1.0-1", "1.0-1", 0},
     };
     check_cases(cases, CH_ARRAY_SIZE(cases));
@@ -326,18 +314,38 @@ static void test_scheme_for_ecosystems(void **state)
         const char *eco;
         const char *scheme;
     } map[] = {
-        {"npm", "semver"},          {"crates.io", "semver"},     {"Hex", "semver"},
-        {"Pub", "semver"},          {"SwiftURL", "semver"},      {"GitHub Actions", "semver"},
-        {"Go", "go"},               {"PyPI", "pep440"},          {"Maven", "maven"},
-        {"Maven:https://maven.google.com", "maven"},             {"NuGet", "nuget"},
-        {"RubyGems", "rubygems"},   {"Packagist", "composer"},   {"Debian", "dpkg"},
-        {"Debian:12", "dpkg"},      {"Ubuntu:22.04:LTS", "dpkg"}, {"Ubuntu:Pro:18.04:LTS", "dpkg"},
-        {"Red Hat:rhel_aus:8.4::appstream", "rpm"},               {"AlmaLinux:9", "rpm"},
-        {"Rocky Linux:8", "rpm"},   {"SUSE:Linux Enterprise Server 15 SP5", "rpm"},
-        {"openSUSE:Tumbleweed", "rpm"}, {"Mageia:9", "rpm"},     {"Azure Linux:3", "rpm"},
-        {"Photon OS:5.0", "rpm"},   {"Alpine:v3.19", "apk"},     {"Wolfi", "apk"},
-        {"Chainguard", "apk"},      {"CRAN", "cran"},            {"Bioconductor", "cran"},
-        {"Hackage", "pvp"},         {"GHC", "pvp"},
+        {"npm", "semver"},
+        {"crates.io", "semver"},
+        {"Hex", "semver"},
+        {"Pub", "semver"},
+        {"SwiftURL", "semver"},
+        {"GitHub Actions", "semver"},
+        {"Go", "go"},
+        {"PyPI", "pep440"},
+        {"Maven", "maven"},
+        {"Maven:https://maven.google.com", "maven"},
+        {"NuGet", "nuget"},
+        {"RubyGems", "rubygems"},
+        {"Packagist", "composer"},
+        {"Debian", "dpkg"},
+        {"Debian:12", "dpkg"},
+        {"Ubuntu:22.04:LTS", "dpkg"},
+        {"Ubuntu:Pro:18.04:LTS", "dpkg"},
+        {"Red Hat:rhel_aus:8.4::appstream", "rpm"},
+        {"AlmaLinux:9", "rpm"},
+        {"Rocky Linux:8", "rpm"},
+        {"SUSE:Linux Enterprise Server 15 SP5", "rpm"},
+        {"openSUSE:Tumbleweed", "rpm"},
+        {"Mageia:9", "rpm"},
+        {"Azure Linux:3", "rpm"},
+        {"Photon OS:5.0", "rpm"},
+        {"Alpine:v3.19", "apk"},
+        {"Wolfi", "apk"},
+        {"Chainguard", "apk"},
+        {"CRAN", "cran"},
+        {"Bioconductor", "cran"},
+        {"Hackage", "pvp"},
+        {"GHC", "pvp"},
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(map); i++) {
         const struct ch_version_scheme *s = NULL;
@@ -346,21 +354,19 @@ static void test_scheme_for_ecosystems(void **state)
             fail_msg("%s: %s", map[i].eco, err.msg);
         assert_string_equal(ch_version_scheme_name(s), map[i].scheme);
     }
-    static const char *const unknown[] = {"OSS-Fuzz", "Linux", "Android", "debian", "NPM",
-                                          "Foo:1", "GIT"};
+    static const char *const unknown[] = {"OSS-Fuzz", "Linux", "Android", "debian",
+                                          "NPM",      "Foo:1", "GIT"};
     for (size_t i = 0; i < CH_ARRAY_SIZE(unknown); i++) {
         const struct ch_version_scheme *s = NULL;
         struct ch_err err = CH_ERR_INIT;
-        assert_int_equal(ch_version_scheme_for(ch_str_c(unknown[i]), &s, &err),
-                         CH_E_UNSUPPORTED);
+        assert_int_equal(ch_version_scheme_for(ch_str_c(unknown[i]), &s, &err), CH_E_UNSUPPORTED);
         assert_true(ch_test_contains(err.msg, unknown[i]));
     }
     const struct ch_version_scheme *s = NULL;
     struct ch_err err = CH_ERR_INIT;
     assert_int_equal(ch_version_scheme_for(CH_STR_LIT(""), &s, &err), CH_E_INVALID);
     ch_err_clear(&err);
-    assert_int_equal(ch_version_scheme_by_name(CH_STR_LIT("custom"), &s, &err),
-                     CH_E_UNSUPPORTED);
+    assert_int_equal(ch_version_scheme_by_name(CH_STR_LIT("custom"), &s, &err), CH_E_UNSUPPORTED);
     ch_err_clear(&err);
     assert_int_equal(ch_version_scheme_by_name(CH_STR_LIT("Python"), &s, &err), CH_OK);
     assert_string_equal(ch_version_scheme_name(s), "pep440");
@@ -376,8 +382,7 @@ static void test_limits_and_empty(void **state)
         const struct ch_version_scheme *s = ch_version_scheme_at(i);
         struct ch_err err = CH_ERR_INIT;
         int c = 0;
-        assert_int_equal(ch_version_cmp(s, ch_str_c(big), CH_STR_LIT("1"), &c, &err),
-                         CH_E_LIMIT);
+        assert_int_equal(ch_version_cmp(s, ch_str_c(big), CH_STR_LIT("1"), &c, &err), CH_E_LIMIT);
         ch_err_clear(&err);
         assert_int_equal(ch_version_validate(s, CH_STR_LIT(""), &err), CH_E_INVALID);
         ch_err_clear(&err);
@@ -392,12 +397,12 @@ static void test_limits_and_empty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_semver_precedence),   cmocka_unit_test(test_go_versions),
-        cmocka_unit_test(test_pep440_order),        cmocka_unit_test(test_maven_order),
-        cmocka_unit_test(test_nuget_order),         cmocka_unit_test(test_rubygems_order),
-        cmocka_unit_test(test_composer_order),      cmocka_unit_test(test_dpkg_order),
-        cmocka_unit_test(test_rpm_order),           cmocka_unit_test(test_apk_order),
-        cmocka_unit_test(test_numeric_orders),      cmocka_unit_test(test_scheme_for_ecosystems),
+        cmocka_unit_test(test_semver_precedence), cmocka_unit_test(test_go_versions),
+        cmocka_unit_test(test_pep440_order),      cmocka_unit_test(test_maven_order),
+        cmocka_unit_test(test_nuget_order),       cmocka_unit_test(test_rubygems_order),
+        cmocka_unit_test(test_composer_order),    cmocka_unit_test(test_dpkg_order),
+        cmocka_unit_test(test_rpm_order),         cmocka_unit_test(test_apk_order),
+        cmocka_unit_test(test_numeric_orders),    cmocka_unit_test(test_scheme_for_ecosystems),
         cmocka_unit_test(test_limits_and_empty),
     };
     return cmocka_run_group_tests_name("version", tests, NULL, NULL);
