@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "core/archive.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/map.h"
 #include "vuln/csaf.h"
 #include "vuln/cve5.h"
 #include "vuln/epss.h"
@@ -41,6 +43,7 @@
 #define QUEUE_BYTES ((size_t)32 << 20)
 
 enum item_kind {
+    IT_UNCHANGED,  /* byte-identical to a stored record: nothing to parse or write */
     IT_ADVISORY,   /* parsed: adv, arena, data */
     IT_RAW,        /* to parse on the writer: data, fmt */
     IT_REJECT,     /* label, location, reason */
@@ -79,7 +82,7 @@ struct reader {
     uint64_t files;
     const char *file;
     uint64_t file_done, file_total;
-    char *owned_paths[CH_IMPORT_MAX_DEPTH + 1]; /* nothing: paths are freed per call */
+    const struct ch_map *known;    /* content hashes already stored (read-only here) */
     int rc;                    /* fatal error (memory), reported by the writer */
     struct ch_err err;
 };
@@ -249,10 +252,30 @@ static int parse_advisory(enum ch_feed_format f, struct item *it, struct ch_err 
     return ch_osv_read(it->data, it->len, it->label, it->arena, &it->adv, err);
 }
 
+/* The content hash the knowledge base stores (kb.c computes it the same way). */
+static void content_hash(const char *data, size_t len, char out[33])
+{
+    unsigned char h[16];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)data, len, NULL, 0);
+    sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
 static int reader_record(struct reader *r, const char *label)
 {
     const char *data = ch_buf_cstr(&r->entry);
     size_t len = ch_buf_len(&r->entry);
+    if (r->known != NULL && ch_map_count(r->known) > 0) {
+        /* re-imports of unchanged feeds skip parsing entirely */
+        char hash[33];
+        content_hash(data, len, hash);
+        if (ch_map_has(r->known, ch_str_make(hash, 32))) {
+            struct item *u = new_item(r, IT_UNCHANGED, label);
+            if (u == NULL)
+                return nomem(r);
+            ch_buf_reset(&r->entry);
+            return queue_push(r->q, u);
+        }
+    }
     enum ch_feed_format f = r->o->format;
     if (f == CH_FEED_UNKNOWN) {
         f = ch_feed_detect(label, data, len < 4096 ? len : 4096);
@@ -643,6 +666,9 @@ static int write_item(struct writer *wr, struct item *it, struct ch_err *err)
     wr->file_done = it->file_done;
     wr->file_total = it->file_total;
     switch (it->kind) {
+    case IT_UNCHANGED:
+        count(wr, CH_KB_UNCHANGED);
+        return batch_tick(wr, err);
     case IT_ADVISORY: return sink_advisory(wr, &it->adv, err);
     case IT_RAW: return write_raw(wr, it, err);
     case IT_REJECT: return record_reject(wr, it->label, it->location, it->reason, err);
@@ -699,6 +725,33 @@ static int finish_run(struct writer *wr, struct ch_err *err)
     return rc;
 }
 
+static void no_free(void *p)
+{
+    (void)p;
+}
+
+/* Hashes of every stored record, so the reader can skip unchanged ones. */
+static int load_known(struct ch_store *s, struct ch_map **ret, struct ch_err *err)
+{
+    struct ch_map *m = ch_map_new(0x6b6e6f77, no_free);
+    if (m == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory loading record hashes");
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_prepare(s, "SELECT content_hash FROM advisories", &st, err);
+    while (rc == CH_OK && (rc = ch_stmt_step(st, err)) == 1) {
+        rc = ch_map_put(m, ch_stmt_text(st, 0), NULL) == CH_OK
+                 ? CH_OK
+                 : ch_err_set(err, CH_E_NOMEM, "out of memory loading record hashes");
+    }
+    ch_stmt_free(st);
+    if (rc < 0) {
+        ch_map_free(m);
+        return rc;
+    }
+    *ret = m;
+    return CH_OK;
+}
+
 /* Drains the queue into the store; stops at the first database error. */
 static int write_all(struct writer *wr, struct queue *q, struct ch_err *err)
 {
@@ -736,7 +789,11 @@ int ch_import_paths(struct ch_store *s, const char *const *paths, size_t n_paths
     ch_buf_init(&rd.entry, CH_ARCHIVE_DEFAULT_MAX_ENTRY > CH_IMPORT_MAX_FILE_BYTES
                                ? CH_ARCHIVE_DEFAULT_MAX_ENTRY
                                : CH_IMPORT_MAX_FILE_BYTES);
-    int rc = start_run(&wr, paths, n_paths, err);
+    struct ch_map *known = NULL;
+    int rc = load_known(s, &known, err);
+    rd.known = known;
+    if (rc == CH_OK)
+        rc = start_run(&wr, paths, n_paths, err);
     if (rc == CH_OK)
         rc = ch_store_begin_write(s, err);
     pthread_t thread;
@@ -767,6 +824,7 @@ int ch_import_paths(struct ch_store *s, const char *const *paths, size_t n_paths
     if (wr.o->on_progress != NULL && rc == CH_OK)
         wr.o->on_progress(wr.o->ctx, st.records, "", 1, 1);
     queue_destroy(&q);
+    ch_map_free(known);
     ch_kb_writer_release(&wr.w);
     ch_buf_release(&rd.entry);
     ch_arena_free(wr.arena);
