@@ -10,6 +10,8 @@
  */
 #include "match/index.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -25,17 +27,55 @@
 #define INDEX_ARENA_MAX ((size_t)2 << 30)
 #define KEY_MAX 1024
 
+/*
+ * Fast path. At build, every version an entry of a package names is placed
+ * in one sorted list per order (the ecosystem's, and SemVer for SEMVER
+ * ranges); events then carry their rank in that list. Matching a component
+ * finds its version's position once per list (a binary search) and
+ * evaluates every range of every entry with integer comparisons. The
+ * semantics are exactly ch_osv_is_affected()'s (a test compares the two on
+ * the whole shared data set); entries with anything the fast path cannot
+ * rank fall back to it.
+ */
+struct rev {
+    int32_t rank;                  /* -1: introduced "0"; INT32_MAX: limit "*" */
+    uint8_t kind;                  /* enum ch_osv_event_kind */
+    uint8_t semver;                /* ranked in the SemVer list */
+    uint16_t pad;
+    uint32_t order;                /* position in the record's list */
+    const char *version;
+};
+
+struct rrange {
+    struct rev *ev;                /* sorted by (rank, order) */
+    uint32_t n;
+    uint8_t semver;
+    uint8_t git;
+};
+
 struct entry {
     int64_t vuln_id;
     int64_t advisory_id;
     const char *advisory;
     const char *ecosystem;
-    struct ch_osv_affected aff;    /* views into the arena */
+    struct ch_osv_affected aff;    /* views into the arena: the reference path */
+    struct rrange *rr;             /* fast path, or NULL: use aff */
+    int32_t *listed;               /* ranks of versions[] that parse */
+    uint32_t n_listed;
+    const char **unlisted;         /* versions[] that do not parse: matched as text */
+    uint32_t n_unlisted;
 };
 
 struct pkg {
     struct entry *entries;
     size_t n, cap;
+    const struct ch_version_scheme *scheme;
+    const char **eco_sorted;       /* distinct versions, ecosystem order (ties merged) */
+    int32_t *eco_rank;             /* rank of each sorted string (equal versions share one) */
+    size_t n_eco;
+    const char **sem_sorted;
+    int32_t *sem_rank;
+    size_t n_sem;
 };
 
 struct ch_match_index {
@@ -50,6 +90,10 @@ static void pkg_free(void *p)
     if (k == NULL)
         return;
     ch_free(k->entries);
+    ch_free(k->eco_sorted);
+    ch_free(k->eco_rank);
+    ch_free(k->sem_sorted);
+    ch_free(k->sem_rank);
     ch_free(k);
 }
 
@@ -226,6 +270,8 @@ static int add_entry(struct ch_match_index *ix, struct ch_buf *key, struct entry
     return CH_OK;
 }
 
+static int finalize_pkg(struct ch_match_index *ix, struct pkg *p, struct ch_err *err);
+
 int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
                          struct ch_match_build_stats *ret_stats, struct ch_err *err)
 {
@@ -292,6 +338,11 @@ int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
     }
     ch_stmt_free(st);
     ch_buf_release(&key);
+    size_t it = 0;
+    struct ch_str k;
+    void *v = NULL;
+    while (rc >= 0 && ch_map_next(ix->pkgs, &it, &k, &v))
+        rc = finalize_pkg(ix, v, err);
     if (rc < 0) {
         ch_match_index_free(ix);
         return rc;
@@ -307,6 +358,299 @@ int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
     }
     *ret = ix;
     return CH_OK;
+}
+
+
+/* ---- fast path: ranks ---- */
+
+struct sort_ctx {
+    const struct ch_version_scheme *scheme;
+};
+
+static int cmp_versions(const void *a, const void *b, void *ctx)
+{
+    const struct sort_ctx *c = ctx;
+    int r = 0;
+    struct ch_err err = CH_ERR_INIT;
+    if (ch_version_cmp(c->scheme, ch_str_c(*(const char *const *)a),
+                       ch_str_c(*(const char *const *)b), &r, &err) != CH_OK)
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return r;
+}
+
+static bool is_zero(const char *v)
+{
+    return strcmp(v, "0") == 0;
+}
+
+/* Collects the distinct valid versions named under one order into a sorted, ranked list. */
+static int rank_list(struct pkg *p, const struct ch_version_scheme *sch, bool semver,
+                     const char ***ret_sorted, int32_t **ret_rank, size_t *ret_n,
+                     struct ch_map *rank_of, struct ch_err *err)
+{
+    struct ch_map *seen = ch_map_new(0x72616e6b, NULL);
+    size_t n = 0, cap = 0;
+    const char **list = NULL;
+    int rc = seen == NULL ? CH_E_NOMEM : CH_OK;
+    for (size_t i = 0; rc == CH_OK && i < p->n; i++) {
+        const struct entry *e = &p->entries[i];
+        for (size_t r = 0; rc == CH_OK && r <= e->aff.n_ranges; r++) {
+            /* r == n_ranges stands for the versions[] list (ecosystem order) */
+            bool is_list = r == e->aff.n_ranges;
+            const struct ch_osv_range *rg = is_list ? NULL : &e->aff.ranges[r];
+            if (!is_list && (rg->type == CH_OSV_RANGE_GIT ||
+                             (rg->type == CH_OSV_RANGE_SEMVER) != semver))
+                continue;
+            if (is_list && semver)
+                continue;
+            size_t count = is_list ? e->aff.n_versions : rg->n_events;
+            for (size_t k = 0; rc == CH_OK && k < count; k++) {
+                struct ch_str v = is_list ? e->aff.versions[k] : rg->events[k].version;
+                if ((!is_list && rg->events[k].kind == CH_OSV_INTRODUCED && is_zero(v.ptr)) ||
+                    ch_str_find_char(v, '*') >= 0 || ch_map_has(seen, v))
+                    continue;
+                struct ch_err verr = CH_ERR_INIT;
+                if (ch_version_validate(sch, v, &verr) != CH_OK)
+                    continue;
+                if (ch_map_put(seen, v, NULL) != CH_OK) {
+                    rc = CH_E_NOMEM;
+                    break;
+                }
+                if (n == cap) {
+                    size_t ncap = cap == 0 ? 16 : cap * 2;
+                    const char **nl = ch_reallocarray(list, ncap, sizeof(*nl));
+                    if (nl == NULL) {
+                        rc = CH_E_NOMEM;
+                        break;
+                    }
+                    list = nl;
+                    cap = ncap;
+                }
+                list[n++] = v.ptr;
+            }
+        }
+    }
+    ch_map_free(seen);
+    int32_t *rank = rc == CH_OK ? ch_calloc(n == 0 ? 1 : n, sizeof(*rank)) : NULL;
+    if (rc == CH_OK && rank == NULL)
+        rc = CH_E_NOMEM;
+    if (rc == CH_OK && n > 1) {
+        struct sort_ctx ctx = {sch};
+        qsort_r(list, n, sizeof(*list), cmp_versions, &ctx);
+    }
+    int32_t cur = -1;
+    for (size_t i = 0; rc == CH_OK && i < n; i++) {
+        if (i == 0 || cmp_versions(&list[i - 1], &list[i], &(struct sort_ctx){sch}) != 0)
+            cur++;
+        rank[i] = cur;
+        if (ch_map_put(rank_of, ch_str_c(list[i]), (void *)(intptr_t)(cur + 1)) != CH_OK)
+            rc = CH_E_NOMEM;
+    }
+    if (rc != CH_OK) {
+        ch_free(list);
+        ch_free(rank);
+        return ch_err_set(err, CH_E_NOMEM, "out of memory ranking versions");
+    }
+    *ret_sorted = list;
+    *ret_rank = rank;
+    *ret_n = n;
+    return CH_OK;
+}
+
+static int cmp_rev(const void *a, const void *b)
+{
+    const struct rev *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return x->order < y->order ? -1 : (x->order > y->order ? 1 : 0);
+}
+
+/* Ranks one entry's events; leaves e->rr NULL when something cannot be ranked. */
+static int rank_entry(struct ch_arena *a, struct entry *e, struct ch_map *eco_rank,
+                      struct ch_map *sem_rank)
+{
+    if (e->aff.scheme == NULL)
+        return CH_OK;
+    struct rrange *rr = ch_arena_calloc(a, e->aff.n_ranges == 0 ? 1 : e->aff.n_ranges, sizeof(*rr));
+    if (rr == NULL)
+        return CH_E_NOMEM;
+    for (size_t r = 0; r < e->aff.n_ranges; r++) {
+        const struct ch_osv_range *rg = &e->aff.ranges[r];
+        rr[r].git = rg->type == CH_OSV_RANGE_GIT;
+        rr[r].semver = rg->type == CH_OSV_RANGE_SEMVER;
+        if (rr[r].git)
+            continue;
+        struct rev *ev = ch_arena_calloc(a, rg->n_events == 0 ? 1 : rg->n_events, sizeof(*ev));
+        if (ev == NULL)
+            return CH_E_NOMEM;
+        for (size_t k = 0; k < rg->n_events; k++) {
+            const struct ch_osv_event *oe = &rg->events[k];
+            ev[k] = (struct rev){.kind = (uint8_t)oe->kind, .semver = rr[r].semver,
+                                 .order = (uint32_t)k, .version = oe->version.ptr};
+            if (oe->kind == CH_OSV_INTRODUCED && is_zero(oe->version.ptr)) {
+                ev[k].rank = -1;
+            } else if (oe->kind == CH_OSV_LIMIT && ch_str_find_char(oe->version, '*') >= 0) {
+                ev[k].rank = INT32_MAX;
+            } else {
+                intptr_t rk = (intptr_t)ch_map_get(rr[r].semver ? sem_rank : eco_rank,
+                                                   oe->version);
+                if (rk == 0)
+                    return CH_OK; /* an unreadable event: the reference path reports it */
+                ev[k].rank = (int32_t)(rk - 1);
+            }
+        }
+        qsort(ev, rg->n_events, sizeof(*ev), cmp_rev);
+        rr[r].ev = ev;
+        rr[r].n = (uint32_t)rg->n_events;
+    }
+    size_t nl = 0, nu = 0;
+    int32_t *listed = ch_arena_calloc(a, e->aff.n_versions + 1, sizeof(*listed));
+    const char **unlisted = ch_arena_calloc(a, e->aff.n_versions + 1, sizeof(*unlisted));
+    if (listed == NULL || unlisted == NULL)
+        return CH_E_NOMEM;
+    for (size_t k = 0; k < e->aff.n_versions; k++) {
+        intptr_t rk = (intptr_t)ch_map_get(eco_rank, e->aff.versions[k]);
+        if (rk == 0)
+            unlisted[nu++] = e->aff.versions[k].ptr;
+        else
+            listed[nl++] = (int32_t)(rk - 1);
+    }
+    e->listed = listed;
+    e->n_listed = (uint32_t)nl;
+    e->unlisted = unlisted;
+    e->n_unlisted = (uint32_t)nu;
+    e->rr = rr;
+    return CH_OK;
+}
+
+static void no_free(void *p)
+{
+    (void)p;
+}
+
+static int finalize_pkg(struct ch_match_index *ix, struct pkg *p, struct ch_err *err)
+{
+    p->scheme = p->n > 0 ? p->entries[0].aff.scheme : NULL;
+    if (p->scheme == NULL)
+        return CH_OK;
+    struct ch_err serr = CH_ERR_INIT;
+    const struct ch_version_scheme *sem = NULL;
+    if (ch_version_scheme_by_name(ch_str_c("semver"), &sem, &serr) != CH_OK)
+        return CH_OK;
+    struct ch_map *eco_rank = ch_map_new(1, no_free), *sem_rank = ch_map_new(2, no_free);
+    int rc = eco_rank == NULL || sem_rank == NULL
+                 ? ch_err_set(err, CH_E_NOMEM, "out of memory ranking versions")
+                 : CH_OK;
+    if (rc == CH_OK)
+        rc = rank_list(p, p->scheme, false, &p->eco_sorted, &p->eco_rank, &p->n_eco, eco_rank, err);
+    if (rc == CH_OK)
+        rc = rank_list(p, sem, true, &p->sem_sorted, &p->sem_rank, &p->n_sem, sem_rank, err);
+    for (size_t i = 0; rc == CH_OK && i < p->n; i++) {
+        if (p->entries[i].aff.scheme != p->scheme)
+            continue;
+        if (rank_entry(ix->arena, &p->entries[i], eco_rank, sem_rank) != CH_OK)
+            rc = ch_err_set(err, CH_E_NOMEM, "out of memory ranking versions");
+    }
+    ch_map_free(eco_rank);
+    ch_map_free(sem_rank);
+    return rc;
+}
+
+/* Where v falls in a sorted list: the rank of the first entry >= v, and whether it is equal. */
+struct pos {
+    int32_t r;          /* ranks below r are < v */
+    bool exact;         /* v equals the version(s) of rank r */
+    bool ok;
+};
+
+static struct pos locate(const struct ch_version_scheme *sch, const char **sorted,
+                         const int32_t *rank, size_t n, struct ch_str v)
+{
+    struct pos p = {.ok = false};
+    struct ch_err err = CH_ERR_INIT;
+    if (ch_version_validate(sch, v, &err) != CH_OK)
+        return p;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = 0;
+        if (ch_version_cmp(sch, ch_str_c(sorted[mid]), v, &c, &err) != CH_OK)
+            return p;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    p.ok = true;
+    p.r = lo < n ? rank[lo] : (n > 0 ? rank[n - 1] + 1 : 0);
+    if (lo < n) {
+        int c = 1;
+        p.exact = ch_version_cmp(sch, ch_str_c(sorted[lo]), v, &c, &err) == CH_OK && c == 0;
+    }
+    return p;
+}
+
+/* v >= event, v > event, in ranks. */
+static bool ge(const struct pos *p, int32_t k)
+{
+    return k < p->r || (k == p->r && p->exact);
+}
+
+static bool gt(const struct pos *p, int32_t k)
+{
+    return k < p->r;
+}
+
+static bool range_includes(const struct rrange *rr, const struct pos *p)
+{
+    bool any_limit = false, below = false;
+    const struct rev *best = NULL;
+    for (uint32_t i = 0; i < rr->n; i++) {
+        const struct rev *e = &rr->ev[i];
+        if (e->kind == CH_OSV_LIMIT) {
+            any_limit = true;
+            if (e->rank == INT32_MAX || !ge(p, e->rank))
+                below = true;
+            continue;
+        }
+        bool applies = e->rank == -1 || (e->kind == CH_OSV_LAST_AFFECTED ? gt(p, e->rank)
+                                                                         : ge(p, e->rank));
+        if (applies)
+            best = e; /* sorted by (rank, order): the last applicable is the greatest */
+    }
+    if (any_limit && !below)
+        return false;
+    return best != NULL && best->kind == CH_OSV_INTRODUCED;
+}
+
+/* The fast path's verdict; smallest fix above v (among including ranges) into *ret_fix. */
+static bool fast_affected(const struct entry *e, const struct pos *eco, const struct pos *sem,
+                          struct ch_str v, const char **ret_fix)
+{
+    *ret_fix = NULL;
+    bool affected = false;
+    if (eco->ok && eco->exact) {
+        for (uint32_t i = 0; i < e->n_listed && !affected; i++)
+            affected = e->listed[i] == eco->r;
+    }
+    for (uint32_t i = 0; i < e->n_unlisted && !affected; i++)
+        affected = ch_str_eq_c(v, e->unlisted[i]);
+    int32_t best_fix = INT32_MAX;
+    for (size_t r = 0; r < e->aff.n_ranges; r++) {
+        const struct rrange *rr = &e->rr[r];
+        const struct pos *p = rr->semver ? sem : eco;
+        if (rr->git || !p->ok || !range_includes(rr, p))
+            continue;
+        affected = true;
+        for (uint32_t i = 0; i < rr->n; i++) {
+            const struct rev *ev = &rr->ev[i];
+            if (ev->kind == CH_OSV_FIXED && !ge(p, ev->rank) && ev->rank < best_fix) {
+                best_fix = ev->rank;
+                *ret_fix = ev->version;
+            }
+        }
+    }
+    return affected;
 }
 
 /* Smallest `fixed` above v in the ranges of e that include v. */
@@ -353,14 +697,32 @@ static int match_key(const struct ch_match_index *ix, struct ch_buf *key, struct
     const struct pkg *p = ch_map_get(ix->pkgs, ch_buf_str(key));
     if (p == NULL)
         return 0;
+    struct pos eco = {.ok = false}, sem = {.ok = false};
+    if (p->scheme != NULL) {
+        eco = locate(p->scheme, p->eco_sorted, p->eco_rank, p->n_eco, v);
+        const struct ch_version_scheme *s = NULL;
+        struct ch_err serr = CH_ERR_INIT;
+        if (p->n_sem > 0 && ch_version_scheme_by_name(ch_str_c("semver"), &s, &serr) == CH_OK)
+            sem = locate(s, p->sem_sorted, p->sem_rank, p->n_sem, v);
+        else if (p->n_sem == 0)
+            sem = (struct pos){.r = 0, .exact = false, .ok = true};
+    }
     for (size_t i = 0; i < p->n; i++) {
         const struct entry *e = &p->entries[i];
         bool affected = false;
-        struct ch_err merr = CH_ERR_INIT;
-        if (ch_osv_is_affected(&e->aff, v, &affected, &merr) != CH_OK) {
-            if (unreadable != NULL)
-                (*unreadable)++;
-            continue;
+        const char *fix = NULL;
+        bool fast = e->rr != NULL && eco.ok && sem.ok;
+        if (fast) {
+            affected = fast_affected(e, &eco, &sem, v, &fix);
+        } else {
+            struct ch_err merr = CH_ERR_INIT;
+            if (ch_osv_is_affected(&e->aff, v, &affected, &merr) != CH_OK) {
+                if (unreadable != NULL)
+                    (*unreadable)++;
+                continue;
+            }
+            if (affected)
+                fix = smallest_fix(e, v);
         }
         if (!affected)
             continue;
@@ -385,7 +747,7 @@ static int match_key(const struct ch_match_index *ix, struct ch_buf *key, struct
             .advisory_id = e->advisory_id,
             .advisory = e->advisory,
             .ecosystem = e->ecosystem,
-            .fixed = smallest_fix(e, v),
+            .fixed = fix,
         };
     }
     return 1;
@@ -434,4 +796,49 @@ int ch_match_version_cmp(const char *ecosystem, const char *a, const char *b, in
     if (rc != CH_OK)
         return rc;
     return ch_version_cmp(sch, ch_str_c(a), ch_str_c(b), ret, err);
+}
+
+int ch_match_index_check(const struct ch_match_index *ix, size_t *ret_checked,
+                         size_t *ret_mismatches, char *first, size_t first_size,
+                         struct ch_err *err)
+{
+    size_t checked = 0, bad = 0;
+    size_t it = 0;
+    struct ch_str k;
+    void *pv = NULL;
+    const struct ch_version_scheme *sem = NULL;
+    if (ch_version_scheme_by_name(ch_str_c("semver"), &sem, err) != CH_OK)
+        return err->rc;
+    while (ch_map_next(ix->pkgs, &it, &k, &pv)) {
+        const struct pkg *p = pv;
+        if (p->scheme == NULL)
+            continue;
+        for (size_t vi = 0; vi < p->n_eco + p->n_sem; vi++) {
+            struct ch_str v = ch_str_c(vi < p->n_eco ? p->eco_sorted[vi] : p->sem_sorted[vi - p->n_eco]);
+            struct pos eco = locate(p->scheme, p->eco_sorted, p->eco_rank, p->n_eco, v);
+            struct pos sp = p->n_sem > 0 ? locate(sem, p->sem_sorted, p->sem_rank, p->n_sem, v)
+                                         : (struct pos){.ok = true};
+            for (size_t i = 0; i < p->n; i++) {
+                const struct entry *e = &p->entries[i];
+                if (e->rr == NULL || !eco.ok || !sp.ok)
+                    continue;
+                const char *fix = NULL;
+                bool fast = fast_affected(e, &eco, &sp, v, &fix);
+                bool ref = false;
+                struct ch_err rerr = CH_ERR_INIT;
+                if (ch_osv_is_affected(&e->aff, v, &ref, &rerr) != CH_OK)
+                    continue; /* the reference cannot decide; the fast path was not asked */
+                checked++;
+                if (fast != ref) {
+                    if (bad == 0 && first != NULL)
+                        snprintf(first, first_size, "%s %.*s %.*s: fast %d, reference %d",
+                                 e->advisory, CH_STR_FMT(k), CH_STR_FMT(v), fast, ref);
+                    bad++;
+                }
+            }
+        }
+    }
+    *ret_checked = checked;
+    *ret_mismatches = bad;
+    return CH_OK;
 }

@@ -65,6 +65,16 @@ int ch_match_component(const struct ch_match_index *ix, const struct ch_match_co
                        struct ch_arena *arena, struct ch_match_hit **ret_hits, size_t *ret_n,
                        size_t *ret_unreadable, struct ch_err *err) CH_MUST_CHECK;
 
+/*
+ * Self-check of the fast path: for every package, every version any of its
+ * entries names (and every such version's neighbours) is evaluated by the
+ * fast path and by ch_osv_is_affected(); *ret_mismatches counts disagreements
+ * (the first one is described in first, which may be NULL).
+ */
+int ch_match_index_check(const struct ch_match_index *ix, size_t *ret_checked,
+                         size_t *ret_mismatches, char *first, size_t first_size,
+                         struct ch_err *err) CH_MUST_CHECK;
+
 /* Compares two versions in the ecosystem's order (for choosing the largest fix). */
 int ch_match_version_cmp(const char *ecosystem, const char *a, const char *b, int *ret,
                          struct ch_err *err) CH_MUST_CHECK;
