@@ -29,6 +29,7 @@ static const struct {
     {CH_E_USAGE, 400, "invalid", 1},
     {CH_E_RATE, 429, "rate_limited", 1},
     {CH_E_UNAVAILABLE, 503, "unavailable", 0},
+    {CH_HTTP_E_UNPROCESSABLE, 422, "unprocessable", 1},
 };
 
 static int find(int rc)
@@ -68,7 +69,7 @@ void ch_http_error_body(struct ch_buf *out, int rc, const char *message, const c
     ch_jw_obj_open(&w);
     ch_jw_kstr(&w, "code", ch_http_code_for(rc));
     if (!ch_http_message_is_public(rc) || message == NULL || message[0] == '\0')
-        message = ch_rc_str(rc);
+        message = rc == CH_HTTP_E_UNPROCESSABLE ? "unprocessable" : ch_rc_str(rc);
     ch_jw_kstr(&w, "message", message);
     if (field != NULL && field[0] != '\0')
         ch_jw_kstr(&w, "field", field);

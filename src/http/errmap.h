@@ -11,6 +11,14 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+/*
+ * HTTP-layer code for a request that is well-formed but semantically
+ * invalid (422): a JSON body that parses but names an unknown role, a bad
+ * slug, a scope wider than the caller's. Set only by http/api.c
+ * (ch_api_unprocessable); outside the ch_rc range so it can never collide.
+ */
+#define CH_HTTP_E_UNPROCESSABLE (-1001)
+
 /* HTTP status for an error code. */
 int ch_http_status_for(int rc);
 /* Short machine-readable code: "invalid", "not_found", ... */

@@ -1,15 +1,54 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * handlers.h: every request handler, one file per resource family
- * (h_<family>.c). The route table in routes.c binds them to paths.
+ * (h_<family>.c). The route table in routes.c binds them to paths and
+ * declares who may call them; handlers check object visibility themselves
+ * (http/auth.h).
  */
 #ifndef CH_HTTP_HANDLERS_H
 #define CH_HTTP_HANDLERS_H
 
+#include "core/json.h"
 #include "http/http.h"
 
 /* h_health.c */
 int ch_h_healthz(struct ch_http_call *call);
 int ch_h_readyz(struct ch_http_call *call);
+
+/* h_meta.c */
+int ch_h_openapi(struct ch_http_call *call);
+int ch_h_metrics(struct ch_http_call *call);
+int ch_h_me(struct ch_http_call *call);
+
+/* h_orgs.c */
+int ch_h_orgs_list(struct ch_http_call *call);
+int ch_h_orgs_get(struct ch_http_call *call);
+int ch_h_orgs_create(struct ch_http_call *call);
+
+/* h_users.c */
+int ch_h_users_list(struct ch_http_call *call);
+int ch_h_users_get(struct ch_http_call *call);
+int ch_h_users_create(struct ch_http_call *call);
+/*
+ * Shared with h_tokens.c: a JSON array of role names → bits; 422 naming
+ * `field` for anything else (unknown role, not strings, empty).
+ */
+int ch_h_roles_from_json(struct ch_http_call *call, const cJSON *arr, const char *field,
+                         unsigned *ret);
+
+/* h_tokens.c */
+int ch_h_tokens_list(struct ch_http_call *call);
+int ch_h_tokens_create(struct ch_http_call *call);
+int ch_h_tokens_revoke(struct ch_http_call *call);
+
+/* h_vulns.c */
+int ch_h_vulns_search(struct ch_http_call *call);
+int ch_h_vulns_get(struct ch_http_call *call);
+int ch_h_osv_vuln(struct ch_http_call *call);
+
+/* h_audit.c */
+int ch_h_audit_checkpoints(struct ch_http_call *call);
+int ch_h_audit_log(struct ch_http_call *call);
+int ch_h_audit_verify(struct ch_http_call *call);
 
 #endif

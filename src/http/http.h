@@ -22,8 +22,10 @@
 #include "core/err.h"
 #include "core/keys.h"
 #include "core/str.h"
+#include "identity/identity.h"
 
 struct ch_store;
+struct ch_route;
 
 /* Largest request body accepted by any route; routes may set smaller caps. */
 #define CH_HTTP_MAX_BODY ((size_t)16 << 20)
@@ -68,6 +70,7 @@ struct ch_http_request {
     struct ch_str params[CH_HTTP_MAX_PARAMS]; /* route parameters, in pattern order */
     unsigned n_params;
     char request_id[24];
+    char peer[64];                /* numeric address of the client */
 };
 
 struct ch_http_header {
@@ -83,12 +86,24 @@ struct ch_http_response {
     unsigned n_headers;
 };
 
+/*
+ * One request in flight. `principal` is filled by the server before the
+ * handler runs when the request carried a valid token (authenticated true);
+ * on public routes it may be empty. Handlers that append to the audit log
+ * go through ch_api_audit() (api.h), which records the sequence number here
+ * so the server can sign a checkpoint when one is due.
+ */
 struct ch_http_call {
     const struct ch_app *app;
+    const struct ch_route *route;
     struct ch_store *store;       /* the worker's connection; NULL for in-loop routes */
     struct ch_arena *arena;       /* lives as long as the call */
     struct ch_http_request req;
     struct ch_http_response res;
+    struct ch_principal principal;
+    bool authenticated;
+    int64_t audit_seq;            /* last audit entry this call appended; 0: none */
+    unsigned retry_after_s;       /* Retry-After of a 429 */
     struct ch_err err;
 };
 

@@ -78,6 +78,14 @@ enum ch_route_match ch_router_match(enum ch_http_method method, struct ch_str pa
     return allowed != 0 ? CH_ROUTE_NO_METHOD : CH_ROUTE_NO_PATH;
 }
 
+unsigned ch_routes_count(void)
+{
+    unsigned n = 0;
+    while (ch_routes[n].pattern != NULL)
+        n++;
+    return n;
+}
+
 void ch_router_methods_str(unsigned methods, char *out, size_t out_size)
 {
     static const struct {

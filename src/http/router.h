@@ -15,18 +15,35 @@ enum ch_route_flags {
     CH_ROUTE_INLOOP = 1 << 0,
     /* Needs no token (public data), unless the server runs with --private. */
     CH_ROUTE_PUBLIC = 1 << 1,
+    /* Takes a body other than JSON (no 415 for another Content-Type). */
+    CH_ROUTE_ANY_BODY = 1 << 2,
 };
 
+/* Body cap of JSON resources unless a route sets its own (max_body). */
+#define CH_ROUTE_DEFAULT_MAX_BODY ((size_t)1 << 20)
+
+/*
+ * One entry of the table. Authorisation is declared here and enforced by
+ * the server before the handler runs (deny by default): a caller needs a
+ * valid bearer token whose effective roles intersect `roles`, unless the
+ * route is CH_ROUTE_PUBLIC (and the server is not --private). A route with
+ * roles 0 that is not public is unreachable. Object-level checks (tenancy,
+ * clearance, need-to-know) are the handler's, through http/auth.h.
+ */
 struct ch_route {
     unsigned methods;             /* enum ch_http_method bits */
     const char *pattern;
     ch_http_handler_fn handler;
-    unsigned flags;
+    unsigned flags;               /* enum ch_route_flags */
     const char *name;             /* for metrics and logs, e.g. "healthz" */
+    unsigned roles;               /* enum ch_role bits allowed to call it */
+    size_t max_body;              /* bytes; 0 = CH_ROUTE_DEFAULT_MAX_BODY */
 };
 
 /* The table (routes.c), terminated by an entry with pattern NULL. */
 extern const struct ch_route ch_routes[];
+/* Number of entries before the terminator. */
+unsigned ch_routes_count(void);
 
 enum ch_route_match {
     CH_ROUTE_FOUND = 0,

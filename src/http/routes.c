@@ -1,15 +1,56 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * routes.c: the route table. Every route declares its methods, handler and
- * flags here, in one place, so that the API's surface can be read (and
- * tested against the OpenAPI document and the authorisation matrix) at a
- * glance.
+ * routes.c: the route table. Every route declares its methods, handler,
+ * flags and the roles allowed to call it here, in one place, so that the
+ * API's surface can be read (and tested against the OpenAPI document and the
+ * authorisation matrix, tests/unit/http/test_openapi.c and
+ * tests/integration/test_api_authz.c) at a glance.
+ *
+ * Deny by default: a route that is not CH_ROUTE_PUBLIC and names no roles
+ * cannot be called by anyone.
  */
 #include "http/handlers.h"
 #include "http/router.h"
 
+#define GET CH_HTTP_GET
+#define POST CH_HTTP_POST
+#define DELETE CH_HTTP_DELETE
+#define PUBLIC CH_ROUTE_PUBLIC
+#define INLOOP CH_ROUTE_INLOOP
+#define ANYONE CH_ROLE_ALL       /* any authenticated user */
+#define ADMIN CH_ROLE_ADMIN
+#define WIDE CH_ROLE_WIDE        /* admin, analyst */
+
+#define ROUTE(m, p, h, f, r, n)                                                                 \
+    {.methods = (m), .pattern = (p), .handler = (h), .flags = (f), .roles = (r), .name = (n)}
+
 const struct ch_route ch_routes[] = {
-    {CH_HTTP_GET, "/healthz", ch_h_healthz, CH_ROUTE_INLOOP | CH_ROUTE_PUBLIC, "healthz"},
-    {CH_HTTP_GET, "/readyz", ch_h_readyz, CH_ROUTE_PUBLIC, "readyz"},
-    {0, NULL, NULL, 0, NULL},
+    ROUTE(GET, "/healthz", ch_h_healthz, INLOOP | PUBLIC, 0, "healthz"),
+    ROUTE(GET, "/readyz", ch_h_readyz, PUBLIC, 0, "readyz"),
+    ROUTE(GET, "/metrics", ch_h_metrics, 0, WIDE, "metrics"),
+    ROUTE(GET, "/api/v1/openapi.json", ch_h_openapi, INLOOP | PUBLIC, 0, "openapi"),
+    ROUTE(GET, "/api/v1/me", ch_h_me, 0, ANYONE, "me"),
+
+    ROUTE(GET, "/api/v1/orgs", ch_h_orgs_list, 0, ANYONE, "orgs.list"),
+    ROUTE(POST, "/api/v1/orgs", ch_h_orgs_create, 0, ADMIN, "orgs.create"),
+    ROUTE(GET, "/api/v1/orgs/{slug}", ch_h_orgs_get, 0, ANYONE, "orgs.get"),
+
+    ROUTE(GET, "/api/v1/users", ch_h_users_list, 0, ANYONE, "users.list"),
+    ROUTE(POST, "/api/v1/users", ch_h_users_create, 0, ADMIN, "users.create"),
+    ROUTE(GET, "/api/v1/users/{name}", ch_h_users_get, 0, ANYONE, "users.get"),
+
+    ROUTE(GET, "/api/v1/tokens", ch_h_tokens_list, 0, ANYONE, "tokens.list"),
+    ROUTE(POST, "/api/v1/tokens", ch_h_tokens_create, 0, ANYONE, "tokens.create"),
+    ROUTE(DELETE, "/api/v1/tokens/{id}", ch_h_tokens_revoke, 0, ANYONE, "tokens.revoke"),
+
+    ROUTE(GET, "/api/v1/vulns", ch_h_vulns_search, 0, ANYONE, "vulns.search"),
+    ROUTE(GET, "/api/v1/vulns/{id}", ch_h_vulns_get, 0, ANYONE, "vulns.get"),
+    ROUTE(GET, "/v1/vulns/{id}", ch_h_osv_vuln, PUBLIC, 0, "osv.vulns.get"),
+
+    ROUTE(GET, "/api/v1/audit/checkpoints", ch_h_audit_checkpoints, PUBLIC, 0,
+          "audit.checkpoints"),
+    ROUTE(GET, "/api/v1/audit/log", ch_h_audit_log, 0, WIDE, "audit.log"),
+    ROUTE(POST, "/api/v1/audit/verify", ch_h_audit_verify, 0, ADMIN, "audit.verify"),
+
+    {0},
 };

@@ -20,18 +20,33 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/num.h"
 #include "core/workq.h"
+#include "http/api.h"
+#include "http/auth.h"
 #include "http/errmap.h"
+#include "http/metrics.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 #include "store/store.h"
 
 #define LISTEN_BACKLOG 1024
+/* File descriptors kept free for the database, keys and logs under the connection limit. */
+#define RESERVED_FDS 64u
+/* Upper bound of the default connection limit (the fd limit may be lower). */
+#define DEFAULT_MAX_CONNECTIONS 4096u
+/* Name under which on_req leaves the link in req->env for the access logger. */
+#define LINK_ENV "ch.link"
 
 struct server;
 
@@ -61,14 +76,20 @@ struct server {
     struct loop *loops;
     unsigned n_loops;
     struct ch_workq *workq;
+    struct ch_ratelimit *ratelimit;
+    int64_t max_connections;
+    int64_t checkpointed_seq;   /* highest signed audit entry known; atomic */
 };
 
 struct job;
 
-/* Lives in the request's pool; see the file comment. */
+/* Lives in the request's pool; see the file comment. Also carries what the access log needs. */
 struct link {
     struct job *job;
     struct loop *loop;
+    const char *route_name;         /* static; "-" until a route matched */
+    char principal[136];            /* "user:<name>" or "-" */
+    char request_id[24];
 };
 
 struct job {
@@ -79,6 +100,7 @@ struct job {
     const struct ch_route *route;
     struct ch_http_call call;
     char *body_copy;
+    int64_t worker_ns;             /* time the handler held a worker */
 };
 
 struct my_handler {
@@ -102,22 +124,123 @@ static void job_free(struct job *j)
     ch_free(j);
 }
 
+/* Strong ETag over the response body: a hash, so equal bodies get equal tags. */
+static void etag_of(const struct ch_buf *body, char out[36])
+{
+    unsigned char h[16];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)ch_buf_cstr(body), ch_buf_len(body),
+                       NULL, 0);
+    out[0] = '"';
+    sodium_bin2hex(out + 1, 33, h, sizeof(h));
+    out[33] = '"';
+    out[34] = '\0';
+}
+
+/* If-None-Match: a comma list of tags (weak ones compare equal, RFC 9110 §13.1.2) or "*". */
+static bool etag_matches(struct ch_str inm, const char *tag)
+{
+    struct ch_str rest = inm, item;
+    while (ch_str_split_next(&rest, ',', &item)) {
+        item = ch_str_trim(item);
+        if (ch_str_eq_c(item, "*"))
+            return true;
+        if (ch_str_starts_with(item, "W/"))
+            item = ch_str_make(item.ptr + 2, item.len - 2);
+        if (ch_str_eq_c(item, tag))
+            return true;
+    }
+    return false;
+}
+
+static void conditional_get(struct ch_http_call *call)
+{
+    if (!(call->req.method & (CH_HTTP_GET | CH_HTTP_HEAD)) || call->res.status != 200)
+        return;
+    char tag[36];
+    etag_of(&call->res.body, tag);
+    CH_IGNORE(ch_http_add_header(call, "etag", tag)); /* best effort: only a cache hint */
+    if (call->req.if_none_match.ptr != NULL && etag_matches(call->req.if_none_match, tag)) {
+        call->res.status = 304;
+        ch_buf_reset(&call->res.body);
+    }
+}
+
+/* Signs a checkpoint when this call's append put the chain CH_AUDIT_CHECKPOINT_EVERY past the last. */
+static void maybe_checkpoint(struct server *srv, struct ch_http_call *call)
+{
+    if (call->audit_seq <= 0 || !srv->app->have_keys)
+        return;
+    int64_t last = __atomic_load_n(&srv->checkpointed_seq, __ATOMIC_RELAXED);
+    if (call->audit_seq - last < CH_AUDIT_CHECKPOINT_EVERY)
+        return;
+    if (!__atomic_compare_exchange_n(&srv->checkpointed_seq, &last, call->audit_seq, false,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return; /* another worker is signing */
+    struct ch_err err = CH_ERR_INIT;
+    int64_t seq = 0;
+    if (ch_audit_checkpoint(call->store, &srv->app->keys, ch_clock_now(&srv->app->clock), &seq,
+                            &err) != CH_OK) {
+        ch_log_warn("request %s: cannot sign an audit checkpoint: %s, retrying later",
+                    call->req.request_id, err.msg);
+        __atomic_store_n(&srv->checkpointed_seq, last, __ATOMIC_RELAXED);
+        return;
+    }
+    ch_log_info("signed audit checkpoint at entry %lld", (long long)seq);
+}
+
+/* Authentication, route roles and the per-token rate limit (worker side). */
+static int admit(struct server *srv, struct ch_http_call *call)
+{
+    int rc = ch_auth_request(call);
+    if (rc != CH_OK || !call->authenticated || srv->ratelimit == NULL)
+        return rc;
+    unsigned retry = 0;
+    if (!ch_ratelimit_take(srv->ratelimit, call->principal.token_id, ch_clock_mono_ns(), &retry)) {
+        call->retry_after_s = retry;
+        return ch_err_set(&call->err, CH_E_RATE, "rate limit exceeded for this token; retry in %u s",
+                          retry);
+    }
+    return CH_OK;
+}
+
+static void render_error(struct ch_http_call *call, const char *route_name)
+{
+    if (call->err.rc == CH_OK)
+        ch_err_set(&call->err, CH_E_INTERNAL, "handler failed without a message");
+    if (!ch_http_message_is_public(call->err.rc))
+        ch_log_error("request %s %s: %s", call->req.request_id, route_name, call->err.msg);
+    call->res.status = ch_http_status_for(call->err.rc);
+    call->res.content_type = "application/json";
+    call->res.n_headers = 0;
+    ch_http_error_body(&call->res.body, call->err.rc, call->err.msg, call->err.field);
+    if (call->err.rc == CH_E_AUTH) {
+        const char *v = call->req.authorization.ptr != NULL
+                            ? "Bearer realm=\"clearinghouse\", error=\"invalid_token\""
+                            : "Bearer realm=\"clearinghouse\"";
+        CH_IGNORE(ch_http_add_header(call, "www-authenticate", v)); /* best effort */
+    } else if (call->err.rc == CH_E_RATE) {
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%u", call->retry_after_s > 0 ? call->retry_after_s : 1u);
+        CH_IGNORE(ch_http_add_header(call, "retry-after", secs)); /* best effort */
+    }
+}
+
 static void run_handler(struct job *j, struct ch_store *store)
 {
     struct ch_http_call *call = &j->call;
+    struct server *srv = j->loop->srv;
+    int64_t t0 = store != NULL ? ch_clock_mono_ns() : 0;
     call->store = store;
-    int rc = j->route->handler(call);
+    call->route = j->route;
+    int rc = store != NULL ? admit(srv, call) : CH_OK;
+    if (rc == CH_OK)
+        rc = j->route->handler(call);
     if (rc != CH_OK) {
+        if (call->store != NULL && ch_store_in_tx(call->store))
+            ch_store_rollback(call->store); /* a handler bug must not leak a transaction */
         if (call->err.rc == CH_OK)
             ch_err_set(&call->err, rc, "%s", ch_rc_str(rc));
-        if (!ch_http_message_is_public(call->err.rc))
-            ch_log_error("request %s %s: %s", call->req.request_id, j->route->name, call->err.msg);
-        call->res.status = ch_http_status_for(call->err.rc);
-        call->res.content_type = "application/json";
-        call->res.n_headers = 0;
-        ch_http_error_body(&call->res.body, call->err.rc, call->err.msg, call->err.field);
-        if (call->err.rc == CH_E_RATE)
-            CH_IGNORE(ch_http_add_header(call, "retry-after", "1")); /* best effort */
+        render_error(call, j->route->name);
     } else if (call->res.body.failed) {
         struct ch_err berr = CH_ERR_INIT;
         ch_buf_status(&call->res.body, "response", &berr);
@@ -126,6 +249,12 @@ static void run_handler(struct job *j, struct ch_store *store)
     }
     if (call->res.status == 0)
         call->res.status = 200;
+    if (rc == CH_OK)
+        conditional_get(call);
+    if (store != NULL) {
+        maybe_checkpoint(srv, call);
+        j->worker_ns = ch_clock_mono_ns() - t0;
+    }
 }
 
 static const char *reason(int status)
@@ -181,6 +310,27 @@ static void send_response(h2o_req_t *req, struct ch_http_call *call)
     h2o_send_inline(req, ch_buf_cstr(&res->body), ch_buf_len(&res->body));
 }
 
+static int64_t since_ns(const struct timeval *t0)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000000 +
+           (int64_t)(now.tv_usec - t0->tv_usec) * 1000;
+}
+
+/* Sends the job's response and records it for /metrics and the access log. */
+static void respond(h2o_req_t *req, struct job *j)
+{
+    struct link *lk = j->link;
+    struct ch_http_call *call = &j->call;
+    if (call->authenticated)
+        snprintf(lk->principal, sizeof(lk->principal), "user:%s", call->principal.user_name);
+    int route = j->route != NULL ? (int)(j->route - ch_routes) : -1;
+    send_response(req, call);
+    ch_metrics_request(route, call->res.status, since_ns(&req->timestamps.request_begin_at),
+                       j->worker_ns);
+}
+
 /* Worker side. */
 static void job_run(void *thread_ctx, void *arg)
 {
@@ -199,7 +349,7 @@ static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *m
         struct job *j = (struct job *)m;
         if (j->req != NULL) {
             j->link->job = NULL;
-            send_response(j->req, &j->call);
+            respond(j->req, j);
         }
         job_free(j);
     }
@@ -252,7 +402,54 @@ static void send_error_inline(h2o_req_t *req, struct job *j, int rc, const char 
 {
     j->call.res.status = ch_http_status_for(rc);
     ch_http_error_body(&j->call.res.body, rc, msg, NULL);
-    send_response(req, &j->call);
+    respond(req, j);
+}
+
+/* Leaves the link where the access logger finds it (req->env, a name/value list). */
+static void publish_link(h2o_req_t *req, struct link *lk)
+{
+    h2o_vector_reserve(&req->pool, &req->env, req->env.size + 2);
+    req->env.entries[req->env.size++] = h2o_iovec_init(H2O_STRLIT(LINK_ENV));
+    req->env.entries[req->env.size++] = h2o_iovec_init((const char *)lk, sizeof(*lk));
+}
+
+static const struct link *find_link(h2o_req_t *req)
+{
+    for (size_t i = 0; i + 1 < req->env.size; i += 2) {
+        if (h2o_memis(req->env.entries[i].base, req->env.entries[i].len, H2O_STRLIT(LINK_ENV)))
+            return (const struct link *)req->env.entries[i + 1].base;
+    }
+    return NULL;
+}
+
+/* 413 or 415 before any work: the route's body cap and media type. */
+static int check_body(h2o_req_t *req, struct job *j)
+{
+    const struct ch_route *route = j->route;
+    size_t cap = route->max_body != 0 ? route->max_body : CH_ROUTE_DEFAULT_MAX_BODY;
+    if (req->entity.base != NULL && req->entity.len > cap) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "request body exceeds %zu bytes", cap);
+        send_error_inline(req, j, CH_E_LIMIT, msg);
+        return -1;
+    }
+    bool has_body = (req->entity.base != NULL && req->entity.len > 0) ||
+                    j->call.req.content_type.ptr != NULL;
+    if (has_body && (j->call.req.method & (CH_HTTP_POST | CH_HTTP_PUT | CH_HTTP_PATCH)) &&
+        !(route->flags & CH_ROUTE_ANY_BODY) && !ch_api_is_json_type(j->call.req.content_type)) {
+        send_error_inline(req, j, CH_E_UNSUPPORTED,
+                          "the request body must be JSON (Content-Type: application/json)");
+        return -1;
+    }
+    return 0;
+}
+
+/* In-loop routes run on the loop only when they need no database (no token to check). */
+static bool runs_in_loop(const struct server *srv, const struct job *j)
+{
+    const struct ch_route *r = j->route;
+    return (r->flags & CH_ROUTE_INLOOP) && (r->flags & CH_ROUTE_PUBLIC) &&
+           !srv->app->private_mode && j->call.req.authorization.ptr == NULL;
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -263,7 +460,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     struct link *lk = h2o_mem_alloc_shared(&req->pool, sizeof(*lk), link_dispose);
     lk->job = NULL;
     lk->loop = lp;
+    lk->route_name = "-";
+    snprintf(lk->principal, sizeof(lk->principal), "-");
+    lk->request_id[0] = '\0';
     lp->inflight++;
+    publish_link(req, lk);
     if (j == NULL) {
         h2o_send_error_503(req, "Service Unavailable", "out of memory", 0);
         return 0;
@@ -276,6 +477,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     ch_buf_init(&j->call.res.body, CH_HTTP_MAX_RESPONSE);
     snprintf(j->call.req.request_id, sizeof(j->call.req.request_id), "%x-%llx", lp->index,
              (unsigned long long)++lp->next_id);
+    memcpy(lk->request_id, j->call.req.request_id, sizeof(lk->request_id));
     if (j->call.arena == NULL) {
         send_error_inline(req, j, CH_E_NOMEM, NULL);
         job_free(j);
@@ -306,10 +508,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
             CH_IGNORE(ch_http_add_header(&j->call, "allow", allow)); /* best effort */
             j->call.res.status = 405;
             ch_http_error_body(&j->call.res.body, CH_E_INVALID, "method not allowed", NULL);
-            send_response(req, &j->call);
+            respond(req, j);
         } else {
             send_error_inline(req, j, CH_E_NOTFOUND, "no such resource");
         }
+        job_free(j);
+        return 0;
+    }
+    lk->route_name = j->route->name;
+    j->call.route = j->route;
+    if (check_body(req, j) != 0) {
         job_free(j);
         return 0;
     }
@@ -322,9 +530,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         }
         r->body = ch_str_make(j->body_copy, req->entity.len);
     }
-    if (j->route->flags & CH_ROUTE_INLOOP) {
+    if (runs_in_loop(srv, j)) {
         run_handler(j, NULL);
-        send_response(req, &j->call);
+        respond(req, j);
         job_free(j);
         return 0;
     }
@@ -356,11 +564,19 @@ static void log_access(h2o_logger_t *self, h2o_req_t *req)
     socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
     if (sl > 0)
         h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, peer);
-    ch_log_info("%s \"%s %s\" %d %zu %.3fms", peer, method, path, req->res.status,
-                req->bytes_sent, ms);
+    const struct link *lk = find_link(req);
+    ch_log_info("%s \"%s %s\" %d %zu %.3fms route=%s principal=%s id=%s", peer, method, path,
+                req->res.status, req->bytes_sent, ms, lk != NULL ? lk->route_name : "-",
+                lk != NULL ? lk->principal : "-",
+                lk != NULL && lk->request_id[0] != '\0' ? lk->request_id : "-");
 }
 
 /* ---- loops ---- */
+
+static void on_socket_close(void *data)
+{
+    ch_metrics_connections(-1);
+}
 
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
@@ -370,6 +586,15 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
     if (sock == NULL)
         return; /* another loop won the race */
+    if (ch_metrics_open_connections() >= lp->srv->max_connections) {
+        /* over the limit: close at once (the client sees a reset) rather than queue */
+        ch_metrics_connection_refused();
+        h2o_socket_close(sock);
+        return;
+    }
+    ch_metrics_connections(1);
+    sock->on_close.cb = on_socket_close;
+    sock->on_close.data = NULL;
     h2o_accept(&lp->accept_ctx, sock);
 }
 
@@ -545,6 +770,89 @@ static void worker_release(void *pool_arg, void *ctx)
     ch_store_free(ctx);
 }
 
+/* ---- limits, checkpoints ---- */
+
+/* The connection limit: the option, $CLEARINGHOUSE_MAX_CONNECTIONS, or what the fd limit allows. */
+static int64_t connection_limit(const struct ch_server_options *o, struct ch_err *err)
+{
+    if (o->max_connections != 0)
+        return (int64_t)o->max_connections;
+    const char *env = getenv("CLEARINGHOUSE_MAX_CONNECTIONS");
+    if (env != NULL && env[0] != '\0') {
+        uint64_t n = 0;
+        struct ch_err perr = CH_ERR_INIT;
+        if (ch_num_parse_u64(ch_str_c(env), 1000000, &n, &perr) != CH_OK || n == 0)
+            return ch_err_set(err, CH_E_USAGE,
+                              "CLEARINGHOUSE_MAX_CONNECTIONS: expected 1 to 1000000");
+        return (int64_t)n;
+    }
+    struct rlimit rl;
+    uint64_t lim = DEFAULT_MAX_CONNECTIONS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        uint64_t reserve = RESERVED_FDS + o->workers * 2u;
+        uint64_t avail = rl.rlim_cur > reserve + 16 ? rl.rlim_cur - reserve : 16;
+        if (avail < lim)
+            lim = avail;
+    }
+    return (int64_t)lim;
+}
+
+/* The per-token limiter: the options, $CLEARINGHOUSE_RATE_LIMIT ("RATE[:BURST]", "off"), or the default. */
+static int make_ratelimit(const struct ch_server_options *o, struct ch_ratelimit **ret,
+                          struct ch_err *err)
+{
+    double rate = o->rate_per_sec, burst = o->rate_burst;
+    const char *env = getenv("CLEARINGHOUSE_RATE_LIMIT");
+    if (rate <= 0 && env != NULL && strcmp(env, "off") == 0) {
+        *ret = NULL;
+        return CH_OK;
+    }
+    if (rate <= 0 && env != NULL && env[0] != '\0') {
+        int rc = ch_ratelimit_parse(env, &rate, &burst, err);
+        if (rc != CH_OK)
+            return ch_err_prefix(err, "CLEARINGHOUSE_RATE_LIMIT");
+    }
+    if (rate <= 0) {
+        rate = CH_RATELIMIT_DEFAULT_RATE;
+        burst = CH_RATELIMIT_DEFAULT_BURST;
+    }
+    if (burst < 1)
+        burst = rate * 2;
+    return ch_ratelimit_new(rate, burst, ret, err);
+}
+
+/* Reads the last signed audit entry, and at shutdown signs the chain's end. */
+static void audit_start(struct server *srv)
+{
+    struct ch_store_options so = {.no_migrate = true};
+    struct ch_store *s = NULL;
+    struct ch_err err = CH_ERR_INIT;
+    int64_t seq = 0;
+    if (ch_store_open(srv->app->db_url, &so, &s, &err) == CH_OK)
+        CH_IGNORE(ch_store_query_int(s, "SELECT MAX(seq) FROM audit_checkpoints", NULL, 0, &seq,
+                                     &err)); /* 0 on error: the first append past N signs */
+    ch_store_free(s);
+    srv->checkpointed_seq = seq;
+}
+
+static void audit_stop(struct server *srv)
+{
+    if (!srv->app->have_keys)
+        return;
+    struct ch_store_options so = {.no_migrate = true};
+    struct ch_store *s = NULL;
+    struct ch_err err = CH_ERR_INIT;
+    int64_t seq = 0;
+    int rc = ch_store_open(srv->app->db_url, &so, &s, &err);
+    if (rc == CH_OK)
+        rc = ch_audit_checkpoint(s, &srv->app->keys, ch_clock_now(&srv->app->clock), &seq, &err);
+    ch_store_free(s);
+    if (rc != CH_OK)
+        ch_log_warn("cannot sign the audit checkpoint at shutdown: %s", err.msg);
+    else if (seq > 0)
+        ch_log_info("audit chain signed at entry %lld", (long long)seq);
+}
+
 /* ---- run ---- */
 
 static unsigned cores(void)
@@ -587,10 +895,19 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
         opts.shutdown_grace_ms = CH_SERVER_DEFAULT_GRACE_MS;
 
     struct server srv = {.opts = &opts, .app = app, .listen_fd = -1};
-    char bound[300];
-    int rc = open_listener(opts.listen, &srv.listen_fd, bound, sizeof(bound), err);
+    srv.max_connections = connection_limit(&opts, err);
+    if (srv.max_connections < 0)
+        return (int)srv.max_connections;
+    int rc = make_ratelimit(&opts, &srv.ratelimit, err);
     if (rc != CH_OK)
         return rc;
+    audit_start(&srv);
+    char bound[300];
+    rc = open_listener(opts.listen, &srv.listen_fd, bound, sizeof(bound), err);
+    if (rc != CH_OK) {
+        ch_ratelimit_free(srv.ratelimit);
+        return rc;
+    }
 
     /* signals are taken by sigwait() below; every thread created from here blocks them */
     sigset_t sigs, old;
@@ -605,6 +922,7 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
                                   .pool_arg = &srv};
     rc = ch_workq_new(&wo, &srv.workq, err);
     if (rc != CH_OK) {
+        ch_ratelimit_free(srv.ratelimit);
         close(srv.listen_fd);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return rc;
@@ -645,6 +963,8 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
 out:
     /* workers finish first: their answers go to queues that still exist */
     ch_workq_free(srv.workq);
+    audit_stop(&srv);
+    ch_ratelimit_free(srv.ratelimit);
     for (unsigned i = 0; i < srv.n_loops; i++)
         loop_dispose(&srv.loops[i]);
     ch_free(srv.loops);

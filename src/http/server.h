@@ -25,6 +25,10 @@ struct ch_server_options {
     unsigned request_timeout_ms; /* to receive a request, and idle keep-alive */
     unsigned shutdown_grace_ms;  /* wait for requests in flight at shutdown */
     FILE *announce;            /* "listening on http://HOST:PORT" goes here (may be NULL) */
+    unsigned max_connections;  /* open client connections; 0 = $CLEARINGHOUSE_MAX_CONNECTIONS,
+                                  else min(4096, fd limit - reserve) */
+    double rate_per_sec;       /* per-token requests/s; 0 = $CLEARINGHOUSE_RATE_LIMIT, else 100 */
+    double rate_burst;         /* per-token bucket; 0 = twice the rate (200 by default) */
 };
 
 #define CH_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"
