@@ -2,6 +2,7 @@
  *
  * cmd_import.c: `clearinghouse import` fills the knowledge base from feeds.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "core/json.h"
 #include "core/num.h"
 #include "core/progress.h"
+#include "jobs/jobs.h"
 #include "store/store.h"
 #include "vuln/import.h"
 
@@ -22,7 +24,7 @@ CH_CLI_COMMAND(import) = {
     .name = "import",
     .summary = "import vulnerability feeds (OSV, CVE 5, CSAF, KEV, EPSS)",
     .usage =
-        "usage: clearinghouse import [--format FORMAT] [--json] PATH...\n"
+        "usage: clearinghouse import [--format FORMAT] [--json] [--async] PATH...\n"
         "\n"
         "Imports advisories into the knowledge base. A PATH is a record file\n"
         "(.json, .csv, also .gz or .zst), an archive (.zip, .tar, .tar.gz, .tar.zst)\n"
@@ -36,6 +38,9 @@ CH_CLI_COMMAND(import) = {
         "\n"
         "  --format FORMAT  auto (default), osv, cve5, csaf, kev or epss\n"
         "  --json           print the summary (and the rejections) as JSON\n"
+        "  --async          queue an import job for `clearinghouse worker` instead\n"
+        "                   (paths are made absolute; the worker must see them);\n"
+        "                   prints the job as JSON: `clearinghouse jobs show ID`\n"
         "\n"
         "Exit status: 0 when every record was accepted, 3 when any was rejected\n"
         "(the good ones are stored), 4 when the database failed.\n",
@@ -147,14 +152,60 @@ static void print_summary(struct import_ui *ui, const struct ch_import_stats *st
     ch_buf_release(&b);
 }
 
+/* --async: the paths (made absolute) and format become an "import" job's payload. */
+static int enqueue_import(struct ch_cli *cli, enum ch_feed_format format, char **paths,
+                          size_t n_paths)
+{
+    struct ch_err err = CH_ERR_INIT;
+    struct ch_buf b;
+    ch_buf_init(&b, CH_JOBS_PAYLOAD_MAX);
+    struct ch_jw w;
+    ch_jw_init(&w, &b, 0);
+    ch_jw_obj_open(&w);
+    ch_jw_key(&w, "paths");
+    ch_jw_arr_open(&w);
+    int rc = CH_OK;
+    for (size_t i = 0; i < n_paths && rc == CH_OK; i++) {
+        char *abs = realpath(paths[i], NULL);
+        if (abs == NULL) {
+            rc = ch_err_set(&err, CH_E_IO, "cannot resolve '%s': %s", paths[i], strerror(errno));
+            break;
+        }
+        ch_jw_cstr(&w, abs);
+        free(abs); /* from libc's realpath */
+    }
+    ch_jw_arr_close(&w);
+    ch_jw_kstr(&w, "format", format == CH_FEED_UNKNOWN ? "auto" : ch_feed_format_name(format));
+    ch_jw_obj_close(&w);
+    if (rc == CH_OK)
+        rc = ch_jw_finish(&w, &err);
+    struct ch_store *s = NULL;
+    if (rc == CH_OK)
+        rc = ch_store_open(ch_cli_db_url(cli), NULL, &s, &err);
+    int64_t id = 0;
+    if (rc == CH_OK) {
+        const struct ch_job_new j = {.kind = "import", .payload = ch_buf_cstr(&b), .actor = "cli"};
+        rc = ch_jobs_enqueue(s, &j, ch_clock_now(&cli->clock), &id, NULL, &err);
+    }
+    ch_store_free(s);
+    ch_buf_release(&b);
+    if (rc != CH_OK)
+        return ch_cli_fail(cli, &err);
+    fprintf(cli->out, "{\"job_id\": %lld, \"kind\": \"import\", \"state\": \"queued\"}\n",
+            (long long)id);
+    return CH_EXIT_OK;
+}
+
 static int run_import(struct ch_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                          {"json", no_argument, NULL, 'j'},
+                                         {"async", no_argument, NULL, 'a'},
                                          CH_CLI_OPT_HELP,
                                          {0}};
     struct ch_import_options io = {.format = CH_FEED_UNKNOWN};
     struct import_ui ui = {.cli = cli};
+    bool async = false;
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_import, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
@@ -164,11 +215,14 @@ static int run_import(struct ch_cli *cli, int argc, char **argv)
                 return ch_cli_usage_error(cli, "import", "unknown format '%s'", optarg);
             break;
         case 'j': ui.json = true; break;
+        case 'a': async = true; break;
         default: return CH_EXIT_USAGE;
         }
     }
     if (optind >= argc)
         return ch_cli_usage_error(cli, "import", "name at least one PATH");
+    if (async)
+        return enqueue_import(cli, io.format, argv + optind, (size_t)(argc - optind));
     struct ch_err err = CH_ERR_INIT;
     struct ch_store *s = NULL;
     if (ch_store_open(ch_cli_db_url(cli), NULL, &s, &err) != CH_OK)
