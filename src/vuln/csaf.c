@@ -805,8 +805,39 @@ static int read_document(struct cs *c, const cJSON *root)
     return rc;
 }
 
+/*
+ * The record kept for one vulnerability: the document section (tracking,
+ * publisher, notes) and that vulnerability, not the whole document: the
+ * product tree, often most of the bytes, is already resolved into the
+ * affected entries, and storing it once per vulnerability would multiply it.
+ */
+static int vuln_record(struct cs *c, const cJSON *doc, const cJSON *v, struct ch_str *ret,
+                       struct ch_err *err)
+{
+    struct ch_buf b;
+    ch_buf_init(&b, CH_CSAF_MAX_DOC_BYTES);
+    struct ch_jw w;
+    ch_jw_init(&w, &b, 0);
+    ch_jw_obj_open(&w);
+    ch_jw_key(&w, "document");
+    ch_jw_cjson(&w, doc);
+    ch_jw_key(&w, "vulnerability");
+    ch_jw_cjson(&w, v);
+    ch_jw_obj_close(&w);
+    int rc = ch_jw_finish(&w, err);
+    if (rc == CH_OK) {
+        char *p = ch_arena_strndup(c->arena, ch_buf_cstr(&b), ch_buf_len(&b));
+        if (p == NULL)
+            rc = ch_err_set(err, CH_E_NOMEM, "%s: out of memory", c->source);
+        else
+            *ret = ch_str_make(p, ch_buf_len(&b));
+    }
+    ch_buf_release(&b);
+    return rc;
+}
+
 static int deliver(struct cs *c, const cJSON *vulns, const struct ch_vuln_sink *sink,
-                   struct ch_str raw, struct ch_err *err)
+                   const cJSON *doc, struct ch_err *err)
 {
     int delivered = 0;
     size_t rejects = 0;
@@ -832,8 +863,9 @@ static int deliver(struct cs *c, const cJSON *vulns, const struct ch_vuln_sink *
             rc = sink->reject != NULL ? sink->reject(sink->ctx, c->source, where, verr.msg, err)
                                       : CH_OK;
         } else {
-            a.raw = raw;
-            rc = sink->advisory != NULL ? sink->advisory(sink->ctx, &a, err) : CH_OK;
+            rc = vuln_record(c, doc, v, &a.raw, err);
+            if (rc == CH_OK)
+                rc = sink->advisory != NULL ? sink->advisory(sink->ctx, &a, err) : CH_OK;
             delivered++;
         }
         if (rc != CH_OK)
@@ -880,7 +912,7 @@ int ch_csaf_read(const char *data, size_t len, const char *source_name, struct c
         ch_err_prefix(err, "%s", source);
         goto out;
     }
-    rc = deliver(&c, vulns, sink, ch_str_make(data, len), err);
+    rc = deliver(&c, vulns, sink, cJSON_GetObjectItemCaseSensitive(root, "document"), err);
 out:
     ch_map_free(c.products);
     cJSON_Delete(root);
