@@ -343,7 +343,9 @@ int ch_api_fail_422(struct ch_http_call *call, const char *field, const char *fm
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    ch_err_setf(&call->err, CH_HTTP_E_UNPROCESSABLE, field, "%s", msg);
+    /* ch_err_setf() accepts only ch_rc codes: set as INVALID, then mark it 422 */
+    ch_err_setf(&call->err, CH_E_INVALID, field, "%s", msg);
+    call->err.rc = CH_HTTP_E_UNPROCESSABLE;
     return CH_HTTP_E_UNPROCESSABLE;
 }
 

@@ -284,3 +284,73 @@ int ch_test_http(int port, const char *method, const char *path, const char *ext
     ch_buf_release(&raw);
     return 0;
 }
+
+void ch_test_api(int port, const char *method, const char *path, const char *token,
+                 const char *json, struct ch_test_response *ret)
+{
+    char headers[512] = "";
+    size_t n = 0;
+    if (token != NULL)
+        n += (size_t)snprintf(headers + n, sizeof(headers) - n, "Authorization: Bearer %s\r\n",
+                              token);
+    if (json != NULL)
+        snprintf(headers + n, sizeof(headers) - n, "Content-Type: application/json\r\n");
+    if (ch_test_http(port, method, path, headers[0] ? headers : NULL, json,
+                     json != NULL ? strlen(json) : 0, ret) != 0)
+        fail_msg("%s %s: no answer", method, path);
+}
+
+void ch_test_api_expect(int port, const char *method, const char *path, const char *token,
+                        const char *json, int status, struct ch_test_response *ret)
+{
+    ch_test_api(port, method, path, token, json, ret);
+    if (ret->status != status)
+        fail_msg("%s %s: status %d, expected %d: %s", method, path, ret->status, status,
+                 ch_buf_cstr(&ret->body));
+}
+
+int ch_test_server_cli(const struct ch_test_server *s, const char *const *args,
+                       struct ch_buf *out, struct ch_buf *errout)
+{
+    char keys[600];
+    snprintf(keys, sizeof(keys), "%s/keys", s->dir);
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = "--db";
+    argv[n++] = s->db_url;
+    argv[n++] = "--keys";
+    argv[n++] = keys;
+    for (size_t i = 0; args[i] != NULL && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    struct ch_buf o, e;
+    ch_buf_init(&o, 64u << 20);
+    ch_buf_init(&e, 64u << 20);
+    int rc = ch_test_run_cli(argv, NULL, out != NULL ? out : &o, errout != NULL ? errout : &e);
+    ch_buf_release(&o);
+    ch_buf_release(&e);
+    return rc;
+}
+
+char *ch_test_server_admin(const struct ch_test_server *s, const char *name)
+{
+    const char *args[] = {"init", "--admin", name, NULL};
+    struct ch_buf out, err;
+    ch_buf_init(&out, 1 << 20);
+    ch_buf_init(&err, 1 << 20);
+    int rc = ch_test_server_cli(s, args, &out, &err);
+    if (rc != 0)
+        fail_msg("init --admin %s failed (%d): %s", name, rc, ch_buf_cstr(&err));
+    /* the token is the last line of stdout */
+    const char *all = ch_buf_cstr(&out);
+    const char *tok = strstr(all, "chk_");
+    assert_non_null(tok);
+    size_t len = strcspn(tok, "\r\n");
+    char *ret = ch_malloc(len + 1);
+    memcpy(ret, tok, len);
+    ret[len] = '\0';
+    ch_buf_release(&out);
+    ch_buf_release(&err);
+    return ret;
+}
+

@@ -55,4 +55,26 @@ int ch_test_http_raw(int port, const char *data, size_t len, struct ch_buf *ret)
 /* Connects and returns the socket fd (for slow-client tests). */
 int ch_test_connect(int port);
 
+/*
+ * An API call: as ch_test_http() with "Authorization: Bearer <token>" when
+ * token is not NULL and "Content-Type: application/json" when json is not
+ * NULL. Asserts that an answer came.
+ */
+void ch_test_api(int port, const char *method, const char *path, const char *token,
+                 const char *json, struct ch_test_response *ret);
+/* ch_test_api() and the status; fails the test naming the body when it differs. */
+void ch_test_api_expect(int port, const char *method, const char *path, const char *token,
+                        const char *json, int status, struct ch_test_response *ret);
+
+/*
+ * Runs the CLI on the server's database and keys ("--db URL --keys DIR" are
+ * prepended to args). Returns the exit code; out/errout may be NULL.
+ */
+int ch_test_server_cli(const struct ch_test_server *s, const char *const *args,
+                       struct ch_buf *out, struct ch_buf *errout);
+
+/* `init --admin NAME` on the server's database; returns the owned token (ch_free). */
+char *ch_test_server_admin(const struct ch_test_server *s, const char *name);
+
+
 #endif
