@@ -155,8 +155,6 @@ static int test_run(struct ch_job_ctx *ctx, const cJSON *payload, struct ch_err 
     if (cJSON_IsNumber(fa) && (double)ctx->job->attempts <= fa->valuedouble)
         return ch_err_set(err, CH_E_BUSY, "planned failure on attempt %lld",
                           (long long)ctx->job->attempts);
-    if (cJSON_IsNumber(sl) && sl->valuedouble > 0)
-        sleep_ms((int64_t)sl->valuedouble);
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(ctx->store,
                            "INSERT INTO job_test_records (job_id, attempt, worker, note, at)"
@@ -177,6 +175,9 @@ static int test_run(struct ch_job_ctx *ctx, const cJSON *payload, struct ch_err 
             .actor = "system", .action = "job.test_record", .object = object, .details = note};
         rc = ch_audit_append(ctx->store, &e, ctx->now, NULL, err);
     }
+    /* after the effects, before the commit: where a killed worker hurts most */
+    if (rc == CH_OK && cJSON_IsNumber(sl) && sl->valuedouble > 0)
+        sleep_ms((int64_t)sl->valuedouble);
     if (rc == CH_OK)
         rc = ch_buf_appendf(ctx->result, "{\"attempt\": %lld}", (long long)ctx->job->attempts);
     return rc;

@@ -16,9 +16,10 @@
  *                -> ch_import_paths; result: the import's counts.
  *   test.record  {"note": "...", "audit": bool, "sleep_ms": N, "fail_attempts": N}
  *                -> one row in job_test_records (and an audit entry with
- *                "audit"), after sleeping sleep_ms inside the transaction;
- *                attempts <= fail_attempts fail with a retryable error. Used
- *                by the tests to prove exactly-once effects.
+ *                "audit"), then a sleep of sleep_ms before the transaction
+ *                commits (so a killed worker dies between effects and
+ *                commit); attempts <= fail_attempts fail with a retryable
+ *                error. Used by the tests to prove exactly-once effects.
  */
 #ifndef CH_JOBS_HANDLERS_H
 #define CH_JOBS_HANDLERS_H

@@ -197,8 +197,8 @@ struct ch_job_info {
     int64_t attempts;
     int64_t max_attempts;
     int64_t run_after;
-    const char *lease_owner;     /* NULL when not leased */
-    int64_t lease_expires_at;    /* -1 when not leased */
+    const char *lease_owner;     /* the latest claimer (kept after it ends); NULL: never claimed */
+    int64_t lease_expires_at;    /* -1 when not leased (not running) */
     const char *last_error;      /* NULL when none */
     const char *result;          /* JSON text or NULL */
     const char *idempotency_key; /* NULL when none */

@@ -11,7 +11,7 @@ CREATE TABLE jobs (
     attempts BIGINT NOT NULL DEFAULT 0, -- claims so far (a released job gives its claim back)
     max_attempts BIGINT NOT NULL,
     run_after BIGINT NOT NULL,          -- not claimable before (Unix seconds): backoff, scheduling
-    lease_owner TEXT,                   -- "host:pid:thread" of the worker holding the lease
+    lease_owner TEXT,                   -- "host:pid:tN" of the latest claimer (kept for history)
     lease_expires_at BIGINT,            -- a running job past this is claimable again
     last_error TEXT,
     result TEXT,                        -- JSON summary written by the handler on success
