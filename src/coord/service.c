@@ -1576,7 +1576,7 @@ int ch_coord_auth_revoke(struct ch_coord *c, struct ch_store *s, const struct ch
             rc = CH_OK;
         }
         ch_stmt_reset(st);
-        if (rc == 0 || (rc == CH_OK && !visible))
+        if (rc == CH_OK && !visible) /* also when no row */
             rc = ch_err_set(err, CH_E_NOTFOUND, "no authorisation %lld", (long long)id);
     }
     if (rc == CH_OK && !is_admin(a) &&
