@@ -354,3 +354,13 @@ char *ch_test_server_admin(const struct ch_test_server *s, const char *name)
     return ret;
 }
 
+
+cJSON *ch_test_response_json(const struct ch_test_response *r)
+{
+    struct ch_err err = CH_ERR_INIT;
+    cJSON *j = NULL;
+    if (ch_json_parse(ch_buf_cstr(&r->body), ch_buf_len(&r->body), NULL, "response", &j, &err) !=
+        CH_OK)
+        fail_msg("response is not JSON: %s: %s", err.msg, ch_buf_cstr(&r->body));
+    return j;
+}

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 
 struct ch_test_server {
     pid_t pid;
@@ -72,6 +73,9 @@ void ch_test_api_expect(int port, const char *method, const char *path, const ch
  */
 int ch_test_server_cli(const struct ch_test_server *s, const char *const *args,
                        struct ch_buf *out, struct ch_buf *errout);
+
+/* The response body parsed as JSON (owned: cJSON_Delete); fails the test when it is not. */
+cJSON *ch_test_response_json(const struct ch_test_response *r);
 
 /* `init --admin NAME` on the server's database; returns the owned token (ch_free). */
 char *ch_test_server_admin(const struct ch_test_server *s, const char *name);

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Every /api/v1 resource over real sockets: create, read, list with cursor
+ * pagination and filters, conflicts and semantic errors, ETag and
+ * If-None-Match, the OSV-compatible endpoint, the OpenAPI document, public
+ * checkpoints verifiable with the server's key, and audit entries for every
+ * change. Runs on SQLite and (as the _pg twin) with the server on
+ * PostgreSQL.
+ */
+#include "testhttp.h"
+#include "testutil.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "http/openapi.h"
+
+static struct ch_test_server srv;
+static char *db_dir;
+static char *root;
+
+static int setup(void **state)
+{
+    setenv("CLEARINGHOUSE_RATE_LIMIT", "off", 1);
+    char *url = ch_test_store_url(&db_dir);
+    static const char *const args[] = {"--loops", "2", "--workers", "2", NULL};
+    ch_test_server_start(&srv, url, args);
+    ch_free(url);
+    root = ch_test_server_admin(&srv, "root");
+    char *fixtures = ch_test_fixture("osv/good");
+    const char *imp[] = {"import", fixtures, NULL};
+    int rc = ch_test_server_cli(&srv, imp, NULL, NULL);
+    assert_true(rc == 0 || rc == 3);
+    ch_free(fixtures);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    ch_test_server_stop(&srv);
+    ch_test_rmtree(db_dir);
+    ch_free(db_dir);
+    ch_free(root);
+    return 0;
+}
+
+static const char *error_code(const cJSON *j)
+{
+    return ch_json_str(ch_json_obj(j, "error"), "code");
+}
+
+static void test_ready_on_the_expected_backend(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "GET", "/readyz", NULL, NULL, 200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "database"), ch_test_pg_dsn() != NULL ? "postgres" : "sqlite");
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+}
+
+static void test_orgs_create_get_conflict_and_validation(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"water-co\",\"name\":\"Water Co\",\"category\":\"ci\","
+                       "\"sector\":\"water\"}",
+                       201, &r);
+    char loc[128];
+    assert_true(ch_test_response_header(&r, "location", loc, sizeof(loc)));
+    assert_string_equal(loc, "/api/v1/orgs/water-co");
+    cJSON *j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "sector"), "water");
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", loc, root, NULL, 200, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"water-co\",\"name\":\"Again\",\"category\":\"fceb\"}", 409, &r);
+    static const struct {
+        const char *body;
+        const char *field;
+    } bad[] = {
+        {"{\"slug\":\"Bad Slug\",\"name\":\"x\",\"category\":\"fceb\"}", "slug"},
+        {"{\"slug\":\"ok-slug\",\"name\":\"x\",\"category\":\"martian\"}", "category"},
+        {"{\"slug\":\"ok-slug\",\"name\":\"x\",\"category\":\"ci\"}", "sector"},
+        {"{\"slug\":\"ok-slug\",\"name\":\"x\"}", "category"},
+        {"{\"slug\":\"ok-slug\",\"name\":\"x\",\"category\":\"fceb\",\"extra\":1}", "extra"},
+        {"{\"slug\":7,\"name\":\"x\",\"category\":\"fceb\"}", "slug"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root, bad[i].body, 422, &r);
+        j = ch_test_response_json(&r);
+        assert_string_equal(error_code(j), "unprocessable");
+        const char *field = ch_json_str(ch_json_obj(j, "error"), "field");
+        if (field == NULL || strcmp(field, bad[i].field) != 0)
+            fail_msg("%s: field %s, expected %s", bad[i].body, field ? field : "(none)",
+                     bad[i].field);
+        cJSON_Delete(j);
+    }
+    ch_test_api_expect(srv.port, "GET", "/api/v1/orgs/ok-slug", root, NULL, 404, &r);
+    ch_test_response_release(&r);
+}
+
+/* Follows next_cursor through a list; returns the number of items, checking ids increase. */
+static int walk(const char *first, const char *key, int limit_seen_max)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    char path[512];
+    snprintf(path, sizeof(path), "%s", first);
+    int total = 0, pages = 0;
+    double last = -1;
+    for (;;) {
+        ch_test_api_expect(srv.port, "GET", path, root, NULL, 200, &r);
+        cJSON *j = ch_test_response_json(&r);
+        const cJSON *items = ch_json_arr(j, "items");
+        assert_non_null(items);
+        assert_true(cJSON_GetArraySize(items) <= limit_seen_max);
+        for (const cJSON *it = items->child; it != NULL; it = it->next) {
+            const cJSON *id = cJSON_GetObjectItem(it, key);
+            if (cJSON_IsNumber(id)) {
+                assert_true(id->valuedouble > last);
+                last = id->valuedouble;
+            }
+            total++;
+        }
+        pages++;
+        const cJSON *next = cJSON_GetObjectItem(j, "next_cursor");
+        if (!cJSON_IsString(next)) {
+            cJSON_Delete(j);
+            break;
+        }
+        const char *sep = strchr(first, '?') != NULL ? "&" : "?";
+        snprintf(path, sizeof(path), "%s%scursor=%s", first, sep, next->valuestring);
+        cJSON_Delete(j);
+        assert_true(pages < 1000);
+    }
+    ch_test_response_release(&r);
+    return total;
+}
+
+static void test_cursor_pagination_visits_everything_once(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    for (int i = 0; i < 7; i++) {
+        char body[128];
+        snprintf(body, sizeof(body), "{\"slug\":\"page-%d\",\"name\":\"P\",\"category\":\"sltt\"}",
+                 i);
+        ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root, body, 201, &r);
+    }
+    ch_test_response_release(&r);
+    int all = walk("/api/v1/orgs?limit=500", "id", 500);
+    assert_int_equal(walk("/api/v1/orgs?limit=2", "id", 2), all);
+    assert_int_equal(walk("/api/v1/orgs?limit=3&category=sltt", "id", 3), 7);
+    /* a limit beyond the maximum is clamped, not refused */
+    assert_int_equal(walk("/api/v1/orgs?limit=100000000", "id", 500), all);
+}
+
+static void test_users_and_tokens(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"gamma\",\"name\":\"G\",\"category\":\"dod\"}", 201, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"gina\",\"org\":\"gamma\",\"roles\":[\"operator\",\"evaluator\"],"
+                       "\"clearance\":\"secret\"}",
+                       201, &r);
+    cJSON *j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "clearance"), "secret");
+    assert_int_equal(cJSON_GetArraySize(ch_json_arr(j, "roles")), 2);
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"gina\",\"org\":\"gamma\",\"roles\":[\"operator\"]}", 409, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"g2\",\"org\":\"gamma\",\"roles\":[\"wizard\"]}", 422, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"g2\",\"org\":\"nowhere\",\"roles\":[\"operator\"]}", 422, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"g2\",\"org\":\"gamma\",\"roles\":[]}", 422, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"g2\",\"org\":\"gamma\",\"roles\":[\"operator\"],"
+                       "\"clearance\":\"cosmic\"}",
+                       422, &r);
+    /* a token for gina, with an expiry; she lists her tokens and sees no secret */
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", root,
+                       "{\"user\":\"gina\",\"name\":\"ci\",\"expires_in_days\":30}", 201, &r);
+    j = ch_test_response_json(&r);
+    char *tok = strdup(ch_json_str(j, "token"));
+    assert_non_null(ch_json_str(j, "expires_at"));
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/me", tok, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "org"), "gamma");
+    assert_string_equal(ch_json_str(j, "clearance"), "secret");
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/tokens", tok, NULL, 200, &r);
+    assert_false(ch_test_contains(ch_buf_cstr(&r.body), tok));
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"prefix\":\"chk_"));
+    ch_test_api_expect(srv.port, "GET", "/api/v1/tokens?user=gina", root, NULL, 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"user\":\"gina\""));
+    ch_test_api_expect(srv.port, "GET", "/api/v1/tokens?user=nobody", root, NULL, 404, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", root, "{\"user\":\"nobody\"}", 422, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", root, "{\"expires_in_days\":0}", 422,
+                       &r);
+    /* users of gamma see gamma's users, not others' */
+    ch_test_api_expect(srv.port, "GET", "/api/v1/users", tok, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    for (const cJSON *u = ch_json_arr(j, "items")->child; u != NULL; u = u->next)
+        assert_string_equal(ch_json_str(u, "org"), "gamma");
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/users/gina", tok, NULL, 200, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/users/root", tok, NULL, 404, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/orgs", tok, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    assert_int_equal(cJSON_GetArraySize(ch_json_arr(j, "items")), 1);
+    cJSON_Delete(j);
+    free(tok);
+    ch_test_response_release(&r);
+}
+
+static void test_vulns_search_and_show(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?ecosystem=PyPI&name=example_lib", root,
+                       NULL, 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "CVE-2024-0001"));
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?alias=GHSA-test-0001", root, NULL, 200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    assert_int_equal(cJSON_GetArraySize(ch_json_arr(j, "items")), 1);
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?severity=critical&modified_since=2020-01-01",
+                       root, NULL, 200, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?severity=apocalyptic", root, NULL, 400, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?ecosystem=PyPI", root, NULL, 400, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?modified_since=yesterday", root, NULL, 400,
+                       &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?kev=maybe", root, NULL, 400, &r);
+    int all = walk("/api/v1/vulns?limit=500", "no-number-ids", 500);
+    assert_true(all >= 3);
+    assert_int_equal(walk("/api/v1/vulns?limit=1", "no-number-ids", 1), all);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns/GHSA-test-0001", root, NULL, 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "CVE-2024-0001"));
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns/CVE-1999-99999", root, NULL, 404, &r);
+    ch_test_response_release(&r);
+}
+
+static void test_osv_endpoint_returns_the_record_verbatim(void **state)
+{
+    char *path = ch_test_fixture("osv/good/GHSA-test-0001.json");
+    struct ch_buf file;
+    ch_buf_init(&file, 1 << 20);
+    ch_test_read_file(path, &file);
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    const char *ids[] = {"/v1/vulns/GHSA-test-0001", "/v1/vulns/CVE-2024-0001"};
+    for (size_t i = 0; i < 2; i++) {
+        ch_test_api_expect(srv.port, "GET", ids[i], NULL, NULL, 200, &r);
+        cJSON *a = ch_test_response_json(&r);
+        assert_string_equal(ch_json_str(a, "id"), "GHSA-test-0001");
+        cJSON_Delete(a);
+        if (i == 0 && (ch_buf_len(&r.body) != ch_buf_len(&file) ||
+                       memcmp(ch_buf_cstr(&r.body), ch_buf_cstr(&file), ch_buf_len(&file)) != 0))
+            fail_msg("the OSV record differs from the imported file");
+    }
+    ch_test_api_expect(srv.port, "GET", "/v1/vulns/GHSA-none-0000", NULL, NULL, 404, &r);
+    ch_test_response_release(&r);
+    ch_buf_release(&file);
+    ch_free(path);
+}
+
+static void test_etag_and_if_none_match(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "GET", "/v1/vulns/GHSA-test-0001", NULL, NULL, 200, &r);
+    char tag[64], tag2[64];
+    assert_true(ch_test_response_header(&r, "etag", tag, sizeof(tag)));
+    assert_true(tag[0] == '"');
+    ch_test_api_expect(srv.port, "GET", "/v1/vulns/GHSA-test-0001", NULL, NULL, 200, &r);
+    assert_true(ch_test_response_header(&r, "etag", tag2, sizeof(tag2)));
+    assert_string_equal(tag, tag2);
+    char hdr[160];
+    const char *forms[] = {"%s", "W/%s", "\"nope\", %s", "*"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        char v[100];
+        snprintf(v, sizeof(v), forms[i], tag);
+        snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", v);
+        assert_int_equal(ch_test_http(srv.port, "GET", "/v1/vulns/GHSA-test-0001", hdr, NULL, 0, &r),
+                         0);
+        assert_int_equal(r.status, 304);
+        assert_int_equal(ch_buf_len(&r.body), 0);
+    }
+    snprintf(hdr, sizeof(hdr), "If-None-Match: \"0000\"\r\n");
+    assert_int_equal(ch_test_http(srv.port, "GET", "/v1/vulns/GHSA-test-0001", hdr, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    /* authenticated resources too; a change makes a new tag */
+    ch_test_api_expect(srv.port, "GET", "/api/v1/orgs?limit=500", root, NULL, 200, &r);
+    assert_true(ch_test_response_header(&r, "etag", tag, sizeof(tag)));
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"etag-org\",\"name\":\"E\",\"category\":\"fceb\"}", 201, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/orgs?limit=500", root, NULL, 200, &r);
+    assert_true(ch_test_response_header(&r, "etag", tag2, sizeof(tag2)));
+    assert_string_not_equal(tag, tag2);
+    /* HEAD answers like GET, without a body */
+    assert_int_equal(ch_test_http(srv.port, "HEAD", "/v1/vulns/GHSA-test-0001", NULL, NULL, 0, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(ch_buf_len(&r.body), 0);
+    ch_test_response_release(&r);
+}
+
+static void test_openapi_is_served(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/openapi.json", NULL, NULL, 200, &r);
+    assert_int_equal(ch_buf_len(&r.body), ch_openapi_json_len);
+    cJSON *j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "openapi"), "3.1.0");
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+}
+
+static void test_changes_are_audited_and_checkpoints_verify(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"audited\",\"name\":\"A\",\"category\":\"fceb\"}", 201, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?action=org.create&limit=1", root, NULL,
+                       200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    const cJSON *e = ch_json_arr(j, "items")->child;
+    assert_non_null(e);
+    assert_string_equal(ch_json_str(e, "actor"), "user:root");
+    assert_string_equal(ch_json_str(e, "object"), "org:audited");
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?actor=user:root&limit=1000", root,
+                       NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    int n_root = cJSON_GetArraySize(ch_json_arr(j, "items"));
+    cJSON_Delete(j);
+    assert_true(n_root >= 10);
+    /* sign, then verify the checkpoint as an outsider would: public key + message format */
+    const char *cp[] = {"audit", "checkpoint", NULL};
+    assert_int_equal(ch_test_server_cli(&srv, cp, NULL, NULL), 0);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/checkpoints", NULL, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    const cJSON *key = ch_json_obj(j, "server_key");
+    assert_non_null(key);
+    const cJSON *c = ch_json_arr(j, "items")->child;
+    assert_non_null(c);
+    unsigned char pk[32], sig[64];
+    assert_int_equal(sodium_hex2bin(pk, 32, ch_json_str(key, "public_key"), 64, NULL, NULL, NULL),
+                     0);
+    assert_int_equal(sodium_hex2bin(sig, 64, ch_json_str(c, "signature"), 128, NULL, NULL, NULL),
+                     0);
+    char msg[256];
+    snprintf(msg, sizeof(msg), "ch-audit-checkpoint-v1\n%lld\n%s\n%lld\n",
+             (long long)cJSON_GetObjectItem(c, "seq")->valuedouble, ch_json_str(c, "hash"),
+             (long long)cJSON_GetObjectItem(c, "at_unix")->valuedouble);
+    assert_int_equal(crypto_sign_verify_detached(sig, (const unsigned char *)msg, strlen(msg), pk),
+                     0);
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/audit/verify", root, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "checked_with_server_key")));
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+}
+
+int main(void)
+{
+    ch_json_global_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ready_on_the_expected_backend),
+        cmocka_unit_test(test_orgs_create_get_conflict_and_validation),
+        cmocka_unit_test(test_cursor_pagination_visits_everything_once),
+        cmocka_unit_test(test_users_and_tokens),
+        cmocka_unit_test(test_vulns_search_and_show),
+        cmocka_unit_test(test_osv_endpoint_returns_the_record_verbatim),
+        cmocka_unit_test(test_etag_and_if_none_match),
+        cmocka_unit_test(test_openapi_is_served),
+        cmocka_unit_test(test_changes_are_audited_and_checkpoints_verify),
+    };
+    return cmocka_run_group_tests_name("api_resources", tests, setup, teardown);
+}
