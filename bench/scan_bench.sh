@@ -33,18 +33,18 @@ for eco, name, versions, ranges in rows:
                 v = e.get("introduced") or e.get("fixed")
                 if v and v != "0":
                     vs.append(v)
-    if not vs:
-        continue
-    v = random.choice(vs)
-    key = (eco, name, v)
-    if key in seen:
-        continue
-    seen.add(key)
-    t = types[eco]
-    ns, n = (name.split(":", 1) if eco == "Maven" else (None, name))
-    purl = "pkg:%s/%s%s@%s" % (t, (ns + "/") if ns else "", n, v)
-    comps.append({"type": "library", "bom-ref": "c%d" % len(comps), "name": n, "version": v, "purl": purl})
-    if len(comps) == 10000:
+    random.shuffle(vs)
+    for v in vs[:3]:
+        key = (eco, name, v)
+        if key in seen:
+            continue
+        seen.add(key)
+        t = types[eco]
+        ns, n = (name.split(":", 1) if eco == "Maven" else (None, name))
+        purl = "pkg:%s/%s%s@%s" % (t, (ns + "/") if ns else "", n, v)
+        comps.append({"type": "library", "bom-ref": "c%d" % len(comps), "name": n, "version": v, "purl": purl})
+    if len(comps) >= 10000:
+        comps = comps[:10000]
         break
 json.dump({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": comps},
           open(sys.argv[2], "w"))

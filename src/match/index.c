@@ -76,9 +76,12 @@ struct pkg {
     const char **sem_sorted;
     int32_t *sem_rank;
     size_t n_sem;
+    uint32_t *eco_by_text;         /* indices into eco_sorted, in strcmp order */
+    uint32_t *sem_by_text;
 };
 
 struct ch_match_index {
+    const struct ch_version_scheme *semver; /* for SEMVER ranges */
     struct ch_arena *arena;
     struct ch_map *pkgs;           /* key → struct pkg (owned) */
     size_t entries;
@@ -94,6 +97,8 @@ static void pkg_free(void *p)
     ch_free(k->eco_rank);
     ch_free(k->sem_sorted);
     ch_free(k->sem_rank);
+    ch_free(k->eco_by_text);
+    ch_free(k->sem_by_text);
     ch_free(k);
 }
 
@@ -281,6 +286,9 @@ int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
         return ch_err_set(err, CH_E_NOMEM, "out of memory building the matching index");
     ix->arena = ch_arena_new(INDEX_ARENA_MAX);
     ix->pkgs = ch_map_new(0x6d617463, pkg_free);
+    struct ch_err serr = CH_ERR_INIT;
+    if (ch_version_scheme_by_name(ch_str_c("semver"), &ix->semver, &serr) != CH_OK)
+        ix->semver = NULL;
     if (ix->arena == NULL || ix->pkgs == NULL) {
         ch_match_index_free(ix);
         return ch_err_set(err, CH_E_NOMEM, "out of memory building the matching index");
@@ -528,6 +536,24 @@ static void no_free(void *p)
     (void)p;
 }
 
+static int cmp_text_idx(const void *a, const void *b, void *ctx)
+{
+    const char *const *base = ctx;
+    return strcmp(base[*(const uint32_t *)a], base[*(const uint32_t *)b]);
+}
+
+/* Indices of sorted[] in byte order, so an exact spelling is found without parsing. */
+static uint32_t *text_order(const char **sorted, size_t n)
+{
+    uint32_t *idx = ch_calloc(n == 0 ? 1 : n, sizeof(*idx));
+    if (idx == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    qsort_r(idx, n, sizeof(*idx), cmp_text_idx, (void *)sorted);
+    return idx;
+}
+
 static int finalize_pkg(struct ch_match_index *ix, struct pkg *p, struct ch_err *err)
 {
     p->scheme = p->n > 0 ? p->entries[0].aff.scheme : NULL;
@@ -545,6 +571,12 @@ static int finalize_pkg(struct ch_match_index *ix, struct pkg *p, struct ch_err 
         rc = rank_list(p, p->scheme, false, &p->eco_sorted, &p->eco_rank, &p->n_eco, eco_rank, err);
     if (rc == CH_OK)
         rc = rank_list(p, sem, true, &p->sem_sorted, &p->sem_rank, &p->n_sem, sem_rank, err);
+    if (rc == CH_OK) {
+        p->eco_by_text = text_order(p->eco_sorted, p->n_eco);
+        p->sem_by_text = text_order(p->sem_sorted, p->n_sem);
+        if (p->eco_by_text == NULL || p->sem_by_text == NULL)
+            rc = ch_err_set(err, CH_E_NOMEM, "out of memory ranking versions");
+    }
     for (size_t i = 0; rc == CH_OK && i < p->n; i++) {
         if (p->entries[i].aff.scheme != p->scheme)
             continue;
@@ -564,10 +596,22 @@ struct pos {
 };
 
 static struct pos locate(const struct ch_version_scheme *sch, const char **sorted,
-                         const int32_t *rank, size_t n, struct ch_str v)
+                         const int32_t *rank, const uint32_t *by_text, size_t n, struct ch_str v)
 {
     struct pos p = {.ok = false};
     struct ch_err err = CH_ERR_INIT;
+    /* most versions in inventories are spelt exactly as an advisory spells them */
+    size_t tlo = 0, thi = n;
+    while (by_text != NULL && tlo < thi) {
+        size_t mid = tlo + (thi - tlo) / 2;
+        int c = ch_str_cmp(ch_str_c(sorted[by_text[mid]]), v);
+        if (c == 0)
+            return (struct pos){.r = rank[by_text[mid]], .exact = true, .ok = true};
+        if (c < 0)
+            tlo = mid + 1;
+        else
+            thi = mid;
+    }
     if (ch_version_validate(sch, v, &err) != CH_OK)
         return p;
     size_t lo = 0, hi = n;
@@ -699,11 +743,9 @@ static int match_key(const struct ch_match_index *ix, struct ch_buf *key, struct
         return 0;
     struct pos eco = {.ok = false}, sem = {.ok = false};
     if (p->scheme != NULL) {
-        eco = locate(p->scheme, p->eco_sorted, p->eco_rank, p->n_eco, v);
-        const struct ch_version_scheme *s = NULL;
-        struct ch_err serr = CH_ERR_INIT;
-        if (p->n_sem > 0 && ch_version_scheme_by_name(ch_str_c("semver"), &s, &serr) == CH_OK)
-            sem = locate(s, p->sem_sorted, p->sem_rank, p->n_sem, v);
+        eco = locate(p->scheme, p->eco_sorted, p->eco_rank, p->eco_by_text, p->n_eco, v);
+        if (p->n_sem > 0 && ix->semver != NULL)
+            sem = locate(ix->semver, p->sem_sorted, p->sem_rank, p->sem_by_text, p->n_sem, v);
         else if (p->n_sem == 0)
             sem = (struct pos){.r = 0, .exact = false, .ok = true};
     }
@@ -815,8 +857,10 @@ int ch_match_index_check(const struct ch_match_index *ix, size_t *ret_checked,
             continue;
         for (size_t vi = 0; vi < p->n_eco + p->n_sem; vi++) {
             struct ch_str v = ch_str_c(vi < p->n_eco ? p->eco_sorted[vi] : p->sem_sorted[vi - p->n_eco]);
-            struct pos eco = locate(p->scheme, p->eco_sorted, p->eco_rank, p->n_eco, v);
-            struct pos sp = p->n_sem > 0 ? locate(sem, p->sem_sorted, p->sem_rank, p->n_sem, v)
+            struct pos eco = locate(p->scheme, p->eco_sorted, p->eco_rank, p->eco_by_text,
+                                    p->n_eco, v);
+            struct pos sp = p->n_sem > 0 ? locate(sem, p->sem_sorted, p->sem_rank,
+                                                  p->sem_by_text, p->n_sem, v)
                                          : (struct pos){.ok = true};
             for (size_t i = 0; i < p->n; i++) {
                 const struct entry *e = &p->entries[i];
