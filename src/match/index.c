@@ -323,8 +323,8 @@ int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
             rc = ch_err_set(err, CH_E_NOMEM, "out of memory building the matching index");
             break;
         }
-        struct ch_err serr = CH_ERR_INIT;
-        if (ch_version_scheme_for(ch_str_c(eco), &e.aff.scheme, &serr) != CH_OK)
+        struct ch_err eco_err = CH_ERR_INIT;
+        if (ch_version_scheme_for(ch_str_c(eco), &e.aff.scheme, &eco_err) != CH_OK)
             e.aff.scheme = NULL; /* unknown order: only versions[] can match, exactly */
         const char *ranges = ch_stmt_cstr(st, 5);
         const char *versions = ch_stmt_cstr(st, 6);
