@@ -50,7 +50,8 @@ int ch_auth_request(struct ch_http_call *call)
         return rc;
     call->principal = p;
     call->authenticated = true;
-    if (is_public)
+    /* public routes (also under --private, once authenticated) need no particular role */
+    if (r->flags & CH_ROUTE_PUBLIC)
         return CH_OK;
     if ((p.roles & r->roles) == 0)
         return ch_err_set(&call->err, CH_E_PERM, "your roles do not allow %s",
