@@ -103,8 +103,8 @@ static int audit_verify(struct ch_cli *cli, int argc, char **argv)
 
 static int audit_log(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"limit", required_argument, NULL, 'n'},
-                                         CH_CLI_OPT_HELP, {0}};
+    static const struct option opts[] = {
+        {"limit", required_argument, NULL, 'n'}, CH_CLI_OPT_HELP, {0}};
     uint64_t limit = LOG_DEFAULT_LIMIT;
     struct ch_err err = CH_ERR_INIT;
     int c, exit_code = 0;
@@ -114,8 +114,7 @@ static int audit_log(struct ch_cli *cli, int argc, char **argv)
         if (c != 'n')
             return CH_EXIT_USAGE;
         if (ch_num_parse_u64(ch_str_c(optarg), LOG_MAX_LIMIT, &limit, &err) != CH_OK || limit == 0)
-            return ch_cli_usage_error(cli, "audit log", "--limit: expected 1 to %d",
-                                      LOG_MAX_LIMIT);
+            return ch_cli_usage_error(cli, "audit log", "--limit: expected 1 to %d", LOG_MAX_LIMIT);
     }
     if (optind != argc)
         return ch_cli_usage_error(cli, "audit log", "unexpected argument '%s'", argv[optind]);

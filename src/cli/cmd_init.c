@@ -65,7 +65,8 @@ static int bootstrap(struct ch_store *s, const char *admin, int64_t now, char to
     const struct ch_audit_entry user_entry = {.actor = "cli",
                                               .action = "user.create",
                                               .object = object,
-                                              .details = "{\"roles\":\"admin\",\"bootstrap\":true}"};
+                                              .details =
+                                                  "{\"roles\":\"admin\",\"bootstrap\":true}"};
     if (rc == CH_OK)
         rc = ch_audit_append(s, &user_entry, now, NULL, err);
     struct ch_token_new t = {.user_id = user, .name = "bootstrap", .expires_at = -1};
@@ -85,8 +86,8 @@ static int bootstrap(struct ch_store *s, const char *admin, int64_t now, char to
 
 static int run_init(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"admin", required_argument, NULL, 'a'},
-                                         CH_CLI_OPT_HELP, {0}};
+    static const struct option opts[] = {
+        {"admin", required_argument, NULL, 'a'}, CH_CLI_OPT_HELP, {0}};
     const char *admin = NULL;
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_init, argc, argv, "h", opts, &exit_code)) != -1) {
@@ -125,8 +126,7 @@ static int run_init(struct ch_cli *cli, int argc, char **argv)
             k.key_id);
     ch_keys_wipe(&k);
     if (admin != NULL) {
-        fprintf(cli->errout, "admin '%s' created; its token is shown once, store it now:\n",
-                admin);
+        fprintf(cli->errout, "admin '%s' created; its token is shown once, store it now:\n", admin);
         fprintf(cli->out, "%s\n", token);
         sodium_memzero(token, sizeof(token));
     }

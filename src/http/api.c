@@ -140,8 +140,8 @@ int ch_api_query(struct ch_http_call *call, const char *name, const char **ret)
         struct ch_str k = eq < 0 ? pair : ch_str_make(pair.ptr, (size_t)eq);
         if (!ch_str_eq_c(k, name))
             continue;
-        struct ch_str v = eq < 0 ? ch_str_make("", 0)
-                                 : ch_str_make(pair.ptr + eq + 1, pair.len - (size_t)eq - 1);
+        struct ch_str v =
+            eq < 0 ? ch_str_make("", 0) : ch_str_make(pair.ptr + eq + 1, pair.len - (size_t)eq - 1);
         const char *d = decode(call, v, true, name);
         if (d == NULL)
             return call->err.rc;

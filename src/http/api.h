@@ -58,8 +58,8 @@ int ch_api_param_id(struct ch_http_call *call, unsigned i, const char *what,
                     int64_t *ret) CH_MUST_CHECK;
 
 struct ch_api_page {
-    unsigned limit;    /* 1..max */
-    int64_t after;     /* keyset position from the cursor; 0: from the start */
+    unsigned limit; /* 1..max */
+    int64_t after;  /* keyset position from the cursor; 0: from the start */
 };
 
 /*

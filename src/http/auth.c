@@ -37,15 +37,16 @@ int ch_auth_request(struct ch_http_call *call)
     if (header.ptr == NULL) {
         if (is_public)
             return CH_OK;
-        return ch_err_set(&call->err, CH_E_AUTH, "authentication required: send "
-                                                 "'Authorization: Bearer <token>'");
+        return ch_err_set(&call->err, CH_E_AUTH,
+                          "authentication required: send "
+                          "'Authorization: Bearer <token>'");
     }
     struct ch_str token;
     if (!ch_auth_bearer(header, &token))
         return ch_err_set(&call->err, CH_E_AUTH, "invalid or expired token");
     struct ch_principal p;
-    int rc = ch_token_authenticate(call->store, token, ch_clock_now(&call->app->clock), &p,
-                                   &call->err);
+    int rc =
+        ch_token_authenticate(call->store, token, ch_clock_now(&call->app->clock), &p, &call->err);
     if (rc != CH_OK)
         return rc;
     call->principal = p;

@@ -64,9 +64,9 @@ struct ch_acl_entry {
  * subsystems: suites, runs, submissions) is borrowed for the call.
  */
 struct ch_object_access {
-    int64_t org_id;                  /* owning organisation; 0: not org-scoped */
-    enum ch_clearance level;         /* classification */
-    const struct ch_acl_entry *acl;  /* need-to-know list; NULL/0 entries: none */
+    int64_t org_id;                 /* owning organisation; 0: not org-scoped */
+    enum ch_clearance level;        /* classification */
+    const struct ch_acl_entry *acl; /* need-to-know list; NULL/0 entries: none */
     size_t n_acl;
 };
 

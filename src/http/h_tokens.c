@@ -133,8 +133,8 @@ static int user_roles(struct ch_http_call *call, int64_t uid, unsigned *ret)
 struct token_req {
     const char *user;
     const char *name;
-    unsigned scope;          /* 0: not given */
-    int64_t days;            /* 0: never expires */
+    unsigned scope; /* 0: not given */
+    int64_t days;   /* 0: never expires */
 };
 
 static int parse_token_req(struct ch_http_call *call, const cJSON *body, struct token_req *t)
@@ -171,8 +171,8 @@ int ch_h_tokens_create(struct ch_http_call *call)
     rc = parse_token_req(call, body, &t);
     if (rc == CH_OK && t.user != NULL && strcmp(t.user, call->principal.user_name) != 0 &&
         !is_admin(call))
-        rc = ch_err_setf(&call->err, CH_E_PERM, "user",
-                         "only admins create tokens for other users");
+        rc =
+            ch_err_setf(&call->err, CH_E_PERM, "user", "only admins create tokens for other users");
     if (rc == CH_OK)
         rc = target_user(call, t.user, &uid);
     if (rc == CH_E_NOTFOUND) {
@@ -182,8 +182,9 @@ int ch_h_tokens_create(struct ch_http_call *call)
     if (rc == CH_OK && uid != call->principal.user_id)
         rc = user_roles(call, uid, &ceiling);
     if (rc == CH_OK && t.scope != 0 && (t.scope & ~ceiling) != 0)
-        rc = ch_api_fail_422(call, "scope", "the scope names roles the token's user may not use "
-                                            "through you");
+        rc = ch_api_fail_422(call, "scope",
+                             "the scope names roles the token's user may not use "
+                             "through you");
     int64_t now = ch_clock_now(&call->app->clock);
     struct ch_token_new tn = {.user_id = uid,
                               .name = t.name,

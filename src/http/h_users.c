@@ -18,7 +18,7 @@
 /* Roles named in one request body (there are six). */
 #define MAX_ROLES_LISTED 16
 
-#define USER_COLUMNS                                                                            \
+#define USER_COLUMNS                                                                               \
     "u.id, u.name, o.slug, u.roles, u.clearance, u.created_at, u.disabled_at, u.org_id"
 
 static void write_roles(struct ch_jw *w, const char *roles)
@@ -215,9 +215,9 @@ int ch_h_users_create(struct ch_http_call *call)
             rc = ch_api_fail_422(call, "org", "no organisation '%s'", org);
         }
         if (rc == CH_OK)
-            rc = ch_api_unprocessable(call, ch_user_create(call->store, &u,
-                                                           ch_clock_now(&call->app->clock), &id,
-                                                           &call->err));
+            rc = ch_api_unprocessable(
+                call,
+                ch_user_create(call->store, &u, ch_clock_now(&call->app->clock), &id, &call->err));
         char object[160], details[256];
         char roles[128];
         ch_roles_format(u.roles, roles, sizeof(roles));

@@ -22,9 +22,9 @@
 
 static int search_filter(struct ch_http_call *call, struct ch_vuln_filter *f)
 {
-    static const char *const params[] = {"ecosystem", "name",     "alias", "kev",
-                                         "severity",  "modified_since", "include_withdrawn",
-                                         "limit",     "cursor",   NULL};
+    static const char *const params[] = {
+        "ecosystem",         "name",  "alias",  "kev", "severity", "modified_since",
+        "include_withdrawn", "limit", "cursor", NULL};
     struct ch_api_page page;
     int rc = ch_api_check_query(call, params);
     if (rc == CH_OK)

@@ -54,14 +54,14 @@ struct ch_app {
     struct ch_clock clock;
     int64_t started_at;
     int64_t schema_version;
-    bool private_mode;        /* --private: public routes need a token too */
+    bool private_mode; /* --private: public routes need a token too */
     const char *version;
 };
 
 struct ch_http_request {
     enum ch_http_method method;
-    struct ch_str path;           /* decoded? no: raw path without the query */
-    struct ch_str query;          /* raw query string without '?' */
+    struct ch_str path;  /* decoded? no: raw path without the query */
+    struct ch_str query; /* raw query string without '?' */
     struct ch_str body;
     struct ch_str content_type;
     struct ch_str authorization;
@@ -70,17 +70,17 @@ struct ch_http_request {
     struct ch_str params[CH_HTTP_MAX_PARAMS]; /* route parameters, in pattern order */
     unsigned n_params;
     char request_id[24];
-    char peer[64];                /* numeric address of the client */
+    char peer[64]; /* numeric address of the client */
 };
 
 struct ch_http_header {
-    const char *name;   /* static string */
-    const char *value;  /* arena string */
+    const char *name;  /* static string */
+    const char *value; /* arena string */
 };
 
 struct ch_http_response {
     int status;
-    const char *content_type;     /* static string; default application/json */
+    const char *content_type; /* static string; default application/json */
     struct ch_buf body;
     struct ch_http_header headers[CH_HTTP_MAX_RESPONSE_HEADERS];
     unsigned n_headers;
@@ -96,14 +96,14 @@ struct ch_http_response {
 struct ch_http_call {
     const struct ch_app *app;
     const struct ch_route *route;
-    struct ch_store *store;       /* the worker's connection; NULL for in-loop routes */
-    struct ch_arena *arena;       /* lives as long as the call */
+    struct ch_store *store; /* the worker's connection; NULL for in-loop routes */
+    struct ch_arena *arena; /* lives as long as the call */
     struct ch_http_request req;
     struct ch_http_response res;
     struct ch_principal principal;
     bool authenticated;
-    int64_t audit_seq;            /* last audit entry this call appended; 0: none */
-    unsigned retry_after_s;       /* Retry-After of a 429 */
+    int64_t audit_seq;      /* last audit entry this call appended; 0: none */
+    unsigned retry_after_s; /* Retry-After of a 429 */
     struct ch_err err;
 };
 

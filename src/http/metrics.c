@@ -8,13 +8,13 @@
 
 #include "http/router.h"
 
-static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
-                               413, 415, 422, 429, 500, 503, 504};
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
+                               409, 413, 415, 422, 429, 500, 503, 504};
 #define N_STATUS (sizeof(statuses) / sizeof(statuses[0]) + 1) /* last: any other */
 
 /* Latency bucket upper bounds in seconds (the +Inf bucket is the count). */
 static const double bounds_s[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                  0.1,    0.25,  0.5,    1,     2.5,  5,    10};
+                                  0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 #define N_BUCKETS (sizeof(bounds_s) / sizeof(bounds_s[0]))
 
 /* Slot CH_METRICS_MAX_ROUTES counts requests that matched no route. */
@@ -48,8 +48,8 @@ static uint64_t get(const uint64_t *p)
 
 void ch_metrics_request(int route, int status, int64_t total_ns, int64_t worker_ns)
 {
-    unsigned slot = route < 0 || route >= CH_METRICS_MAX_ROUTES ? CH_METRICS_MAX_ROUTES
-                                                                : (unsigned)route;
+    unsigned slot =
+        route < 0 || route >= CH_METRICS_MAX_ROUTES ? CH_METRICS_MAX_ROUTES : (unsigned)route;
     if (total_ns < 0)
         total_ns = 0;
     add(&requests[slot][status_index(status)], 1);

@@ -18,14 +18,14 @@
 #define MAX_SETTING 1000000000ull
 
 struct bucket {
-    int64_t key;        /* 0: free */
+    int64_t key; /* 0: free */
     double tokens;
     int64_t updated_ns;
 };
 
 struct ch_ratelimit {
     pthread_mutex_t lock;
-    double rate;        /* tokens per second */
+    double rate; /* tokens per second */
     double burst;
     struct bucket slots[CH_RATELIMIT_SLOTS];
 };
@@ -104,8 +104,7 @@ int ch_ratelimit_parse(const char *s, double *ret_rate, double *ret_burst, struc
     if (colon >= 0) {
         struct ch_str b = ch_str_make(all.ptr + colon + 1, all.len - (size_t)colon - 1);
         if (ch_num_parse_u64(b, MAX_SETTING, &burst, &perr) != CH_OK || burst == 0)
-            return ch_err_set(err, CH_E_INVALID, "rate limit '%s': expected RATE or RATE:BURST",
-                              s);
+            return ch_err_set(err, CH_E_INVALID, "rate limit '%s': expected RATE or RATE:BURST", s);
     }
     *ret_rate = (double)rate;
     *ret_burst = (double)burst;

@@ -91,8 +91,8 @@ void ch_router_methods_str(unsigned methods, char *out, size_t out_size)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{CH_HTTP_GET, "GET"},     {CH_HTTP_HEAD, "HEAD"},     {CH_HTTP_POST, "POST"},
-                 {CH_HTTP_PUT, "PUT"},     {CH_HTTP_PATCH, "PATCH"},   {CH_HTTP_DELETE, "DELETE"},
+    } names[] = {{CH_HTTP_GET, "GET"},        {CH_HTTP_HEAD, "HEAD"},   {CH_HTTP_POST, "POST"},
+                 {CH_HTTP_PUT, "PUT"},        {CH_HTTP_PATCH, "PATCH"}, {CH_HTTP_DELETE, "DELETE"},
                  {CH_HTTP_OPTIONS, "OPTIONS"}};
     size_t n = 0;
     out[0] = '\0';

@@ -31,13 +31,13 @@ enum ch_route_flags {
  * clearance, need-to-know) are the handler's, through http/auth.h.
  */
 struct ch_route {
-    unsigned methods;             /* enum ch_http_method bits */
+    unsigned methods; /* enum ch_http_method bits */
     const char *pattern;
     ch_http_handler_fn handler;
-    unsigned flags;               /* enum ch_route_flags */
-    const char *name;             /* for metrics and logs, e.g. "healthz" */
-    unsigned roles;               /* enum ch_role bits allowed to call it */
-    size_t max_body;              /* bytes; 0 = CH_ROUTE_DEFAULT_MAX_BODY */
+    unsigned flags;   /* enum ch_route_flags */
+    const char *name; /* for metrics and logs, e.g. "healthz" */
+    unsigned roles;   /* enum ch_role bits allowed to call it */
+    size_t max_body;  /* bytes; 0 = CH_ROUTE_DEFAULT_MAX_BODY */
 };
 
 /* The table (routes.c), terminated by an entry with pattern NULL. */
@@ -47,8 +47,8 @@ unsigned ch_routes_count(void);
 
 enum ch_route_match {
     CH_ROUTE_FOUND = 0,
-    CH_ROUTE_NO_PATH = 1,         /* 404 */
-    CH_ROUTE_NO_METHOD = 2,       /* 405: the path exists with other methods */
+    CH_ROUTE_NO_PATH = 1,   /* 404 */
+    CH_ROUTE_NO_METHOD = 2, /* 405: the path exists with other methods */
 };
 
 /*

@@ -17,12 +17,14 @@
 #define DELETE CH_HTTP_DELETE
 #define PUBLIC CH_ROUTE_PUBLIC
 #define INLOOP CH_ROUTE_INLOOP
-#define ANYONE CH_ROLE_ALL       /* any authenticated user */
+#define ANYONE CH_ROLE_ALL /* any authenticated user */
 #define ADMIN CH_ROLE_ADMIN
-#define WIDE CH_ROLE_WIDE        /* admin, analyst */
+#define WIDE CH_ROLE_WIDE /* admin, analyst */
 
-#define ROUTE(m, p, h, f, r, n)                                                                 \
-    {.methods = (m), .pattern = (p), .handler = (h), .flags = (f), .roles = (r), .name = (n)}
+#define ROUTE(m, p, h, f, r, n)                                                                    \
+    {                                                                                              \
+        .methods = (m), .pattern = (p), .handler = (h), .flags = (f), .roles = (r), .name = (n)    \
+    }
 
 const struct ch_route ch_routes[] = {
     ROUTE(GET, "/healthz", ch_h_healthz, INLOOP | PUBLIC, 0, "healthz"),
@@ -47,8 +49,7 @@ const struct ch_route ch_routes[] = {
     ROUTE(GET, "/api/v1/vulns/{id}", ch_h_vulns_get, 0, ANYONE, "vulns.get"),
     ROUTE(GET, "/v1/vulns/{id}", ch_h_osv_vuln, PUBLIC, 0, "osv.vulns.get"),
 
-    ROUTE(GET, "/api/v1/audit/checkpoints", ch_h_audit_checkpoints, PUBLIC, 0,
-          "audit.checkpoints"),
+    ROUTE(GET, "/api/v1/audit/checkpoints", ch_h_audit_checkpoints, PUBLIC, 0, "audit.checkpoints"),
     ROUTE(GET, "/api/v1/audit/log", ch_h_audit_log, 0, WIDE, "audit.log"),
     ROUTE(POST, "/api/v1/audit/verify", ch_h_audit_verify, 0, ADMIN, "audit.verify"),
 

@@ -78,7 +78,7 @@ struct server {
     struct ch_workq *workq;
     struct ch_ratelimit *ratelimit;
     int64_t max_connections;
-    int64_t checkpointed_seq;   /* highest signed audit entry known; atomic */
+    int64_t checkpointed_seq; /* highest signed audit entry known; atomic */
 };
 
 struct job;
@@ -87,20 +87,20 @@ struct job;
 struct link {
     struct job *job;
     struct loop *loop;
-    const char *route_name;         /* static; "-" until a route matched */
-    char principal[136];            /* "user:<name>" or "-" */
+    const char *route_name; /* static; "-" until a route matched */
+    char principal[136];    /* "user:<name>" or "-" */
     char request_id[24];
 };
 
 struct job {
     h2o_multithread_message_t msg; /* first: the receiver gets jobs as messages */
     struct loop *loop;
-    h2o_req_t *req;                /* NULL once h2o disposed of the request */
+    h2o_req_t *req; /* NULL once h2o disposed of the request */
     struct link *link;
     const struct ch_route *route;
     struct ch_http_call call;
     char *body_copy;
-    int64_t worker_ns;             /* time the handler held a worker */
+    int64_t worker_ns; /* time the handler held a worker */
 };
 
 struct my_handler {
@@ -165,7 +165,8 @@ static void conditional_get(struct ch_http_call *call)
     }
 }
 
-/* Signs a checkpoint when this call's append put the chain CH_AUDIT_CHECKPOINT_EVERY past the last. */
+/* Signs a checkpoint when this call's append put the chain CH_AUDIT_CHECKPOINT_EVERY past the last.
+ */
 static void maybe_checkpoint(struct server *srv, struct ch_http_call *call)
 {
     if (call->audit_seq <= 0 || !srv->app->have_keys)
@@ -197,8 +198,8 @@ static int admit(struct server *srv, struct ch_http_call *call)
     unsigned retry = 0;
     if (!ch_ratelimit_take(srv->ratelimit, call->principal.token_id, ch_clock_mono_ns(), &retry)) {
         call->retry_after_s = retry;
-        return ch_err_set(&call->err, CH_E_RATE, "rate limit exceeded for this token; retry in %u s",
-                          retry);
+        return ch_err_set(&call->err, CH_E_RATE,
+                          "rate limit exceeded for this token; retry in %u s", retry);
     }
     return CH_OK;
 }
@@ -260,26 +261,46 @@ static void run_handler(struct job *j, struct ch_store *store)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Status";
     }
 }
 
@@ -292,8 +313,8 @@ static void send_response(h2o_req_t *req, struct ch_http_call *call)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ct, strlen(ct));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
                           call->req.request_id, strlen(call->req.request_id));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"),
-                          0, NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
+                          NULL, H2O_STRLIT("nosniff"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
     for (unsigned i = 0; i < res->n_headers; i++) {
@@ -370,8 +391,8 @@ static enum ch_http_method parse_method(h2o_iovec_t m)
     static const struct {
         const char *name;
         enum ch_http_method method;
-    } methods[] = {{"GET", CH_HTTP_GET},       {"POST", CH_HTTP_POST},   {"PUT", CH_HTTP_PUT},
-                   {"PATCH", CH_HTTP_PATCH},   {"DELETE", CH_HTTP_DELETE}, {"HEAD", CH_HTTP_HEAD},
+    } methods[] = {{"GET", CH_HTTP_GET},        {"POST", CH_HTTP_POST},     {"PUT", CH_HTTP_PUT},
+                   {"PATCH", CH_HTTP_PATCH},    {"DELETE", CH_HTTP_DELETE}, {"HEAD", CH_HTTP_HEAD},
                    {"OPTIONS", CH_HTTP_OPTIONS}};
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
         if (h2o_memis(m.base, m.len, methods[i].name, strlen(methods[i].name)))
@@ -433,8 +454,8 @@ static int check_body(h2o_req_t *req, struct job *j)
         send_error_inline(req, j, CH_E_LIMIT, msg);
         return -1;
     }
-    bool has_body = (req->entity.base != NULL && req->entity.len > 0) ||
-                    j->call.req.content_type.ptr != NULL;
+    bool has_body =
+        (req->entity.base != NULL && req->entity.len > 0) || j->call.req.content_type.ptr != NULL;
     if (has_body && (j->call.req.method & (CH_HTTP_POST | CH_HTTP_PUT | CH_HTTP_PATCH)) &&
         !(route->flags & CH_ROUTE_ANY_BODY) && !ch_api_is_json_type(j->call.req.content_type)) {
         send_error_inline(req, j, CH_E_UNSUPPORTED,
@@ -720,7 +741,8 @@ static int open_listener(const char *listen, int *ret_fd, char *bound, size_t bo
     int rc = split_host_port(listen, host, sizeof(host), port, sizeof(port), err);
     if (rc != CH_OK)
         return rc;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int gai = getaddrinfo(host, port, &hints, &res);
@@ -797,7 +819,8 @@ static int64_t connection_limit(const struct ch_server_options *o, struct ch_err
     return (int64_t)lim;
 }
 
-/* The per-token limiter: the options, $CLEARINGHOUSE_RATE_LIMIT ("RATE[:BURST]", "off"), or the default. */
+/* The per-token limiter: the options, $CLEARINGHOUSE_RATE_LIMIT ("RATE[:BURST]", "off"), or the
+ * default. */
 static int make_ratelimit(const struct ch_server_options *o, struct ch_ratelimit **ret,
                           struct ch_err *err)
 {
@@ -917,8 +940,10 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     signal(SIGPIPE, SIG_IGN);
 
-    struct ch_workq_options wo = {.threads = opts.workers, .max_queued = opts.max_queued,
-                                  .thread_init = worker_init, .thread_release = worker_release,
+    struct ch_workq_options wo = {.threads = opts.workers,
+                                  .max_queued = opts.max_queued,
+                                  .thread_init = worker_init,
+                                  .thread_release = worker_release,
                                   .pool_arg = &srv};
     rc = ch_workq_new(&wo, &srv.workq, err);
     if (rc != CH_OK) {
@@ -1036,8 +1061,8 @@ const char *ch_http_query(struct ch_http_call *call, const char *name)
         struct ch_str k = eq < 0 ? pair : ch_str_make(pair.ptr, (size_t)eq);
         if (!ch_str_eq_c(k, name))
             continue;
-        struct ch_str v = eq < 0 ? ch_str_make("", 0)
-                                 : ch_str_make(pair.ptr + eq + 1, pair.len - (size_t)eq - 1);
+        struct ch_str v =
+            eq < 0 ? ch_str_make("", 0) : ch_str_make(pair.ptr + eq + 1, pair.len - (size_t)eq - 1);
         return decode(call->arena, v);
     }
     return NULL;

@@ -18,17 +18,17 @@
 #include "http/http.h"
 
 struct ch_server_options {
-    const char *listen;        /* "127.0.0.1:8080", "[::1]:0", "0.0.0.0:8080" */
-    unsigned loops;            /* event loops; 0 = one per core */
-    unsigned workers;          /* worker threads; 0 = 2 per core, at least 4 */
-    size_t max_queued;         /* jobs waiting before 503; 0 = default */
+    const char *listen;          /* "127.0.0.1:8080", "[::1]:0", "0.0.0.0:8080" */
+    unsigned loops;              /* event loops; 0 = one per core */
+    unsigned workers;            /* worker threads; 0 = 2 per core, at least 4 */
+    size_t max_queued;           /* jobs waiting before 503; 0 = default */
     unsigned request_timeout_ms; /* to receive a request, and idle keep-alive */
     unsigned shutdown_grace_ms;  /* wait for requests in flight at shutdown */
-    FILE *announce;            /* "listening on http://HOST:PORT" goes here (may be NULL) */
-    unsigned max_connections;  /* open client connections; 0 = $CLEARINGHOUSE_MAX_CONNECTIONS,
-                                  else min(4096, fd limit - reserve) */
-    double rate_per_sec;       /* per-token requests/s; 0 = $CLEARINGHOUSE_RATE_LIMIT, else 100 */
-    double rate_burst;         /* per-token bucket; 0 = twice the rate (200 by default) */
+    FILE *announce;              /* "listening on http://HOST:PORT" goes here (may be NULL) */
+    unsigned max_connections;    /* open client connections; 0 = $CLEARINGHOUSE_MAX_CONNECTIONS,
+                                    else min(4096, fd limit - reserve) */
+    double rate_per_sec;         /* per-token requests/s; 0 = $CLEARINGHOUSE_RATE_LIMIT, else 100 */
+    double rate_burst;           /* per-token bucket; 0 = twice the rate (200 by default) */
 };
 
 #define CH_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"

@@ -134,9 +134,9 @@ static void test_deleted_row_is_named(void **state)
     struct ch_store *s = db();
     struct ch_err err = CH_ERR_INIT;
     /* keep a copy to put back */
-    assert_int_equal(ch_store_exec(s, "CREATE TABLE audit_saved AS SELECT * FROM audit_log WHERE seq = 6",
-                                   &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_exec(s, "CREATE TABLE audit_saved AS SELECT * FROM audit_log WHERE seq = 6", &err),
+        CH_OK);
     assert_int_equal(ch_store_exec(s, "DELETE FROM audit_log WHERE seq = 6", &err), CH_OK);
     ch_store_free(s);
     cli_verify(1, 6);
@@ -164,9 +164,9 @@ static int64_t last_checkpoint(void)
     struct ch_store *s = db();
     struct ch_err err = CH_ERR_INIT;
     int64_t seq = 0;
-    assert_int_equal(ch_store_query_int(s, "SELECT MAX(seq) FROM audit_checkpoints", NULL, 0, &seq,
-                                        &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_query_int(s, "SELECT MAX(seq) FROM audit_checkpoints", NULL, 0, &seq, &err),
+        CH_OK);
     ch_store_free(s);
     return seq;
 }
@@ -177,9 +177,9 @@ static void test_server_signs_every_n_entries_and_at_shutdown(void **state)
     struct ch_store *s = db();
     struct ch_err err = CH_ERR_INIT;
     int64_t head = 0;
-    assert_int_equal(ch_store_query_int(s, "SELECT seq FROM audit_head WHERE id = 1", NULL, 0,
-                                        &head, &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_query_int(s, "SELECT seq FROM audit_head WHERE id = 1", NULL, 0, &head, &err),
+        CH_OK);
     int64_t base = last_checkpoint();
     assert_int_equal(ch_store_begin_write(s, &err), CH_OK);
     for (int64_t i = head; i < base + CH_AUDIT_CHECKPOINT_EVERY - 1; i++) {

@@ -35,18 +35,18 @@
 #define ADMIN CH_ROLE_ADMIN
 
 struct spec {
-    const char *name;          /* route name in ch_routes */
+    const char *name; /* route name in ch_routes */
     const char *method;
-    const char *own;           /* path for an object of the caller's organisation */
-    const char *other;         /* path for another organisation's object; NULL: no such axis */
-    const char *body_own;      /* JSON body, or NULL */
+    const char *own;      /* path for an object of the caller's organisation */
+    const char *other;    /* path for another organisation's object; NULL: no such axis */
+    const char *body_own; /* JSON body, or NULL */
     const char *body_other;
-    unsigned roles;            /* may call the route (ignored when public) */
-    unsigned other_roles;      /* may reach another organisation's object */
-    int other_denied;          /* status for the others (404: existence does not leak) */
-    int ok;                    /* success status */
+    unsigned roles;       /* may call the route (ignored when public) */
+    unsigned other_roles; /* may reach another organisation's object */
+    int other_denied;     /* status for the others (404: existence does not leak) */
+    int ok;               /* success status */
     int is_public;
-    int min_clearance;         /* classification of the object (all unclassified so far) */
+    int min_clearance; /* classification of the object (all unclassified so far) */
 };
 
 static const struct spec specs[] = {
@@ -58,8 +58,8 @@ static const struct spec specs[] = {
     {"orgs.list", "GET", "/api/v1/orgs", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},
     {"orgs.create", "POST", "/api/v1/orgs", NULL,
      "{\"slug\":\"m-{n}\",\"name\":\"M\",\"category\":\"fceb\"}", NULL, ADMIN, 0, 0, 201, 0, 0},
-    {"orgs.get", "GET", "/api/v1/orgs/alpha", "/api/v1/orgs/beta", NULL, NULL, ANY, WIDE, 404,
-     200, 0, 0},
+    {"orgs.get", "GET", "/api/v1/orgs/alpha", "/api/v1/orgs/beta", NULL, NULL, ANY, WIDE, 404, 200,
+     0, 0},
     {"users.list", "GET", "/api/v1/users?org=alpha", "/api/v1/users?org=beta", NULL, NULL, ANY,
      WIDE, 404, 200, 0, 0},
     {"users.create", "POST", "/api/v1/users", "/api/v1/users",
@@ -72,14 +72,13 @@ static const struct spec specs[] = {
      ADMIN, 404, 200, 0, 0},
     {"tokens.create", "POST", "/api/v1/tokens", "/api/v1/tokens", "{\"name\":\"m-{n}\"}",
      "{\"user\":\"beta-user\"}", ANY, ADMIN, 403, 201, 0, 0},
-    {"tokens.revoke", "DELETE", "/api/v1/tokens/{own_token}", "/api/v1/tokens/{other_token}",
-     NULL, NULL, ANY, ADMIN, 404, 204, 0, 0},
-    {"vulns.search", "GET", "/api/v1/vulns?ecosystem=PyPI&name=example-lib", NULL, NULL, NULL,
-     ANY, 0, 0, 200, 0, 0},
+    {"tokens.revoke", "DELETE", "/api/v1/tokens/{own_token}", "/api/v1/tokens/{other_token}", NULL,
+     NULL, ANY, ADMIN, 404, 204, 0, 0},
+    {"vulns.search", "GET", "/api/v1/vulns?ecosystem=PyPI&name=example-lib", NULL, NULL, NULL, ANY,
+     0, 0, 200, 0, 0},
     {"vulns.get", "GET", "/api/v1/vulns/CVE-2024-0001", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},
     {"osv.vulns.get", "GET", "/v1/vulns/CVE-2024-0001", NULL, NULL, NULL, 0, 0, 0, 200, 1, 0},
-    {"audit.checkpoints", "GET", "/api/v1/audit/checkpoints", NULL, NULL, NULL, 0, 0, 0, 200, 1,
-     0},
+    {"audit.checkpoints", "GET", "/api/v1/audit/checkpoints", NULL, NULL, NULL, 0, 0, 0, 200, 1, 0},
     {"audit.log", "GET", "/api/v1/audit/log?limit=5", NULL, NULL, NULL, WIDE, 0, 0, 200, 0, 0},
     {"audit.verify", "POST", "/api/v1/audit/verify", NULL, NULL, NULL, ADMIN, 0, 0, 200, 0, 0},
 };
@@ -95,7 +94,7 @@ enum kind { ANON, BAD, USER };
 struct principal {
     enum kind kind;
     unsigned role;
-    int clearance;      /* 0 or 3 */
+    int clearance; /* 0 or 3 */
     char name[64];
     char *token;
 };
@@ -113,8 +112,7 @@ static void json_get_str(struct ch_test_response *r, const char *key, char *out,
 {
     struct ch_err err = CH_ERR_INIT;
     cJSON *j = NULL;
-    if (ch_json_parse(ch_buf_cstr(&r->body), ch_buf_len(&r->body), NULL, "body", &j, &err) !=
-        CH_OK)
+    if (ch_json_parse(ch_buf_cstr(&r->body), ch_buf_len(&r->body), NULL, "body", &j, &err) != CH_OK)
         fail_msg("not JSON: %s", ch_buf_cstr(&r->body));
     const cJSON *v = cJSON_GetObjectItem(j, key);
     if (cJSON_IsString(v))
@@ -129,8 +127,9 @@ static void json_get_str(struct ch_test_response *r, const char *key, char *out,
 static char *make_user(const char *name, const char *org, const char *role, const char *clearance)
 {
     char body[256];
-    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"org\":\"%s\",\"roles\":[\"%s\"],"
-                                 "\"clearance\":\"%s\"}",
+    snprintf(body, sizeof(body),
+             "{\"name\":\"%s\",\"org\":\"%s\",\"roles\":[\"%s\"],"
+             "\"clearance\":\"%s\"}",
              name, org, role, clearance);
     struct ch_test_response r;
     ch_test_response_init(&r);
@@ -164,7 +163,8 @@ static int setup(void **state)
                        "{\"slug\":\"alpha\",\"name\":\"Alpha agency\",\"category\":\"fceb\"}", 201,
                        &r);
     ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root_token,
-                       "{\"slug\":\"beta\",\"name\":\"Beta AI\",\"category\":\"partner\"}", 201, &r);
+                       "{\"slug\":\"beta\",\"name\":\"Beta AI\",\"category\":\"partner\"}", 201,
+                       &r);
     ch_test_response_release(&r);
     ch_free(make_user("alpha-peer", "alpha", "operator", "unclassified"));
     beta_token = make_user("beta-user", "beta", "operator", "unclassified");
@@ -182,7 +182,8 @@ static int setup(void **state)
     principals[n++] = (struct principal){.kind = ANON, .name = "anonymous"};
     principals[n] = (struct principal){.kind = BAD, .name = "bad-token"};
     principals[n].token = ch_malloc(64);
-    snprintf(principals[n].token, 64, "chk_AAAAAAAAAAAA_%s", "forgedforgedforgedforgedforgedforged12345");
+    snprintf(principals[n].token, 64, "chk_AAAAAAAAAAAA_%s",
+             "forgedforgedforgedforgedforgedforged12345");
     return 0;
 }
 
@@ -272,8 +273,7 @@ static void test_every_route_has_a_matrix_entry(void **state)
     for (const struct ch_route *r = ch_routes; r->pattern != NULL; r++) {
         const struct spec *s = spec_for(r->name);
         if (s == NULL)
-            fail_msg("route %s (%s) has no entry in the authorisation matrix", r->name,
-                     r->pattern);
+            fail_msg("route %s (%s) has no entry in the authorisation matrix", r->name, r->pattern);
         if (((r->flags & CH_ROUTE_PUBLIC) != 0) != (s->is_public != 0) ||
             (!s->is_public && s->roles != r->roles))
             fail_msg("route %s: the matrix's roles or public flag differ from the route "
@@ -349,8 +349,8 @@ static void test_scoped_token_narrows_roles(void **state)
     ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log", scoped, NULL, 403, &r);
     ch_test_api_expect(srv.port, "GET", "/api/v1/orgs/beta", scoped, NULL, 404, &r);
     /* minting a token with the admin role through an operator-scoped token is refused */
-    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", scoped, "{\"scope\":[\"admin\"]}",
-                       422, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", scoped, "{\"scope\":[\"admin\"]}", 422,
+                       &r);
     /* an unscoped request from a scoped token inherits the narrow scope */
     ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", scoped, "{}", 201, &r);
     char child[128];

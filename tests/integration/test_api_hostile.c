@@ -65,8 +65,15 @@ static void test_malformed_json_names_line_and_column(void **state)
     if (!ch_test_contains(msg, "3:11") && !ch_test_contains(msg, "line 3"))
         fail_msg("message does not name line 3 and its column: %s", msg);
     cJSON_Delete(j);
-    const char *bad[] = {"", "{", "[1,2]", "\"str\"", "{\"a\":1}{", "{\"a\":1,\"a\":2}",
-                         "{\"slug\":\"\\u0000\"}", "{'slug':'x'}", "nul"};
+    const char *bad[] = {"",
+                         "{",
+                         "[1,2]",
+                         "\"str\"",
+                         "{\"a\":1}{",
+                         "{\"a\":1,\"a\":2}",
+                         "{\"slug\":\"\\u0000\"}",
+                         "{'slug':'x'}",
+                         "nul"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         post_raw("/api/v1/orgs", "application/json", bad[i], strlen(bad[i]), &r);
         if (r.status != 400)
@@ -180,8 +187,7 @@ static void test_hostile_path_parameters(void **state)
             const char *method = (rt->methods & CH_HTTP_GET) ? "GET" : "DELETE";
             ch_test_api(srv.port, method, path, root, NULL, &r);
             if (r.status != 400 && r.status != 404)
-                fail_msg("%s %.200s: status %d: %s", method, path, r.status,
-                         ch_buf_cstr(&r.body));
+                fail_msg("%s %.200s: status %d: %s", method, path, r.status, ch_buf_cstr(&r.body));
             assert_false(ch_test_contains(ch_buf_cstr(&r.headers), "set-cookie"));
         }
     }
@@ -191,13 +197,20 @@ static void test_hostile_path_parameters(void **state)
 static void test_hostile_query_values(void **state)
 {
     static const char *const targets[] = {
-        "/api/v1/orgs?category=",      "/api/v1/users?org=",
-        "/api/v1/tokens?user=",        "/api/v1/vulns?alias=",
-        "/api/v1/vulns?ecosystem=PyPI&name=", "/api/v1/vulns?severity=",
-        "/api/v1/vulns?modified_since=", "/api/v1/vulns?kev=",
-        "/api/v1/audit/log?actor=",    "/api/v1/audit/log?action=",
-        "/api/v1/orgs?limit=",         "/api/v1/orgs?cursor=",
-        "/api/v1/audit/checkpoints?cursor=", "/api/v1/vulns?limit=",
+        "/api/v1/orgs?category=",
+        "/api/v1/users?org=",
+        "/api/v1/tokens?user=",
+        "/api/v1/vulns?alias=",
+        "/api/v1/vulns?ecosystem=PyPI&name=",
+        "/api/v1/vulns?severity=",
+        "/api/v1/vulns?modified_since=",
+        "/api/v1/vulns?kev=",
+        "/api/v1/audit/log?actor=",
+        "/api/v1/audit/log?action=",
+        "/api/v1/orgs?limit=",
+        "/api/v1/orgs?cursor=",
+        "/api/v1/audit/checkpoints?cursor=",
+        "/api/v1/vulns?limit=",
     };
     struct ch_test_response r;
     ch_test_response_init(&r);
@@ -240,12 +253,9 @@ static void test_pagination_and_parameters_are_checked(void **state)
 static void test_malformed_authorization_is_401(void **state)
 {
     static const char *const headers[] = {
-        "Authorization: Basic cm9vdDpyb290\r\n",
-        "Authorization: Bearer\r\n",
-        "Authorization: Bearer chk_\r\n",
-        "Authorization: Bearer chk_AAAAAAAAAAAA_\r\n",
-        "Authorization: Bearer ' OR 1=1 --\r\n",
-        "Authorization: bearer chk_\xff\xfe\r\n",
+        "Authorization: Basic cm9vdDpyb290\r\n", "Authorization: Bearer\r\n",
+        "Authorization: Bearer chk_\r\n",        "Authorization: Bearer chk_AAAAAAAAAAAA_\r\n",
+        "Authorization: Bearer ' OR 1=1 --\r\n", "Authorization: bearer chk_\xff\xfe\r\n",
         "Authorization: Token abc\r\n",
     };
     struct ch_test_response r;

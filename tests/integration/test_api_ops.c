@@ -24,8 +24,7 @@ struct env {
     char *root;
 };
 
-static void start(struct env *e, const char *rate, const char *maxconn,
-                  const char *const *extra)
+static void start(struct env *e, const char *rate, const char *maxconn, const char *const *extra)
 {
     setenv("CLEARINGHOUSE_RATE_LIMIT", rate, 1);
     if (maxconn != NULL)
@@ -143,8 +142,8 @@ static void test_connection_limit_refuses_extra_connections(void **state)
     struct ch_test_response r;
     ch_test_response_init(&r);
     ch_test_api_expect(e.srv.port, "GET", "/metrics", e.root, NULL, 200, &r);
-    assert_false(ch_test_contains(ch_buf_cstr(&r.body),
-                                  "clearinghouse_http_refused_connections_total 0"));
+    assert_false(
+        ch_test_contains(ch_buf_cstr(&r.body), "clearinghouse_http_refused_connections_total 0"));
     ch_test_response_release(&r);
     stop(&e);
 }

@@ -57,7 +57,8 @@ static void test_ready_on_the_expected_backend(void **state)
     ch_test_response_init(&r);
     ch_test_api_expect(srv.port, "GET", "/readyz", NULL, NULL, 200, &r);
     cJSON *j = ch_test_response_json(&r);
-    assert_string_equal(ch_json_str(j, "database"), ch_test_pg_dsn() != NULL ? "postgres" : "sqlite");
+    assert_string_equal(ch_json_str(j, "database"),
+                        ch_test_pg_dsn() != NULL ? "postgres" : "sqlite");
     cJSON_Delete(j);
     ch_test_response_release(&r);
 }
@@ -166,10 +167,11 @@ static void test_users_and_tokens(void **state)
     ch_test_response_init(&r);
     ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
                        "{\"slug\":\"gamma\",\"name\":\"G\",\"category\":\"dod\"}", 201, &r);
-    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
-                       "{\"name\":\"gina\",\"org\":\"gamma\",\"roles\":[\"operator\",\"evaluator\"],"
-                       "\"clearance\":\"secret\"}",
-                       201, &r);
+    ch_test_api_expect(
+        srv.port, "POST", "/api/v1/users", root,
+        "{\"name\":\"gina\",\"org\":\"gamma\",\"roles\":[\"operator\",\"evaluator\"],"
+        "\"clearance\":\"secret\"}",
+        201, &r);
     cJSON *j = ch_test_response_json(&r);
     assert_string_equal(ch_json_str(j, "clearance"), "secret");
     assert_int_equal(cJSON_GetArraySize(ch_json_arr(j, "roles")), 2);
@@ -227,8 +229,8 @@ static void test_vulns_search_and_show(void **state)
 {
     struct ch_test_response r;
     ch_test_response_init(&r);
-    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?ecosystem=PyPI&name=example_lib", root,
-                       NULL, 200, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?ecosystem=PyPI&name=example_lib", root, NULL,
+                       200, &r);
     assert_true(ch_test_contains(ch_buf_cstr(&r.body), "CVE-2024-0001"));
     ch_test_api_expect(srv.port, "GET", "/api/v1/vulns?alias=GHSA-test-0001", root, NULL, 200, &r);
     cJSON *j = ch_test_response_json(&r);
@@ -291,13 +293,14 @@ static void test_etag_and_if_none_match(void **state)
         char v[100];
         snprintf(v, sizeof(v), forms[i], tag);
         snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", v);
-        assert_int_equal(ch_test_http(srv.port, "GET", "/v1/vulns/GHSA-test-0001", hdr, NULL, 0, &r),
-                         0);
+        assert_int_equal(
+            ch_test_http(srv.port, "GET", "/v1/vulns/GHSA-test-0001", hdr, NULL, 0, &r), 0);
         assert_int_equal(r.status, 304);
         assert_int_equal(ch_buf_len(&r.body), 0);
     }
     snprintf(hdr, sizeof(hdr), "If-None-Match: \"0000\"\r\n");
-    assert_int_equal(ch_test_http(srv.port, "GET", "/v1/vulns/GHSA-test-0001", hdr, NULL, 0, &r), 0);
+    assert_int_equal(ch_test_http(srv.port, "GET", "/v1/vulns/GHSA-test-0001", hdr, NULL, 0, &r),
+                     0);
     assert_int_equal(r.status, 200);
     /* authenticated resources too; a change makes a new tag */
     ch_test_api_expect(srv.port, "GET", "/api/v1/orgs?limit=500", root, NULL, 200, &r);
@@ -341,8 +344,8 @@ static void test_changes_are_audited_and_checkpoints_verify(void **state)
     assert_string_equal(ch_json_str(e, "actor"), "user:root");
     assert_string_equal(ch_json_str(e, "object"), "org:audited");
     cJSON_Delete(j);
-    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?actor=user:root&limit=1000", root,
-                       NULL, 200, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?actor=user:root&limit=1000", root, NULL,
+                       200, &r);
     j = ch_test_response_json(&r);
     int n_root = cJSON_GetArraySize(ch_json_arr(j, "items"));
     cJSON_Delete(j);

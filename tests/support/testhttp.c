@@ -309,8 +309,8 @@ void ch_test_api_expect(int port, const char *method, const char *path, const ch
                  ch_buf_cstr(&ret->body));
 }
 
-int ch_test_server_cli(const struct ch_test_server *s, const char *const *args,
-                       struct ch_buf *out, struct ch_buf *errout)
+int ch_test_server_cli(const struct ch_test_server *s, const char *const *args, struct ch_buf *out,
+                       struct ch_buf *errout)
 {
     char keys[600];
     snprintf(keys, sizeof(keys), "%s/keys", s->dir);
@@ -353,7 +353,6 @@ char *ch_test_server_admin(const struct ch_test_server *s, const char *name)
     ch_buf_release(&err);
     return ret;
 }
-
 
 cJSON *ch_test_response_json(const struct ch_test_response *r)
 {

@@ -16,8 +16,8 @@ struct ch_test_server {
     pid_t pid;
     int port;
     char db_url[1100];
-    char *dir;          /* temporary directory holding the database and keys */
-    int stderr_fd;      /* the server's log, readable by the test */
+    char *dir;     /* temporary directory holding the database and keys */
+    int stderr_fd; /* the server's log, readable by the test */
 };
 
 /*
@@ -32,7 +32,7 @@ void ch_test_server_stop(struct ch_test_server *s);
 
 struct ch_test_response {
     int status;
-    struct ch_buf headers;   /* raw header block, lower-cased names */
+    struct ch_buf headers; /* raw header block, lower-cased names */
     struct ch_buf body;
 };
 
@@ -50,7 +50,8 @@ int ch_test_response_header(const struct ch_test_response *r, const char *name, 
 int ch_test_http(int port, const char *method, const char *path, const char *extra_headers,
                  const char *body, size_t body_len, struct ch_test_response *ret);
 
-/* Sends raw bytes and returns whatever the server answers before closing (test of malformed input). */
+/* Sends raw bytes and returns whatever the server answers before closing (test of malformed input).
+ */
 int ch_test_http_raw(int port, const char *data, size_t len, struct ch_buf *ret);
 
 /* Connects and returns the socket fd (for slow-client tests). */
@@ -71,14 +72,13 @@ void ch_test_api_expect(int port, const char *method, const char *path, const ch
  * Runs the CLI on the server's database and keys ("--db URL --keys DIR" are
  * prepended to args). Returns the exit code; out/errout may be NULL.
  */
-int ch_test_server_cli(const struct ch_test_server *s, const char *const *args,
-                       struct ch_buf *out, struct ch_buf *errout);
+int ch_test_server_cli(const struct ch_test_server *s, const char *const *args, struct ch_buf *out,
+                       struct ch_buf *errout);
 
 /* The response body parsed as JSON (owned: cJSON_Delete); fails the test when it is not. */
 cJSON *ch_test_response_json(const struct ch_test_response *r);
 
 /* `init --admin NAME` on the server's database; returns the owned token (ch_free). */
 char *ch_test_server_admin(const struct ch_test_server *s, const char *name);
-
 
 #endif

@@ -52,7 +52,9 @@ static void append_n(struct ch_store *s, int n, const char *actor)
     for (int i = 0; i < n; i++) {
         char object[32];
         snprintf(object, sizeof(object), "thing:%d", i);
-        struct ch_audit_entry e = {.actor = actor, .action = "thing.create", .object = object,
+        struct ch_audit_entry e = {.actor = actor,
+                                   .action = "thing.create",
+                                   .object = object,
                                    .details = i % 2 ? "{\"k\":1}" : NULL};
         struct ch_err err = CH_ERR_INIT;
         int64_t seq = 0;

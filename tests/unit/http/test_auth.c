@@ -89,8 +89,8 @@ static void test_cursor_round_trip_and_tampering(void **state)
             assert_true((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                         (*p >= '0' && *p <= '9') || *p == '-' || *p == '_');
     }
-    const char *bad[] = {"", "42", "YzE6", "YzE6MA", "YzE6LTE", "eDox", "!!!!", "YzE6MTIzYQ",
-                         "' OR 1=1--", "../../etc/passwd"};
+    const char *bad[] = {"",     "42",   "YzE6",       "YzE6MA",     "YzE6LTE",
+                         "eDox", "!!!!", "YzE6MTIzYQ", "' OR 1=1--", "../../etc/passwd"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (ch_api_cursor_decode(bad[i], &v))
             fail_msg("cursor '%s' was accepted", bad[i]);
@@ -121,8 +121,8 @@ static void test_query_decoding_is_strict(void **state)
     assert_null(v);
     ch_arena_free(call.arena);
 
-    const char *bad_values[] = {"name=%", "name=%4", "name=%zz", "name=%00", "name=%ff%fe",
-                                "name=%c3%28", "name=a%0ab", "name=%7f"};
+    const char *bad_values[] = {"name=%",      "name=%4",     "name=%zz",   "name=%00",
+                                "name=%ff%fe", "name=%c3%28", "name=a%0ab", "name=%7f"};
     for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
         call_init(&call, bad_values[i]);
         if (ch_api_query(&call, "name", &v) != CH_E_INVALID)
@@ -152,8 +152,8 @@ static void test_page_limits(void **state)
     assert_int_equal(ch_api_page(&call, 50, 500, &p), CH_OK);
     assert_int_equal(p.limit, 500);
     ch_arena_free(call.arena);
-    const char *bad[] = {"limit=0", "limit=-1", "limit=1e3", "limit=99999999999999999999",
-                         "limit=", "cursor=abc"};
+    const char *bad[] = {"limit=0", "limit=-1",  "limit=1e3", "limit=99999999999999999999",
+                         "limit=",  "cursor=abc"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         call_init(&call, bad[i]);
         if (ch_api_page(&call, 50, 500, &p) != CH_E_INVALID)

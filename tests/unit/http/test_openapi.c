@@ -19,8 +19,8 @@
 static const struct {
     unsigned bit;
     const char *key;
-} methods[] = {{CH_HTTP_GET, "get"},     {CH_HTTP_POST, "post"},     {CH_HTTP_PUT, "put"},
-               {CH_HTTP_PATCH, "patch"}, {CH_HTTP_DELETE, "delete"}, {CH_HTTP_HEAD, "head"},
+} methods[] = {{CH_HTTP_GET, "get"},        {CH_HTTP_POST, "post"},     {CH_HTTP_PUT, "put"},
+               {CH_HTTP_PATCH, "patch"},    {CH_HTTP_DELETE, "delete"}, {CH_HTTP_HEAD, "head"},
                {CH_HTTP_OPTIONS, "options"}};
 
 static cJSON *load(void)
@@ -70,8 +70,8 @@ static void test_every_route_is_documented(void **state)
             assert_non_null(sec);
             bool is_public = (r->flags & CH_ROUTE_PUBLIC) != 0;
             if (is_public != (cJSON_GetArraySize(sec) == 0))
-                fail_msg("%s %s: security does not match the route's public flag",
-                         methods[i].key, r->pattern);
+                fail_msg("%s %s: security does not match the route's public flag", methods[i].key,
+                         r->pattern);
             if (roles_of(ch_json_arr(op, "x-roles")) != (is_public ? 0u : r->roles))
                 fail_msg("%s %s: x-roles differ from the route's roles", methods[i].key,
                          r->pattern);
@@ -128,7 +128,8 @@ static void test_route_table_invariants(void **state)
         for (unsigned k = i + 1; k < n; k++) {
             if (strcmp(r->name, ch_routes[k].name) == 0)
                 fail_msg("route name %s is used twice", r->name);
-            if (strcmp(r->pattern, ch_routes[k].pattern) == 0 && (r->methods & ch_routes[k].methods))
+            if (strcmp(r->pattern, ch_routes[k].pattern) == 0 &&
+                (r->methods & ch_routes[k].methods))
                 fail_msg("%s is routed twice for one method", r->pattern);
         }
     }
