@@ -1,0 +1,1208 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * engine.c: exposure recomputation (exposure.h, docs/remediation.md).
+ *
+ * A run matches components (matcher.c), compares what it finds with the
+ * stored exposures of the asset, and writes only the difference: new
+ * exposures, reopened ones, updated versions and fixes, and exposures that
+ * went away (remediated). It then decides every directive for each exposure
+ * it touched, appending to exposure_deadlines only when a decision changed,
+ * and collects notice events per organisation and vulnerability, written
+ * once at the end of the run. Everything happens in the caller's
+ * transaction, so a failed run leaves nothing half done.
+ */
+#include "remediate/exposure.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/map.h"
+#include "remediate/internal.h"
+
+/* Scratch memory of one asset's matching. */
+#define RUN_ARENA_MAX ((size_t)256 << 20)
+/* Directives decided per exposure: the directive set's own limit. */
+#define RUN_MAX_DIRECTIVES CH_DIRECTIVE_MAX_FILES
+/* Bytes of the advisory list of one exposure. */
+#define RUN_MAX_ADVISORIES_TEXT 4000
+
+struct asset_info {
+    int64_t id;
+    int64_t org_id;
+    enum ch_org_category category;
+    char *sector;
+    bool exposed; /* yes or unknown */
+    int64_t exposed_since;
+    char mwi[8]; /* low | medium | high: max(mission, well-being) */
+    char name[CH_ASSET_MAX_NAME + 1];
+};
+
+struct note {
+    int64_t org_id;
+    int64_t vuln_id;
+    unsigned reasons; /* NOTE_* bits */
+};
+
+enum { NOTE_ADVISORY = 1, NOTE_KEV = 2, NOTE_FIXED = 4 };
+
+struct ch_rem_run {
+    const struct ch_rem_ctx *ctx;
+    struct ch_rem_matcher *matcher;
+    struct ch_rem_vcache *vcache;
+    struct ch_arena *arena; /* per asset */
+    bool notify;
+    struct ch_map *notes;   /* "org:vuln" → struct note */
+    struct ch_map *assets;  /* "id" → struct asset_info */
+    struct ch_map *decided; /* "id" → marker: exposures decided in this run */
+    struct ch_exposure_stats *stats;
+    int64_t t0;
+};
+
+static void free_asset(void *p)
+{
+    struct asset_info *a = p;
+    if (a != NULL)
+        ch_free(a->sector);
+    ch_free(a);
+}
+
+static void free_plain(void *p)
+{
+    ch_free(p);
+}
+
+static void free_none(void *p)
+{
+    (void)p; /* marker values are not allocated */
+}
+
+void ch_rem__run_free(struct ch_rem_run *r)
+{
+    if (r == NULL)
+        return;
+    ch_rem__matcher_free(r->matcher);
+    ch_rem__vcache_free(r->vcache);
+    ch_arena_free(r->arena);
+    ch_map_free(r->notes);
+    ch_map_free(r->assets);
+    ch_map_free(r->decided);
+    ch_free(r);
+}
+
+int ch_rem__run_new(const struct ch_rem_ctx *ctx, const struct ch_match_index *ix, bool notify,
+                    struct ch_exposure_stats *stats, struct ch_rem_run **ret, struct ch_err *err)
+{
+    struct ch_rem_run *r = ch_calloc(1, sizeof(*r));
+    if (r == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    r->ctx = ctx;
+    r->notify = notify;
+    r->stats = stats;
+    r->t0 = ch_clock_mono_ns();
+    r->vcache = ch_rem__vcache_new(ctx->store);
+    r->arena = ch_arena_new(RUN_ARENA_MAX);
+    r->notes = ch_map_new(0x6e6f7465, free_plain);
+    r->assets = ch_map_new(0x61737365, free_asset);
+    r->decided = ch_map_new(0x64656369, free_none);
+    int rc = r->vcache == NULL || r->arena == NULL || r->notes == NULL || r->assets == NULL ||
+                     r->decided == NULL
+                 ? ch_err_set(err, CH_E_NOMEM, "out of memory")
+                 : ch_rem__matcher_new(ctx->store, ix, &r->matcher, err);
+    if (rc != CH_OK) {
+        ch_rem__run_free(r);
+        return rc;
+    }
+    *ret = r;
+    return CH_OK;
+}
+
+/* ---- audit and transitions -------------------------------------------- */
+
+int ch_rem__audit(const struct ch_rem_ctx *ctx, const char *action, const char *object,
+                  const char *details, struct ch_err *err)
+{
+    struct ch_audit_entry e = {
+        .actor = ctx->actor != NULL ? ctx->actor : "system",
+        .action = action,
+        .object = object,
+        .details = details,
+    };
+    return ch_audit_append(ctx->store, &e, ctx->now, NULL, err);
+}
+
+int ch_rem__write_transition(const struct ch_rem_ctx *ctx, int64_t exposure_id, const char *from,
+                             const char *to, const char *reason, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(ctx->store,
+                           "INSERT INTO exposure_transitions (exposure_id, from_status, to_status,"
+                           " at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    const char *actor = ctx->actor != NULL ? ctx->actor : "system";
+    ch_stmt_bind_int(st, 1, exposure_id);
+    ch_stmt_bind_cstr(st, 2, from);
+    ch_stmt_bind_cstr(st, 3, to);
+    ch_stmt_bind_int(st, 4, ctx->now);
+    ch_stmt_bind_cstr(st, 5, actor);
+    ch_stmt_bind_cstr(st, 6, reason);
+    rc = ch_stmt_run(st, err);
+    if (rc != CH_OK)
+        return rc;
+    struct ch_buf b;
+    ch_buf_init(&b, 8192);
+    struct ch_jw w;
+    ch_jw_init(&w, &b, 0);
+    ch_jw_obj_open(&w);
+    ch_jw_kstr(&w, "from", from);
+    ch_jw_kstr(&w, "to", to);
+    ch_jw_kstr(&w, "reason", reason);
+    ch_jw_obj_close(&w);
+    char object[48];
+    snprintf(object, sizeof(object), "exposure:%lld", (long long)exposure_id);
+    rc = ch_jw_finish(&w, err);
+    if (rc == CH_OK)
+        rc = ch_rem__audit(ctx, "exposure.transition", object, ch_buf_cstr(&b), err);
+    ch_buf_release(&b);
+    return rc;
+}
+
+/* ---- assets ----------------------------------------------------------- */
+
+static int load_asset(struct ch_rem_run *r, int64_t id, const struct asset_info **ret,
+                      struct ch_err *err)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)id);
+    struct asset_info *a = ch_map_get(r->assets, ch_str_c(key));
+    if (a != NULL) {
+        *ret = a;
+        return CH_OK;
+    }
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "SELECT a.org_id, o.category, o.sector, a.internet_facing,"
+                           " a.exposed_since, a.mission_impact, a.wellbeing_impact, a.name"
+                           " FROM assets a JOIN orgs o ON o.id = a.org_id WHERE a.id = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, id);
+    rc = ch_stmt_step(st, err);
+    if (rc == 0)
+        rc = ch_err_set(err, CH_E_NOTFOUND, "asset %lld not found", (long long)id);
+    if (rc < 0) {
+        ch_stmt_reset(st);
+        return rc;
+    }
+    a = ch_calloc(1, sizeof(*a));
+    if (a == NULL) {
+        ch_stmt_reset(st);
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    }
+    a->id = id;
+    a->org_id = ch_stmt_int(st, 0);
+    struct ch_err cerr = CH_ERR_INIT;
+    if (ch_org_category_parse(ch_stmt_text(st, 1), &a->category, &cerr) != CH_OK)
+        a->category = CH_ORG_CATEGORY_COUNT; /* matches no directive */
+    const char *sector = ch_stmt_cstr(st, 2);
+    a->sector = sector != NULL ? ch_strdup(sector) : NULL;
+    a->exposed = strcmp(ch_stmt_cstr(st, 3), "no") != 0;
+    a->exposed_since = ch_stmt_is_null(st, 4) ? -1 : ch_stmt_int(st, 4);
+    const char *m = ch_stmt_cstr(st, 5), *wb = ch_stmt_cstr(st, 6);
+    enum ch_impact im = CH_IMPACT_MEDIUM, iw = CH_IMPACT_MEDIUM;
+    (void)ch_impact_parse(m, &im); /* stored values were validated on insert */
+    (void)ch_impact_parse(wb, &iw);
+    snprintf(a->mwi, sizeof(a->mwi), "%s", ch_impact_name(im > iw ? im : iw));
+    snprintf(a->name, sizeof(a->name), "%s", ch_stmt_cstr(st, 7));
+    ch_stmt_reset(st);
+    if ((sector != NULL && a->sector == NULL) || ch_map_put(r->assets, ch_str_c(key), a) != CH_OK) {
+        free_asset(a);
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    }
+    *ret = a;
+    return CH_OK;
+}
+
+/* ---- deciding --------------------------------------------------------- */
+
+struct prev_decision {
+    bool have;
+    bool applies;
+    char inputs[160];
+    char outcome[64];
+    int64_t clock_start, tier_met, due;
+    bool forensic;
+};
+
+struct decision_out {
+    int64_t due;          /* earliest among directives in force; -1 none */
+    char directives[512]; /* ids of the directives in force that apply */
+    char outcome[96];
+    bool forensic;
+    const char *forensic_directive;
+    int64_t forensic_due;
+};
+
+static const char *action_name(enum ch_directive_action a)
+{
+    switch (a) {
+    case CH_ACTION_DAYS:
+        return "days";
+    case CH_ACTION_DATE:
+        return "date";
+    case CH_ACTION_NEXT_UPGRADE:
+        return "next_upgrade";
+    case CH_ACTION_NONE:
+        break;
+    }
+    return "none";
+}
+
+/* The value of input token `key` in "K=v K=v" text, into out ("" when absent). */
+static void input_value(const char *inputs, const char *key, char *out, size_t out_size)
+{
+    out[0] = '\0';
+    struct ch_str rest = ch_str_c(inputs), tok;
+    size_t kl = strlen(key);
+    while (ch_str_split_next(&rest, ' ', &tok)) {
+        if (tok.len > kl && memcmp(tok.ptr, key, kl) == 0 && tok.ptr[kl] == '=') {
+            snprintf(out, out_size, "%.*s", (int)(tok.len - kl - 1), tok.ptr + kl + 1);
+            return;
+        }
+    }
+}
+
+/*
+ * The SSVC inputs of one exposure for a table: each point by its key.
+ * Returns false when the table has a point we cannot fill.
+ */
+static bool ssvc_inputs(const struct ch_ssvc_table *t, const struct ch_rem_vinfo *v,
+                        const struct asset_info *a, struct ch_ssvc_input *in, char *text,
+                        size_t text_size)
+{
+    size_t n = ch_ssvc_table_n_points(t);
+    text[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = ch_ssvc_table_point(t, i)->key;
+        const char *val = NULL;
+        if (strcmp(key, "KEV") == 0)
+            val = v->kev ? "yes" : "no";
+        else if (strcmp(key, "PE") == 0)
+            val = a->exposed ? "yes" : "no";
+        else if (strcmp(key, "A") == 0)
+            val = v->automatable;
+        else if (strcmp(key, "TI") == 0)
+            val = v->technical_impact;
+        else if (strcmp(key, "E") == 0)
+            val = v->exploitation;
+        else if (strcmp(key, "MWI") == 0)
+            val = a->mwi;
+        if (val == NULL)
+            return false;
+        in[i].point = ch_str_c(ch_ssvc_table_point(t, i)->id);
+        in[i].value = ch_str_c(val);
+        int w = snprintf(text + used, text_size - used, "%s%s=%s", i > 0 ? " " : "", key, val);
+        if (w > 0 && (size_t)w < text_size - used)
+            used += (size_t)w;
+    }
+    return true;
+}
+
+/*
+ * When the exposure met its current tier under an SSVC rule: kept while the
+ * outcome stays; when it changes, the date of the input that changed (the
+ * KEV dateAdded, the day the asset became exposed) or now.
+ */
+static int64_t tier_date(const struct prev_decision *p, const char *inputs, const char *outcome,
+                         const struct ch_rem_vinfo *v, const struct asset_info *a, int64_t now)
+{
+    if (p->have && p->applies && strcmp(p->outcome, outcome) == 0)
+        return p->tier_met;
+    int64_t t = -1;
+    if (!p->have || !p->applies) {
+        if (v->kev && v->kev_added > t)
+            t = v->kev_added;
+        if (a->exposed && a->exposed_since > t)
+            t = a->exposed_since;
+        return t;
+    }
+    static const char *const keys[] = {"KEV", "PE", "A", "TI", "E", "MWI"};
+    for (size_t i = 0; i < CH_ARRAY_SIZE(keys); i++) {
+        char was[32], is[32];
+        input_value(p->inputs, keys[i], was, sizeof(was));
+        input_value(inputs, keys[i], is, sizeof(is));
+        if (strcmp(was, is) == 0)
+            continue;
+        int64_t c = now;
+        if (i == 0 && strcmp(is, "yes") == 0 && v->kev_added >= 0)
+            c = v->kev_added;
+        else if (i == 1 && strcmp(is, "yes") == 0 && a->exposed_since >= 0)
+            c = a->exposed_since;
+        if (c > t)
+            t = c;
+    }
+    return t < 0 ? now : t;
+}
+
+static int load_prev(struct ch_store *s, int64_t exposure_id, const struct ch_directive_set *set,
+                     struct prev_decision *prev, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(s,
+                           "SELECT directive, applies, inputs, outcome, clock_start, tier_met, due,"
+                           " forensic FROM exposure_deadlines WHERE exposure_id = ? ORDER BY id",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, exposure_id);
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        const struct ch_directive *d = ch_directive_set_find(set, ch_stmt_text(st, 0));
+        size_t i = 0;
+        while (d != NULL && ch_directive_set_get(set, i) != d)
+            i++;
+        if (d == NULL)
+            continue; /* a directive no longer in the set */
+        struct prev_decision *p = &prev[i];
+        p->have = true;
+        p->applies = ch_stmt_int(st, 1) != 0;
+        snprintf(p->inputs, sizeof(p->inputs), "%s", ch_stmt_cstr(st, 2));
+        snprintf(p->outcome, sizeof(p->outcome), "%s", ch_stmt_cstr(st, 3));
+        p->clock_start = ch_stmt_is_null(st, 4) ? -1 : ch_stmt_int(st, 4);
+        p->tier_met = ch_stmt_is_null(st, 5) ? -1 : ch_stmt_int(st, 5);
+        p->due = ch_stmt_is_null(st, 6) ? -1 : ch_stmt_int(st, 6);
+        p->forensic = ch_stmt_int(st, 7) != 0;
+    }
+    ch_stmt_reset(st);
+    return rc < 0 ? rc : CH_OK;
+}
+
+static void bind_opt(struct ch_stmt *st, int idx, int64_t v)
+{
+    if (v < 0)
+        ch_stmt_bind_null(st, idx);
+    else
+        ch_stmt_bind_int(st, idx, v);
+}
+
+static int append_deadline(struct ch_store *s, int64_t exposure_id, const char *directive,
+                           int64_t now, bool applies, const char *inputs,
+                           const struct ch_directive_decision *dec, int64_t tier,
+                           struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc =
+        ch_store_stmt(s,
+                      "INSERT INTO exposure_deadlines (exposure_id, directive, computed_at,"
+                      " applies, inputs, outcome, action, clock_start, tier_met, due, forensic)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, exposure_id);
+    ch_stmt_bind_cstr(st, 2, directive);
+    ch_stmt_bind_int(st, 3, now);
+    ch_stmt_bind_bool(st, 4, applies);
+    ch_stmt_bind_cstr(st, 5, inputs);
+    ch_stmt_bind_cstr(st, 6, dec->outcome);
+    ch_stmt_bind_cstr(st, 7, applies ? action_name(dec->action) : "none");
+    bind_opt(st, 8, dec->clock_start);
+    bind_opt(st, 9, tier);
+    bind_opt(st, 10, dec->due);
+    ch_stmt_bind_bool(st, 11, dec->forensic_triage);
+    return ch_stmt_run(st, err);
+}
+
+/* Decides one directive; *applies false when out of scope or nothing is asked. */
+static int decide_one(const struct ch_directive *d, const struct ch_rem_vinfo *v,
+                      const struct asset_info *a, int64_t detected, const struct prev_decision *p,
+                      int64_t now, bool *ret_applies, char *inputs, size_t inputs_size,
+                      struct ch_directive_decision *dec, int64_t *ret_tier, struct ch_err *err)
+{
+    struct ch_ssvc_input in[CH_SSVC_MAX_POINTS];
+    struct ch_directive_inputs di = CH_DIRECTIVE_INPUTS_INIT;
+    di.detected = detected;
+    char score[32];
+    *dec = (struct ch_directive_decision){.outcome = "out of scope",
+                                          .outcome_key = "",
+                                          .action = CH_ACTION_NONE,
+                                          .days = -1,
+                                          .clock_start = -1,
+                                          .due = -1};
+    *ret_applies = false;
+    *ret_tier = -1;
+    inputs[0] = '\0';
+    if (!ch_directive_applies_to_sector(d, a->category, a->sector, a->exposed))
+        return CH_OK;
+    switch (ch_directive_rule_kind(d)) {
+    case CH_RULE_SSVC:
+        if (!ssvc_inputs(ch_directive_table(d), v, a, in, inputs, inputs_size)) {
+            dec->outcome = "unsupported decision point";
+            return CH_OK;
+        }
+        di.values = in;
+        di.n_values = ch_ssvc_table_n_points(ch_directive_table(d));
+        break;
+    case CH_RULE_SEVERITY:
+        if (v->cvss < 0) {
+            dec->outcome = "no severity";
+            return CH_OK;
+        }
+        snprintf(score, sizeof(score), "%.1f", v->cvss);
+        in[0] = (struct ch_ssvc_input){.point = ch_str_c("cvss"), .value = ch_str_c(score)};
+        di.values = in;
+        di.n_values = 1;
+        snprintf(inputs, inputs_size, "cvss=%s", score);
+        break;
+    case CH_RULE_KEV_DUE_DATE:
+        di.kev_due = v->kev ? v->kev_due : -1;
+        if (v->kev && v->kev_due < 0) {
+            dec->outcome = "in KEV without a due date";
+            return CH_OK;
+        }
+        snprintf(inputs, inputs_size, "kev=%s", v->kev ? "yes" : "no");
+        break;
+    }
+    struct ch_directive_decision probe = *dec;
+    if (ch_directive_rule_kind(d) == CH_RULE_SSVC) {
+        /* the tier date depends on the outcome, which needs a first decision */
+        int rc = ch_directive_decide(d, &di, &probe, err);
+        if (rc != CH_OK)
+            return rc;
+        di.tier_met = tier_date(p, inputs, probe.outcome, v, a, now);
+        *ret_tier = di.tier_met;
+    }
+    int rc = ch_directive_decide(d, &di, dec, err);
+    if (rc != CH_OK)
+        return ch_err_prefix(err, "directive %s", ch_directive_id(d));
+    *ret_applies = dec->action != CH_ACTION_NONE;
+    return CH_OK;
+}
+
+static void append_word(char *out, size_t size, const char *word)
+{
+    size_t used = strlen(out);
+    snprintf(out + used, size - used, "%s%s", used > 0 ? " " : "", word);
+}
+
+/*
+ * Decides every directive for one exposure, appends changed decisions and
+ * summarises the directives in force at now.
+ */
+static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch_rem_vinfo *v,
+                      const struct asset_info *a, int64_t detected, bool fresh,
+                      struct decision_out *out, struct ch_err *err)
+{
+    const struct ch_directive_set *set = r->ctx->directives;
+    *out = (struct decision_out){.due = -1, .forensic_due = -1};
+    if (set == NULL)
+        return CH_OK;
+    size_t n = ch_directive_set_count(set);
+    if (n > RUN_MAX_DIRECTIVES)
+        return ch_err_set(err, CH_E_LIMIT, "more than %d directives", RUN_MAX_DIRECTIVES);
+    struct prev_decision prev[RUN_MAX_DIRECTIVES];
+    memset(prev, 0, n * sizeof(prev[0]));
+    int rc = fresh ? CH_OK : load_prev(r->ctx->store, exposure_id, set, prev, err);
+    int64_t now = r->ctx->now;
+    for (size_t i = 0; rc == CH_OK && i < n; i++) {
+        const struct ch_directive *d = ch_directive_set_get(set, i);
+        bool applies = false;
+        char inputs[160];
+        struct ch_directive_decision dec;
+        int64_t tier = -1;
+        rc = decide_one(d, v, a, detected, &prev[i], now, &applies, inputs, sizeof(inputs), &dec,
+                        &tier, err);
+        if (rc != CH_OK)
+            break;
+        const struct prev_decision *p = &prev[i];
+        bool changed = p->have ? p->applies != applies || strcmp(p->outcome, dec.outcome) != 0 ||
+                                     strcmp(p->inputs, inputs) != 0 || p->due != dec.due ||
+                                     p->clock_start != dec.clock_start
+                               : applies;
+        if (changed)
+            rc = append_deadline(r->ctx->store, exposure_id, ch_directive_id(d), now, applies,
+                                 inputs, &dec, tier, err);
+        if (rc != CH_OK || !applies || !ch_directive_in_force(d, now))
+            continue;
+        append_word(out->directives, sizeof(out->directives), ch_directive_id(d));
+        if (dec.due >= 0 && (out->due < 0 || dec.due < out->due)) {
+            out->due = dec.due;
+            snprintf(out->outcome, sizeof(out->outcome), "%s: %s", ch_directive_id(d), dec.outcome);
+        } else if (out->outcome[0] == '\0') {
+            snprintf(out->outcome, sizeof(out->outcome), "%s: %s", ch_directive_id(d), dec.outcome);
+        }
+        if (dec.forensic_triage && !out->forensic) {
+            out->forensic = true;
+            out->forensic_directive = ch_directive_id(d);
+            out->forensic_due = dec.due;
+        }
+    }
+    return rc;
+}
+
+static int open_forensic_task(struct ch_rem_run *r, int64_t exposure_id, const struct asset_info *a,
+                              const struct decision_out *o, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "INSERT INTO remediation_tasks (org_id, asset_id, exposure_id, kind,"
+                           " directive, created_at, due, status)"
+                           " VALUES (?, ?, ?, 'forensic_triage', ?, ?, ?, 'open')"
+                           " ON CONFLICT (exposure_id, kind, directive) DO NOTHING",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, a->org_id);
+    ch_stmt_bind_int(st, 2, a->id);
+    ch_stmt_bind_int(st, 3, exposure_id);
+    ch_stmt_bind_cstr(st, 4, o->forensic_directive);
+    ch_stmt_bind_int(st, 5, r->ctx->now);
+    bind_opt(st, 6, o->forensic_due);
+    rc = ch_stmt_run(st, err);
+    if (rc != CH_OK || ch_store_changes(r->ctx->store) == 0)
+        return rc;
+    char object[48];
+    snprintf(object, sizeof(object), "exposure:%lld", (long long)exposure_id);
+    return ch_rem__audit(r->ctx, "task.forensic_triage", object, NULL, err);
+}
+
+static int note_event(struct ch_rem_run *r, int64_t org_id, int64_t vuln_id, unsigned reason,
+                      struct ch_err *err)
+{
+    if (!r->notify)
+        return CH_OK;
+    char key[48];
+    snprintf(key, sizeof(key), "%lld:%lld", (long long)org_id, (long long)vuln_id);
+    struct note *n = ch_map_get(r->notes, ch_str_c(key));
+    if (n == NULL) {
+        n = ch_calloc(1, sizeof(*n));
+        if (n == NULL || ch_map_put(r->notes, ch_str_c(key), n) != CH_OK) {
+            ch_free(n);
+            return ch_err_set(err, CH_E_NOMEM, "out of memory");
+        }
+        n->org_id = org_id;
+        n->vuln_id = vuln_id;
+    }
+    n->reasons |= reason;
+    return CH_OK;
+}
+
+static int mark_decided(struct ch_rem_run *r, int64_t exposure_id, struct ch_err *err)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)exposure_id);
+    if (ch_map_put(r->decided, ch_str_c(key), r) != CH_OK)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    return CH_OK;
+}
+
+static bool was_decided(const struct ch_rem_run *r, int64_t exposure_id)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)exposure_id);
+    return ch_map_has(r->decided, ch_str_c(key));
+}
+
+/* Writes the facts and the decision summary of an exposure. */
+static int update_facts(struct ch_rem_run *r, int64_t exposure_id, const struct ch_rem_vinfo *v,
+                        const struct decision_out *o, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "UPDATE exposures SET kev = ?, kev_added = ?, kev_due = ?,"
+                           " exploitation = ?, automatable = ?, technical_impact = ?,"
+                           " ssvc_source = ?, cvss = ?, due_at = ?, directives = ?, outcome = ?,"
+                           " forensic = ?, updated_at = ? WHERE id = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_bool(st, 1, v->kev);
+    bind_opt(st, 2, v->kev_added);
+    bind_opt(st, 3, v->kev_due);
+    ch_stmt_bind_cstr(st, 4, v->exploitation);
+    ch_stmt_bind_cstr(st, 5, v->automatable);
+    ch_stmt_bind_cstr(st, 6, v->technical_impact);
+    ch_stmt_bind_cstr(st, 7, v->ssvc_source);
+    if (v->cvss < 0)
+        ch_stmt_bind_null(st, 8);
+    else
+        ch_stmt_bind_double(st, 8, v->cvss);
+    bind_opt(st, 9, o->due);
+    ch_stmt_bind_cstr(st, 10, o->directives[0] != '\0' ? o->directives : NULL);
+    ch_stmt_bind_cstr(st, 11, o->outcome[0] != '\0' ? o->outcome : NULL);
+    ch_stmt_bind_bool(st, 12, o->forensic);
+    ch_stmt_bind_int(st, 13, r->ctx->now);
+    ch_stmt_bind_int(st, 14, exposure_id);
+    return ch_stmt_run(st, err);
+}
+
+/* Decides an exposure whose row is known (asset, vuln, detection, KEV flag as stored). */
+static int decide_known(struct ch_rem_run *r, int64_t exposure_id, int64_t asset_id,
+                        int64_t vuln_id, int64_t detected, bool was_kev, bool fresh,
+                        struct ch_err *err)
+{
+    const struct asset_info *a = NULL;
+    const struct ch_rem_vinfo *v = NULL;
+    int rc = load_asset(r, asset_id, &a, err);
+    if (rc == CH_OK)
+        rc = ch_rem__vinfo(r->vcache, vuln_id, &v, err);
+    struct decision_out o;
+    if (rc == CH_OK)
+        rc = decide_all(r, exposure_id, v, a, detected, fresh, &o, err);
+    if (rc == CH_OK)
+        rc = update_facts(r, exposure_id, v, &o, err);
+    if (rc == CH_OK && o.forensic)
+        rc = open_forensic_task(r, exposure_id, a, &o, err);
+    if (rc == CH_OK && v->kev && !was_kev && !fresh)
+        rc = note_event(r, a->org_id, vuln_id, NOTE_KEV, err);
+    if (rc == CH_OK)
+        rc = mark_decided(r, exposure_id, err);
+    if (rc == CH_OK)
+        r->stats->decided++;
+    return rc;
+}
+
+int ch_rem__run_decide(struct ch_rem_run *r, int64_t exposure_id, struct ch_err *err)
+{
+    if (was_decided(r, exposure_id))
+        return CH_OK;
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "SELECT asset_id, vuln_id, detected_at, kev, status FROM exposures"
+                           " WHERE id = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, exposure_id);
+    rc = ch_stmt_step(st, err);
+    if (rc <= 0) {
+        ch_stmt_reset(st);
+        return rc < 0 ? rc
+                      : ch_err_set(err, CH_E_NOTFOUND, "exposure %lld not found",
+                                   (long long)exposure_id);
+    }
+    int64_t asset = ch_stmt_int(st, 0), vuln = ch_stmt_int(st, 1), det = ch_stmt_int(st, 2);
+    bool kev = ch_stmt_int(st, 3) != 0;
+    bool remediated = strcmp(ch_stmt_cstr(st, 4), "remediated") == 0;
+    ch_stmt_reset(st);
+    if (remediated)
+        return CH_OK;
+    return decide_known(r, exposure_id, asset, vuln, det, kev, false, err);
+}
+
+/* ---- matching one asset ------------------------------------------------ */
+
+struct comp {
+    struct ch_match_component mc;
+    const char *eco_key;
+    const char *norm_name;
+};
+
+struct found {
+    int64_t vuln_id;
+    const char *eco_key;
+    const char *norm_name;
+    const char *ecosystem;
+    const char *package;
+    const char *version;
+    const char *fixed;
+    bool no_fix;
+    struct ch_buf *advisories;
+};
+
+struct existing {
+    int64_t id;
+    int64_t vuln_id;
+    char *eco_key;
+    char *norm_name;
+    char *status;
+    char *version;
+    char *fixed;
+    char *advisories;
+    int64_t detected;
+    bool kev;
+    bool seen;
+};
+
+struct vec {
+    void *v;
+    size_t n, cap;
+};
+
+static void *vec_push(struct ch_arena *a, struct vec *x, size_t size)
+{
+    if (x->n == x->cap) {
+        size_t cap = x->cap == 0 ? 16 : x->cap * 2;
+        void *nv = ch_arena_alloc(a, cap * size);
+        if (nv == NULL)
+            return NULL;
+        if (x->n > 0)
+            memcpy(nv, x->v, x->n * size);
+        x->v = nv;
+        x->cap = cap;
+    }
+    void *slot = (char *)x->v + x->n * size;
+    memset(slot, 0, size);
+    x->n++;
+    return slot;
+}
+
+static const char *adup(struct ch_arena *a, struct ch_stmt *st, int col)
+{
+    return ch_stmt_is_null(st, col) ? NULL : ch_arena_strdup(a, ch_stmt_cstr(st, col));
+}
+
+static int read_components(struct ch_rem_run *r, struct ch_stmt *st, struct vec *comps,
+                           struct ch_err *err)
+{
+    int rc;
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        struct comp *c = vec_push(r->arena, comps, sizeof(*c));
+        if (c == NULL)
+            return ch_err_set(err, CH_E_NOMEM, "out of memory");
+        c->mc.ecosystem = adup(r->arena, st, 0);
+        c->mc.release = adup(r->arena, st, 1);
+        c->mc.name = adup(r->arena, st, 2);
+        c->mc.version = adup(r->arena, st, 3);
+        c->mc.source_name = adup(r->arena, st, 4);
+        c->mc.source_version = adup(r->arena, st, 5);
+        c->eco_key = adup(r->arena, st, 6);
+        c->norm_name = adup(r->arena, st, 7);
+        if (c->eco_key == NULL || c->norm_name == NULL)
+            comps->n--; /* no ecosystem: nothing can match it */
+    }
+    ch_stmt_reset(st);
+    return rc < 0 ? rc : CH_OK;
+}
+
+#define COMPONENT_COLUMNS                                                                          \
+    "SELECT c.ecosystem, c.release, c.name, c.version, c.source_name, c.source_version,"           \
+    " c.eco_key, c.norm_name FROM inventory_components c JOIN assets a"                            \
+    " ON a.inventory_id = c.inventory_id WHERE a.id = ?"
+
+static int load_components(struct ch_rem_run *r, int64_t asset_id, const char *const *eco_keys,
+                           const char *const *norms, size_t n_keys, struct vec *comps,
+                           struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc;
+    if (eco_keys == NULL) {
+        rc = ch_store_stmt(r->ctx->store, COMPONENT_COLUMNS, &st, err);
+        if (rc != CH_OK)
+            return rc;
+        ch_stmt_bind_int(st, 1, asset_id);
+        return read_components(r, st, comps, err);
+    }
+    for (size_t i = 0; i < n_keys; i++) {
+        rc = ch_store_stmt(r->ctx->store,
+                           COMPONENT_COLUMNS " AND c.norm_name = ?"
+                                             " AND (c.eco_key = ? OR c.alt_eco_key = ?)",
+                           &st, err);
+        if (rc != CH_OK)
+            return rc;
+        ch_stmt_bind_int(st, 1, asset_id);
+        ch_stmt_bind_cstr(st, 2, norms[i]);
+        ch_stmt_bind_cstr(st, 3, eco_keys[i]);
+        ch_stmt_bind_cstr(st, 4, eco_keys[i]);
+        rc = read_components(r, st, comps, err);
+        if (rc != CH_OK)
+            return rc;
+    }
+    return CH_OK;
+}
+
+static const char *combine_fix(const char *eco, const char *cur, const char *fix, bool *none)
+{
+    if (fix == NULL) {
+        *none = true;
+        return cur;
+    }
+    if (cur == NULL)
+        return fix;
+    int c = 0;
+    struct ch_err err = CH_ERR_INIT;
+    if (ch_match_version_cmp(eco, fix, cur, &c, &err) != CH_OK)
+        return cur;
+    return c > 0 ? fix : cur;
+}
+
+static int add_hit(struct ch_rem_run *r, struct ch_map *fmap, const struct comp *c,
+                   const struct ch_match_hit *h, struct ch_err *err)
+{
+    char *key = ch_arena_printf(r->arena, "%lld\x1f%s\x1f%s", (long long)h->vuln_id, c->eco_key,
+                                c->norm_name);
+    if (key == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    struct found *f = ch_map_get(fmap, ch_str_c(key));
+    if (f == NULL) {
+        f = ch_arena_calloc(r->arena, 1, sizeof(*f));
+        struct ch_buf *b = ch_arena_calloc(r->arena, 1, sizeof(*b));
+        if (f == NULL || b == NULL || ch_map_put(fmap, ch_str_c(key), f) != CH_OK)
+            return ch_err_set(err, CH_E_NOMEM, "out of memory");
+        ch_buf_init(b, RUN_MAX_ADVISORIES_TEXT);
+        f->advisories = b;
+        f->vuln_id = h->vuln_id;
+        f->eco_key = c->eco_key;
+        f->norm_name = c->norm_name;
+        f->ecosystem = c->mc.ecosystem;
+        f->package = c->mc.name;
+        f->version = c->mc.version;
+    }
+    struct ch_str have = ch_buf_str(f->advisories);
+    bool dup = false;
+    for (struct ch_str rest = have, tok; !dup && ch_str_split_next(&rest, ' ', &tok);)
+        dup = ch_str_eq_c(tok, h->advisory);
+    if (!dup) {
+        if (have.len > 0)
+            (void)ch_buf_append_byte(f->advisories, ' ');
+        (void)ch_buf_append_c(f->advisories, h->advisory); /* truncation shows as failed buf */
+    }
+    f->fixed = combine_fix(h->ecosystem, f->fixed, h->fixed, &f->no_fix);
+    return CH_OK;
+}
+
+static void free_found(void *p)
+{
+    struct found *f = p;
+    if (f != NULL)
+        ch_buf_release(f->advisories);
+}
+
+static int load_existing(struct ch_rem_run *r, int64_t asset_id, const struct vec *comps, bool all,
+                         struct ch_map *emap, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "SELECT id, vuln_id, eco_key, norm_name, status, version, fixed,"
+                           " advisories, detected_at, kev FROM exposures WHERE asset_id = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, asset_id);
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        const char *ek = ch_stmt_cstr(st, 2), *nn = ch_stmt_cstr(st, 3);
+        bool wanted = all;
+        for (size_t i = 0; !wanted && i < comps->n; i++) {
+            const struct comp *c = (const struct comp *)comps->v + i;
+            wanted = strcmp(c->eco_key, ek) == 0 && strcmp(c->norm_name, nn) == 0;
+        }
+        if (!wanted)
+            continue;
+        struct existing *e = ch_arena_calloc(r->arena, 1, sizeof(*e));
+        char *key =
+            ch_arena_printf(r->arena, "%lld\x1f%s\x1f%s", (long long)ch_stmt_int(st, 1), ek, nn);
+        if (e == NULL || key == NULL) {
+            rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
+            break;
+        }
+        e->id = ch_stmt_int(st, 0);
+        e->vuln_id = ch_stmt_int(st, 1);
+        e->status = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 4));
+        e->version = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 5));
+        e->fixed = ch_stmt_is_null(st, 6) ? NULL : ch_arena_strdup(r->arena, ch_stmt_cstr(st, 6));
+        e->advisories = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 7));
+        e->detected = ch_stmt_int(st, 8);
+        e->kev = ch_stmt_int(st, 9) != 0;
+        if (e->status == NULL || e->version == NULL || e->advisories == NULL ||
+            ch_map_put(emap, ch_str_c(key), e) != CH_OK) {
+            rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
+            break;
+        }
+    }
+    ch_stmt_reset(st);
+    return rc < 0 ? rc : CH_OK;
+}
+
+static bool str_eq_null(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int insert_exposure(struct ch_rem_run *r, const struct asset_info *a, const struct found *f,
+                           const struct ch_rem_vinfo *v, int64_t *ret_id, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "INSERT INTO exposures (org_id, asset_id, vuln_id, eco_key, norm_name,"
+                           " ecosystem, package, version, fixed, advisories, status, status_at,"
+                           " detected_at, kev, forensic, updated_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, 0, ?)"
+                           " RETURNING id",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    int64_t now = r->ctx->now;
+    ch_stmt_bind_int(st, 1, a->org_id);
+    ch_stmt_bind_int(st, 2, a->id);
+    ch_stmt_bind_int(st, 3, f->vuln_id);
+    ch_stmt_bind_cstr(st, 4, f->eco_key);
+    ch_stmt_bind_cstr(st, 5, f->norm_name);
+    ch_stmt_bind_cstr(st, 6, f->ecosystem);
+    ch_stmt_bind_cstr(st, 7, f->package);
+    ch_stmt_bind_cstr(st, 8, f->version);
+    ch_stmt_bind_cstr(st, 9, f->no_fix ? NULL : f->fixed);
+    ch_stmt_bind_cstr(st, 10, ch_buf_cstr(f->advisories));
+    ch_stmt_bind_int(st, 11, now);
+    ch_stmt_bind_int(st, 12, now);
+    ch_stmt_bind_bool(st, 13, v->kev);
+    ch_stmt_bind_int(st, 14, now);
+    rc = ch_stmt_step(st, err);
+    if (rc == 1)
+        *ret_id = ch_stmt_int(st, 0);
+    ch_stmt_reset(st);
+    if (rc == 0)
+        rc = ch_err_set(err, CH_E_DB, "insert returned no id");
+    return rc < 0 ? rc : CH_OK;
+}
+
+static int set_status(struct ch_rem_run *r, int64_t id, const char *status, bool remediated,
+                      struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "UPDATE exposures SET status = ?, status_at = ?,"
+                           " remediated_at = CASE WHEN ? = 1 THEN ? ELSE NULL END,"
+                           " risk_justification = NULL, risk_approver = NULL,"
+                           " risk_expires_at = NULL, vex_justification = NULL, updated_at = ?"
+                           " WHERE id = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_cstr(st, 1, status);
+    ch_stmt_bind_int(st, 2, r->ctx->now);
+    ch_stmt_bind_int(st, 3, remediated ? 1 : 0);
+    ch_stmt_bind_int(st, 4, r->ctx->now);
+    ch_stmt_bind_int(st, 5, r->ctx->now);
+    ch_stmt_bind_int(st, 6, id);
+    return ch_stmt_run(st, err);
+}
+
+static int update_match(struct ch_rem_run *r, const struct existing *e, const struct found *f,
+                        struct ch_err *err)
+{
+    const char *fixed = f->no_fix ? NULL : f->fixed;
+    if (strcmp(e->version, f->version) == 0 && str_eq_null(e->fixed, fixed) &&
+        strcmp(e->advisories, ch_buf_cstr(f->advisories)) == 0)
+        return CH_OK;
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "UPDATE exposures SET version = ?, fixed = ?, advisories = ?,"
+                           " updated_at = ? WHERE id = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_cstr(st, 1, f->version);
+    ch_stmt_bind_cstr(st, 2, fixed);
+    ch_stmt_bind_cstr(st, 3, ch_buf_cstr(f->advisories));
+    ch_stmt_bind_int(st, 4, r->ctx->now);
+    ch_stmt_bind_int(st, 5, e->id);
+    return ch_stmt_run(st, err);
+}
+
+/* A matched exposure: new, reopened or refreshed. */
+static int apply_found(struct ch_rem_run *r, const struct asset_info *a, struct ch_map *emap,
+                       const char *key, struct found *f, struct ch_err *err)
+{
+    const struct ch_rem_vinfo *v = NULL;
+    int rc = ch_rem__vinfo(r->vcache, f->vuln_id, &v, err);
+    if (rc != CH_OK)
+        return rc;
+    struct existing *e = ch_map_get(emap, ch_str_c(key));
+    if (e == NULL) {
+        int64_t id = 0;
+        rc = insert_exposure(r, a, f, v, &id, err);
+        if (rc == CH_OK)
+            rc = ch_rem__write_transition(r->ctx, id, NULL, "open", "detected", err);
+        if (rc == CH_OK)
+            rc = decide_known(r, id, a->id, f->vuln_id, r->ctx->now, v->kev, true, err);
+        if (rc == CH_OK)
+            rc = note_event(r, a->org_id, f->vuln_id, NOTE_ADVISORY, err);
+        r->stats->opened++;
+        return rc;
+    }
+    e->seen = true;
+    if (strcmp(e->status, "remediated") == 0) {
+        rc = set_status(r, e->id, "open", false, err);
+        if (rc == CH_OK)
+            rc = ch_rem__write_transition(r->ctx, e->id, "remediated", "open",
+                                          "an affected version is back", err);
+        if (rc == CH_OK)
+            rc = note_event(r, a->org_id, f->vuln_id, NOTE_ADVISORY, err);
+        r->stats->reopened++;
+    }
+    const char *fixed = f->no_fix ? NULL : f->fixed;
+    if (rc == CH_OK && fixed != NULL && !str_eq_null(e->fixed, fixed))
+        rc = note_event(r, a->org_id, f->vuln_id, NOTE_FIXED, err);
+    if (rc == CH_OK)
+        rc = update_match(r, e, f, err);
+    if (rc == CH_OK && !was_decided(r, e->id))
+        rc = decide_known(r, e->id, a->id, f->vuln_id, e->detected, e->kev, false, err);
+    return rc;
+}
+
+int ch_rem__run_asset(struct ch_rem_run *r, int64_t asset_id, const char *const *eco_keys,
+                      const char *const *norm_names, size_t n_keys, struct ch_err *err)
+{
+    const struct asset_info *a = NULL;
+    int rc = load_asset(r, asset_id, &a, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_arena_reset(r->arena);
+    struct vec comps = {0};
+    struct ch_map *fmap = ch_map_new(0x666f756e, free_found);
+    struct ch_map *emap = ch_map_new(0x65786973, free_none);
+    if (fmap == NULL || emap == NULL) {
+        rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = load_components(r, asset_id, eco_keys, norm_names, n_keys, &comps, err);
+    for (size_t i = 0; rc == CH_OK && i < comps.n; i++) {
+        const struct comp *c = (const struct comp *)comps.v + i;
+        struct ch_match_hit *hits = NULL;
+        size_t n = 0;
+        rc = ch_rem__match(r->matcher, &c->mc, r->arena, &hits, &n, err);
+        for (size_t k = 0; rc == CH_OK && k < n; k++)
+            rc = add_hit(r, fmap, c, &hits[k], err);
+    }
+    r->stats->components += comps.n;
+    r->stats->assets++;
+    if (rc == CH_OK)
+        rc = load_existing(r, asset_id, &comps, eco_keys == NULL, emap, err);
+    size_t it = 0;
+    struct ch_str key;
+    void *val;
+    while (rc == CH_OK && ch_map_next(fmap, &it, &key, &val))
+        rc = apply_found(r, a, emap, key.ptr, val, err);
+    it = 0;
+    while (rc == CH_OK && ch_map_next(emap, &it, &key, &val)) {
+        struct existing *e = val;
+        if (e->seen || strcmp(e->status, "remediated") == 0)
+            continue;
+        rc = set_status(r, e->id, "remediated", true, err);
+        if (rc == CH_OK)
+            rc = ch_rem__write_transition(r->ctx, e->id, e->status, "remediated",
+                                          "no affected version in the current inventory", err);
+        r->stats->remediated++;
+    }
+out:
+    ch_map_free(fmap);
+    ch_map_free(emap);
+    return rc;
+}
+
+/* ---- notices ---------------------------------------------------------- */
+
+static const char *reason_words(unsigned reasons, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (reasons & NOTE_ADVISORY)
+        append_word(out, size, "advisory");
+    if (reasons & NOTE_KEV)
+        append_word(out, size, "kev");
+    if (reasons & NOTE_FIXED)
+        append_word(out, size, "fixed");
+    return out;
+}
+
+static int write_notice(struct ch_rem_run *r, const struct note *n, struct ch_err *err)
+{
+    const struct ch_rem_vinfo *v = NULL;
+    int rc = ch_rem__vinfo(r->vcache, n->vuln_id, &v, err);
+    if (rc != CH_OK)
+        return rc;
+    struct ch_stmt *st = NULL;
+    rc = ch_store_stmt(r->ctx->store,
+                       "SELECT a.name, x.id, x.ecosystem, x.package, x.version, x.fixed,"
+                       " x.due_at, x.directives, x.status FROM exposures x"
+                       " JOIN assets a ON a.id = x.asset_id"
+                       " WHERE x.org_id = ? AND x.vuln_id = ?"
+                       " AND x.status NOT IN ('remediated', 'not_affected') ORDER BY a.name, x.id",
+                       &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, n->org_id);
+    ch_stmt_bind_int(st, 2, n->vuln_id);
+    struct ch_buf b;
+    ch_buf_init(&b, (size_t)4 << 20);
+    struct ch_jw w;
+    ch_jw_init(&w, &b, 0);
+    char reasons[64];
+    reason_words(n->reasons, reasons, sizeof(reasons));
+    ch_jw_obj_open(&w);
+    ch_jw_kstr(&w, "vulnerability", v->display_id);
+    ch_jw_kstr(&w, "summary", v->summary);
+    ch_jw_kbool(&w, "kev", v->kev);
+    ch_jw_key(&w, "assets");
+    ch_jw_arr_open(&w);
+    int64_t due = -1;
+    size_t count = 0;
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        ch_jw_obj_open(&w);
+        ch_jw_kstr(&w, "asset", ch_stmt_cstr(st, 0));
+        ch_jw_kint(&w, "exposure", ch_stmt_int(st, 1));
+        ch_jw_kstr(&w, "ecosystem", ch_stmt_cstr(st, 2));
+        ch_jw_kstr(&w, "package", ch_stmt_cstr(st, 3));
+        ch_jw_kstr(&w, "version", ch_stmt_cstr(st, 4));
+        ch_jw_kstr(&w, "fixed", ch_stmt_cstr(st, 5));
+        int64_t d = ch_stmt_is_null(st, 6) ? -1 : ch_stmt_int(st, 6);
+        ch_jw_ktime(&w, "due", d);
+        ch_jw_kstr(&w, "directives", ch_stmt_cstr(st, 7));
+        ch_jw_kstr(&w, "status", ch_stmt_cstr(st, 8));
+        ch_jw_obj_close(&w);
+        if (d >= 0 && (due < 0 || d < due))
+            due = d;
+        count++;
+    }
+    ch_stmt_reset(st);
+    ch_jw_arr_close(&w);
+    ch_jw_obj_close(&w);
+    if (rc == CH_OK)
+        rc = ch_jw_finish(&w, err);
+    if (rc != CH_OK || count == 0) {
+        ch_buf_release(&b);
+        return rc; /* nothing left to tell (e.g. remediated in the same run) */
+    }
+    rc = ch_store_stmt(r->ctx->store,
+                       "INSERT INTO notices (org_id, vuln_id, vuln, created_at, reasons, due_at,"
+                       " body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       &st, err);
+    if (rc == CH_OK) {
+        ch_stmt_bind_int(st, 1, n->org_id);
+        ch_stmt_bind_int(st, 2, n->vuln_id);
+        ch_stmt_bind_cstr(st, 3, v->display_id);
+        ch_stmt_bind_int(st, 4, r->ctx->now);
+        ch_stmt_bind_cstr(st, 5, reasons);
+        bind_opt(st, 6, due);
+        ch_stmt_bind_str(st, 7, ch_buf_str(&b));
+        rc = ch_stmt_run(st, err);
+    }
+    ch_buf_release(&b);
+    if (rc == CH_OK) {
+        char object[64];
+        snprintf(object, sizeof(object), "org:%lld", (long long)n->org_id);
+        char details[160];
+        snprintf(details, sizeof(details), "{\"vulnerability\":\"%s\",\"reasons\":\"%s\"}",
+                 v->display_id, reasons);
+        rc = ch_rem__audit(r->ctx, "notice.create", object, details, err);
+    }
+    if (rc == CH_OK)
+        r->stats->notices++;
+    return rc;
+}
+
+int ch_rem__run_finish(struct ch_rem_run *r, struct ch_err *err)
+{
+    size_t it = 0;
+    struct ch_str key;
+    void *val;
+    int rc = CH_OK;
+    while (rc == CH_OK && ch_map_next(r->notes, &it, &key, &val))
+        rc = write_notice(r, val, err);
+    r->stats->seconds = (double)(ch_clock_mono_ns() - r->t0) / 1e9;
+    return rc;
+}
