@@ -57,6 +57,7 @@ struct item {
     enum ch_feed_format fmt;
     struct ch_arena *arena;
     struct ch_advisory adv;
+    struct ch_kb_prepared prep;   /* derived values, computed on the reading thread */
     char *location;
     char *reason;
     const char *file;          /* borrowed from the walk (lives until the run ends) */
@@ -316,6 +317,8 @@ static int reader_record(struct reader *r, const char *label)
      * distinctive marker, so an undetected record is tried as OSV.
      */
     int rc = parse_advisory(f, it, &perr);
+    if (rc == CH_OK)
+        rc = ch_kb_prepare(&it->adv, r->o->score, it->arena, &it->prep, &perr);
     if (rc == CH_OK)
         return queue_push(r->q, it);
     item_free(it);
@@ -669,7 +672,14 @@ static int write_item(struct writer *wr, struct item *it, struct ch_err *err)
     case IT_UNCHANGED:
         count(wr, CH_KB_UNCHANGED);
         return batch_tick(wr, err);
-    case IT_ADVISORY: return sink_advisory(wr, &it->adv, err);
+    case IT_ADVISORY: {
+        enum ch_kb_outcome o;
+        int rc = ch_kb_put_prepared(&wr->w, &it->adv, &it->prep, &o, err);
+        if (rc != CH_OK)
+            return rc;
+        count(wr, o);
+        return batch_tick(wr, err);
+    }
     case IT_RAW: return write_raw(wr, it, err);
     case IT_REJECT: return record_reject(wr, it->label, it->location, it->reason, err);
     }

@@ -206,17 +206,17 @@ static int resolve_group(struct ch_kb_writer *w, const struct ch_advisory *a, in
 /* ---- rows ---- */
 
 /* The record's highest CVSS base score and its severity, if a scorer is set. */
-static void best_score(struct ch_kb_writer *w, const struct ch_advisory *a, double *ret_score,
+static void best_score(ch_kb_score_fn score, const struct ch_advisory *a, double *ret_score,
                        const char **ret_sev)
 {
     *ret_score = -1;
     *ret_sev = NULL;
-    if (w->score == NULL)
+    if (score == NULL)
         return;
     for (size_t i = 0; i < a->n_severity; i++) {
         double s;
         const char *sev;
-        if (a->severity[i].score != NULL && w->score(a->severity[i].score, &s, &sev) == 0 &&
+        if (a->severity[i].score != NULL && score(a->severity[i].score, &s, &sev) == 0 &&
             s > *ret_score) {
             *ret_score = s;
             *ret_sev = sev;
@@ -227,7 +227,7 @@ static void best_score(struct ch_kb_writer *w, const struct ch_advisory *a, doub
             double s;
             const char *sev;
             const char *v = a->affected[k].severity[i].score;
-            if (v != NULL && w->score(v, &s, &sev) == 0 && s > *ret_score) {
+            if (v != NULL && score(v, &s, &sev) == 0 && s > *ret_score) {
                 *ret_score = s;
                 *ret_sev = sev;
             }
@@ -300,7 +300,7 @@ static int write_severity_json(struct ch_buf *b, const struct ch_adv_severity *v
 }
 
 static int insert_affected(struct ch_kb_writer *w, int64_t adv_id, const struct ch_adv_affected *af,
-                           struct ch_err *err)
+                           const struct ch_kb_prepared_affected *pa, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = stmt(w,
@@ -313,46 +313,70 @@ static int insert_affected(struct ch_kb_writer *w, int64_t adv_id, const struct 
     ch_stmt_bind_int(st, 1, adv_id);
     ch_stmt_bind_cstr(st, 2, af->ecosystem);
     ch_stmt_bind_cstr(st, 3, af->name);
-    struct ch_buf *b = &w->scratch;
-    if (af->ecosystem != NULL && af->name != NULL) {
-        ch_buf_reset(b);
-        if (ch_pkgname_normalize(ch_str_c(af->ecosystem), ch_str_c(af->name), b) != CH_OK)
-            return ch_buf_status(b, "package name", err);
-        ch_stmt_bind_str(st, 4, ch_buf_str(b)); /* copied by the bind */
-    } else {
-        ch_stmt_bind_null(st, 4);
-    }
+    ch_stmt_bind_cstr(st, 4, pa->norm_name);
     ch_stmt_bind_cstr(st, 5, af->purl);
     ch_stmt_bind_cstr(st, 6, af->vendor);
     ch_stmt_bind_cstr(st, 7, af->product);
     ch_stmt_bind_cstr(st, 8, af->status);
-    if (af->n_ranges > 0) {
-        if (write_ranges_json(b, af) != CH_OK)
-            return ch_buf_status(b, "ranges", err);
-        ch_stmt_bind_str(st, 9, ch_buf_str(b));
-    } else {
-        ch_stmt_bind_null(st, 9);
-    }
-    if (af->n_versions > 0) {
-        if (write_strings_json(b, af->versions, af->n_versions) != CH_OK)
-            return ch_buf_status(b, "versions", err);
-        ch_stmt_bind_str(st, 10, ch_buf_str(b));
-    } else {
-        ch_stmt_bind_null(st, 10);
-    }
+    ch_stmt_bind_cstr(st, 9, pa->ranges_json);
+    ch_stmt_bind_cstr(st, 10, pa->versions_json);
     ch_stmt_bind_cstr(st, 11, af->cve_versions_json);
-    if (af->n_severity > 0) {
-        if (write_severity_json(b, af->severity, af->n_severity) != CH_OK)
-            return ch_buf_status(b, "severity", err);
-        ch_stmt_bind_str(st, 12, ch_buf_str(b));
-    } else {
-        ch_stmt_bind_null(st, 12);
-    }
+    ch_stmt_bind_cstr(st, 12, pa->severity_json);
     return ch_stmt_run(st, err);
 }
 
+/* Copies a buffer's text into the arena (NULL when the buffer failed: reported by the caller). */
+static const char *keep_text(struct ch_arena *a, struct ch_buf *b)
+{
+    return b->failed ? NULL : ch_arena_strndup(a, ch_buf_cstr(b), ch_buf_len(b));
+}
+
+int ch_kb_prepare(const struct ch_advisory *a, ch_kb_score_fn score, struct ch_arena *arena,
+                  struct ch_kb_prepared *ret, struct ch_err *err)
+{
+    struct ch_kb_prepared p = {.score = -1};
+    hash_hex(a->raw, p.hash);
+    best_score(score, a, &p.score, &p.severity);
+    p.affected = ch_arena_calloc(arena, a->n_affected == 0 ? 1 : a->n_affected,
+                                 sizeof(*p.affected));
+    if (p.affected == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory preparing '%s'", a->id);
+    struct ch_buf b;
+    ch_buf_init(&b, (size_t)64 << 20);
+    int rc = CH_OK;
+    for (size_t i = 0; rc == CH_OK && i < a->n_affected; i++) {
+        const struct ch_adv_affected *af = &a->affected[i];
+        struct ch_kb_prepared_affected *pa = &p.affected[i];
+        bool nomem = false;
+        if (af->ecosystem != NULL && af->name != NULL) {
+            ch_buf_reset(&b);
+            (void)ch_pkgname_normalize(ch_str_c(af->ecosystem), ch_str_c(af->name), &b);
+            nomem |= (pa->norm_name = keep_text(arena, &b)) == NULL;
+        }
+        if (af->n_ranges > 0) {
+            (void)write_ranges_json(&b, af);
+            nomem |= (pa->ranges_json = keep_text(arena, &b)) == NULL;
+        }
+        if (af->n_versions > 0) {
+            (void)write_strings_json(&b, af->versions, af->n_versions);
+            nomem |= (pa->versions_json = keep_text(arena, &b)) == NULL;
+        }
+        if (af->n_severity > 0) {
+            (void)write_severity_json(&b, af->severity, af->n_severity);
+            nomem |= (pa->severity_json = keep_text(arena, &b)) == NULL;
+        }
+        if (nomem)
+            rc = b.failed ? ch_buf_status(&b, "affected entry", err)
+                          : ch_err_set(err, CH_E_NOMEM, "out of memory preparing '%s'", a->id);
+    }
+    ch_buf_release(&b);
+    if (rc == CH_OK)
+        *ret = p;
+    return rc;
+}
+
 static int insert_children(struct ch_kb_writer *w, int64_t adv_id, const struct ch_advisory *a,
-                           struct ch_err *err)
+                           const struct ch_kb_prepared *p, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = stmt(w,
@@ -366,7 +390,7 @@ static int insert_children(struct ch_kb_writer *w, int64_t adv_id, const struct 
         rc = ch_stmt_run(st, err);
     }
     for (size_t i = 0; rc == CH_OK && i < a->n_affected; i++)
-        rc = insert_affected(w, adv_id, &a->affected[i], err);
+        rc = insert_affected(w, adv_id, &a->affected[i], &p->affected[i], err);
     return rc;
 }
 
@@ -391,11 +415,11 @@ static int delete_children(struct ch_kb_writer *w, int64_t adv_id, struct ch_err
 
 /* Binds the columns shared by INSERT and UPDATE, from index `at`. Returns the next index. */
 static int bind_common(struct ch_kb_writer *w, struct ch_stmt *st, int at,
-                       const struct ch_advisory *a, int64_t vuln, const char *hash)
+                       const struct ch_advisory *a, int64_t vuln, const struct ch_kb_prepared *p)
 {
-    double score;
-    const char *sev;
-    best_score(w, a, &score, &sev);
+    double score = p->score;
+    const char *sev = p->severity;
+    const char *hash = p->hash;
     ch_stmt_bind_int(st, at++, vuln);
     ch_stmt_bind_cstr(st, at++, a->summary);
     ch_stmt_bind_cstr(st, at++, a->details);
@@ -421,8 +445,22 @@ static int bind_common(struct ch_kb_writer *w, struct ch_stmt *st, int at,
 int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a,
                        enum ch_kb_outcome *ret, struct ch_err *err)
 {
-    char hash[33];
-    hash_hex(a->raw, hash);
+    struct ch_arena *arena = ch_arena_new((size_t)256 << 20);
+    if (arena == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory storing '%s'", a->id);
+    struct ch_kb_prepared p;
+    int rc = ch_kb_prepare(a, w->score, arena, &p, err);
+    if (rc == CH_OK)
+        rc = ch_kb_put_prepared(w, a, &p, ret, err);
+    ch_arena_free(arena);
+    return rc;
+}
+
+int ch_kb_put_prepared(struct ch_kb_writer *w, const struct ch_advisory *a,
+                       const struct ch_kb_prepared *p, enum ch_kb_outcome *ret,
+                       struct ch_err *err)
+{
+    const char *hash = p->hash;
     const char *source = ch_adv_source_name(a->source);
     struct ch_stmt *st = NULL;
     int rc = stmt(w,
@@ -469,7 +507,7 @@ int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a,
             return rc;
         ch_stmt_bind_cstr(st, 1, source);
         ch_stmt_bind_cstr(st, 2, a->id);
-        bind_common(w, st, 3, a, vuln, hash);
+        bind_common(w, st, 3, a, vuln, p);
         rc = ch_stmt_step(st, err);
         if (rc < 0)
             return rc;
@@ -485,7 +523,7 @@ int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a,
                   &st, err);
         if (rc != CH_OK)
             return rc;
-        int next = bind_common(w, st, 1, a, vuln, hash);
+        int next = bind_common(w, st, 1, a, vuln, p);
         ch_stmt_bind_int(st, next, existing);
         rc = ch_stmt_run(st, err);
         if (rc == CH_OK)
@@ -493,7 +531,7 @@ int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a,
         if (rc != CH_OK)
             return rc;
     }
-    rc = insert_children(w, adv_id, a, err);
+    rc = insert_children(w, adv_id, a, p, err);
     if (rc != CH_OK)
         return rc;
     if (a->withdrawn >= 0 && !was_withdrawn)

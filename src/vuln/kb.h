@@ -53,6 +53,33 @@ void ch_kb_writer_release(struct ch_kb_writer *w);
 
 int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a,
                        enum ch_kb_outcome *ret, struct ch_err *err) CH_MUST_CHECK;
+
+/*
+ * What the store needs besides the advisory itself, computed without the
+ * store: content hash, best CVSS score and severity, normalised package names
+ * and the JSON text of ranges, versions and per-affected severity. The import
+ * driver prepares records on its reading thread, so the writing thread only
+ * binds values. All strings live in the arena given to ch_kb_prepare().
+ */
+struct ch_kb_prepared_affected {
+    const char *norm_name;
+    const char *ranges_json;
+    const char *versions_json;
+    const char *severity_json;
+};
+
+struct ch_kb_prepared {
+    char hash[33];
+    double score;                  /* -1 if none */
+    const char *severity;
+    struct ch_kb_prepared_affected *affected; /* one per a->affected */
+};
+
+int ch_kb_prepare(const struct ch_advisory *a, ch_kb_score_fn score, struct ch_arena *arena,
+                  struct ch_kb_prepared *ret, struct ch_err *err) CH_MUST_CHECK;
+int ch_kb_put_prepared(struct ch_kb_writer *w, const struct ch_advisory *a,
+                       const struct ch_kb_prepared *p, enum ch_kb_outcome *ret,
+                       struct ch_err *err) CH_MUST_CHECK;
 int ch_kb_put_kev(struct ch_kb_writer *w, const struct ch_kev_entry *k, enum ch_kb_outcome *ret,
                   struct ch_err *err) CH_MUST_CHECK;
 int ch_kb_put_epss(struct ch_kb_writer *w, const struct ch_epss_score *e,
