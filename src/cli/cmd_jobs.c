@@ -15,6 +15,8 @@
 
 /* Rows `jobs list` shows unless --limit says otherwise. */
 #define JOBS_LIST_DEFAULT 100
+/* --count: a load test, not a bulk loader. */
+#define JOBS_ENQUEUE_MAX_COUNT 100000
 /* Last error column width in the table. */
 #define JOBS_TABLE_ERROR_WIDTH 60
 
@@ -28,14 +30,16 @@ CH_CLI_COMMAND(jobs) = {
              "       clearinghouse jobs retry ID\n"
              "       clearinghouse jobs cancel ID\n"
              "       clearinghouse jobs enqueue KIND --payload JSON [--key KEY]\n"
-             "                                  [--max-attempts N] [--delay SECONDS]\n"
+             "                                  [--max-attempts N] [--delay SECONDS] [--count N]\n"
              "\n"
              "Jobs are run by `clearinghouse worker`. STATE is queued, running, done,\n"
              "failed or cancelled. list shows the newest first (default 100). retry\n"
              "queues a failed or cancelled job again with its attempts reset; cancel\n"
              "stops a queued or running job (a running one's result is discarded).\n"
              "enqueue validates the payload against the kind; with --key, enqueueing\n"
-             "the same key again returns the first job instead of a new one.\n"
+             "the same key again returns the first job instead of a new one. --count N\n"
+             "queues N identical jobs in one transaction (load tests; not with --key)\n"
+             "and prints the first and last id.\n"
              "\n"
              "Kinds: import {\"paths\": [\"/abs/path\"], \"format\": \"auto\"}\n"
              "       test.record {\"note\": \"...\", \"audit\": true} (tests)\n"
@@ -220,11 +224,12 @@ static int jobs_enqueue(struct ch_cli *cli, int argc, char **argv)
                                          {"key", required_argument, NULL, 'k'},
                                          {"max-attempts", required_argument, NULL, 'm'},
                                          {"delay", required_argument, NULL, 'd'},
+                                         {"count", required_argument, NULL, 'n'},
                                          CH_CLI_OPT_HELP,
                                          {0}};
     struct ch_job_new j = {.payload = "{}", .actor = "cli"};
     struct ch_err err = CH_ERR_INIT;
-    uint64_t n = 0, delay = 0;
+    uint64_t n = 0, delay = 0, count = 1;
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_jobs, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
@@ -248,12 +253,20 @@ static int jobs_enqueue(struct ch_cli *cli, int argc, char **argv)
                 CH_OK)
                 return ch_cli_usage_error(cli, "jobs enqueue", "--delay: 0 to 366 days in seconds");
             break;
+        case 'n':
+            if (ch_num_parse_u64(ch_str_c(optarg), JOBS_ENQUEUE_MAX_COUNT, &count, &err) != CH_OK ||
+                count == 0)
+                return ch_cli_usage_error(cli, "jobs enqueue", "--count: 1 to %d",
+                                          JOBS_ENQUEUE_MAX_COUNT);
+            break;
         default:
             return CH_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc)
         return ch_cli_usage_error(cli, "jobs enqueue", "name one KIND");
+    if (count > 1 && j.idempotency_key != NULL)
+        return ch_cli_usage_error(cli, "jobs enqueue", "--count and --key exclude each other");
     j.kind = argv[optind];
     if (ch_job_handler_find(j.kind) == NULL)
         return ch_cli_usage_error(cli, "jobs enqueue", "unknown job kind '%s'", j.kind);
@@ -264,12 +277,29 @@ static int jobs_enqueue(struct ch_cli *cli, int argc, char **argv)
     int64_t now = ch_clock_now(&cli->clock);
     if (delay > 0)
         j.run_after = now + (int64_t)delay;
-    int64_t id = 0;
+    int64_t id = 0, first = 0;
     bool created = false;
-    int rc = ch_jobs_enqueue(s, &j, now, &id, &created, &err);
+    int rc = count > 1 ? ch_store_begin_write(s, &err) : CH_OK;
+    for (uint64_t i = 0; i < count && rc == CH_OK; i++) {
+        rc = ch_jobs_enqueue(s, &j, now, &id, &created, &err);
+        if (i == 0)
+            first = id;
+    }
+    if (count > 1) {
+        if (rc == CH_OK)
+            rc = ch_store_commit(s, &err);
+        else
+            ch_store_rollback(s);
+    }
     ch_store_free(s);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
+    if (count > 1) {
+        fprintf(cli->out,
+                "{\"first_id\": %lld, \"last_id\": %lld, \"kind\": \"%s\", \"count\": %llu}\n",
+                (long long)first, (long long)id, j.kind, (unsigned long long)count);
+        return CH_EXIT_OK;
+    }
     fprintf(cli->out, "{\"id\": %lld, \"kind\": \"%s\", \"created\": %s}\n", (long long)id, j.kind,
             created ? "true" : "false");
     return CH_EXIT_OK;
