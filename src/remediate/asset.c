@@ -299,11 +299,11 @@ static int index_packages(struct ch_store *s, int64_t asset_id, int64_t inv_id, 
     rc = ch_stmt_run(st, err);
     static const char *const sql[] = {
         "INSERT INTO asset_packages (eco_key, norm_name, asset_id)"
-        " SELECT DISTINCT eco_key, norm_name, ? FROM inventory_components"
+        " SELECT DISTINCT eco_key, norm_name, CAST(? AS BIGINT) FROM inventory_components"
         " WHERE inventory_id = ? AND eco_key IS NOT NULL"
         " ON CONFLICT (eco_key, norm_name, asset_id) DO NOTHING",
         "INSERT INTO asset_packages (eco_key, norm_name, asset_id)"
-        " SELECT DISTINCT alt_eco_key, norm_name, ? FROM inventory_components"
+        " SELECT DISTINCT alt_eco_key, norm_name, CAST(? AS BIGINT) FROM inventory_components"
         " WHERE inventory_id = ? AND alt_eco_key IS NOT NULL"
         " ON CONFLICT (eco_key, norm_name, asset_id) DO NOTHING",
     };

@@ -964,13 +964,14 @@ static int set_status(struct ch_rem_run *r, int64_t id, const char *status, bool
                       struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(r->ctx->store,
-                           "UPDATE exposures SET status = ?, status_at = ?,"
-                           " remediated_at = CASE WHEN ? = 1 THEN ? ELSE NULL END,"
-                           " risk_justification = NULL, risk_approver = NULL,"
-                           " risk_expires_at = NULL, vex_justification = NULL, updated_at = ?"
-                           " WHERE id = ?",
-                           &st, err);
+    int rc = ch_store_stmt(
+        r->ctx->store,
+        "UPDATE exposures SET status = ?, status_at = ?,"
+        " remediated_at = CASE WHEN CAST(? AS BIGINT) = 1 THEN CAST(? AS BIGINT) ELSE NULL END,"
+        " risk_justification = NULL, risk_approver = NULL,"
+        " risk_expires_at = NULL, vex_justification = NULL, updated_at = ?"
+        " WHERE id = ?",
+        &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_cstr(st, 1, status);
