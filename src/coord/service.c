@@ -2426,29 +2426,87 @@ static int score_leases(struct ch_store *s, int64_t target_id, int64_t *ret_scor
     return rc < 0 ? rc : CH_OK;
 }
 
+/* purl type → OSV ecosystem name, as the exposure tables (0007) record it. */
+static const char *const purl_ecosystems[][2] = {
+    {"pypi", "PyPI"},         {"npm", "npm"},         {"cargo", "crates.io"},
+    {"golang", "Go"},         {"maven", "Maven"},     {"nuget", "NuGet"},
+    {"gem", "RubyGems"},      {"composer", "Packagist"}, {"hex", "Hex"},
+    {"pub", "Pub"},           {"deb", "Debian"},      {"apk", "Alpine"},
+    {"swift", "SwiftURL"},
+};
+
 /*
- * Exposed assets that depend on a package target: distinct assets in
- * `exposures` whose purl is the target's (with or without its version).
- * The contract with the exposure tables (being built in src/remediate): a
- * table `exposures` with columns `asset_id` and `purl`. Other target kinds
- * score 0 until exposures can be tied to repositories and networks.
+ * Exposed assets that depend on a package target: distinct assets with an
+ * exposure (not remediated, not "not affected") in `exposures` (migration
+ * 0007) whose ecosystem is the purl type's and whose normalised or inventory
+ * package name is the purl's (namespace included, as the ecosystem writes
+ * it). Repository and network targets score 0 until exposures can be tied to
+ * repositories and addresses.
  */
 static int score_exposures(struct ch_store *s, int64_t target_id, int64_t *ret_score,
                            struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
-                           "SELECT COUNT(DISTINCT e.asset_id) FROM exposures e, coord_targets t"
-                           " WHERE t.id = ? AND t.kind = 'package' AND (e.purl = t.match_key"
-                           " OR e.purl = t.locator)",
+                           "SELECT kind, COALESCE(match_key, '') FROM coord_targets WHERE id = ?",
                            &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, target_id);
     rc = ch_stmt_step(st, err);
-    if (rc == 1)
-        *ret_score = ch_stmt_int(st, 0);
+    bool package = rc == 1 && ch_str_eq_c(ch_stmt_text(st, 0), "package");
+    struct ch_buf key;
+    ch_buf_init(&key, CH_COORD_URL_MAX + 1024);
+    if (package)
+        ch_buf_append_str(&key, ch_stmt_text(st, 1));
     ch_stmt_reset(st);
+    *ret_score = 0;
+    if (rc < 0 || !package) {
+        ch_buf_release(&key);
+        return rc < 0 ? rc : CH_OK;
+    }
+    /* the purl part of the key (a ranged key is "purl range") */
+    struct ch_str k = ch_buf_str(&key);
+    long sp = ch_str_find_char(k, ' ');
+    if (sp >= 0)
+        k.len = (size_t)sp;
+    struct ch_arena *arena = ch_arena_new((size_t)1 << 20);
+    struct ch_purl p;
+    struct ch_err ignore = CH_ERR_INIT;
+    const char *eco = NULL;
+    struct ch_buf name;
+    ch_buf_init(&name, 8192);
+    if (arena != NULL && ch_purl_parse(k, 0, arena, &p, &ignore) == CH_OK) {
+        for (size_t i = 0; i < CH_ARRAY_SIZE(purl_ecosystems) && eco == NULL; i++) {
+            if (strcmp(p.type, purl_ecosystems[i][0]) == 0)
+                eco = purl_ecosystems[i][1];
+        }
+        if (p.ns != NULL) {
+            ch_buf_append_c(&name, p.ns);
+            ch_buf_append_byte(&name, strcmp(p.type, "maven") == 0 ? ':' : '/');
+        }
+        ch_buf_append_c(&name, p.name);
+    }
+    if (arena == NULL)
+        rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
+    if (rc >= 0 && eco != NULL)
+        rc = ch_store_stmt(s,
+                           "SELECT COUNT(DISTINCT asset_id) FROM exposures WHERE ecosystem = ?"
+                           " AND (norm_name = ? OR LOWER(package) = LOWER(?))"
+                           " AND status NOT IN ('remediated', 'not_affected')",
+                           &st, err);
+    if (rc >= 0 && eco != NULL) {
+        ch_stmt_bind_cstr(st, 1, eco);
+        ch_stmt_bind_str(st, 2, ch_buf_str(&name));
+        ch_stmt_bind_str(st, 3, ch_buf_str(&name));
+        rc = ch_stmt_step(st, err);
+        if (rc == 1)
+            *ret_score = ch_stmt_int(st, 0);
+        ch_stmt_reset(st);
+    }
+    ch_arena_free(arena);
+    ch_buf_release(&name);
+    ch_buf_release(&key);
     return rc < 0 ? rc : CH_OK;
 }
 

@@ -133,7 +133,8 @@ static void test_coord_cli_end_to_end(void **state)
     must(&e, RUN(&e, NULL, "lease", "extend", "1", "--end", "2026-06-03", "--as", "pa"), 0);
     must(&e, RUN(&e, NULL, "lease", "release", "2", "--as", "pb"), 0);
     must(&e, RUN(&e, NULL, "targets", "--uncovered", "--days", "7"), 0);
-    assert_true(ch_test_contains(ch_buf_cstr(&e.out), "\"rank_by\": \"leases\""));
+    assert_true(ch_test_contains(ch_buf_cstr(&e.out), "\"rank_by\": \"exposures\""));
+    assert_true(ch_test_contains(ch_buf_cstr(&e.out), "\"name\": \"net\""));
     /* an incident from an unauthorised answer, exported and verified */
     char logf[800], pkg[800], pub[800];
     snprintf(logf, sizeof(logf), "%s/fw.log", e.dir);

@@ -593,13 +593,16 @@ static void test_uncovered_targets(void **state)
     /* at T0 + 1000: the package was covered in the last day, the others not */
     assert_int_equal(ch_coord_uncovered_json(f->s, &f->op, 1, NULL, T0 + 1000, &w, &err), CH_OK);
     assert_int_equal(ch_jw_finish(&w, &err), CH_OK);
-    assert_true(ch_test_contains(ch_buf_cstr(&b), "\"rank_by\":\"leases\""));
+    /* the exposure tables (migration 0007) exist: they rank by default */
+    assert_true(ch_test_contains(ch_buf_cstr(&b), "\"rank_by\":\"exposures\""));
+    assert_false(ch_test_contains(ch_buf_cstr(&b), "\"note\""));
     assert_true(ch_test_contains(ch_buf_cstr(&b), "grid-net"));
     assert_false(ch_test_contains(ch_buf_cstr(&b), "modbus-lib"));
-    /* much later nothing covers it: ranked first (it had a lease) */
+    /* much later nothing covers it: by lease count it ranks first */
     ch_buf_reset(&b);
     ch_jw_init(&w, &b, 0);
-    assert_int_equal(ch_coord_uncovered_json(f->s, &f->op, 1, NULL, T0 + 5 * 86400, &w, &err),
+    assert_int_equal(ch_coord_uncovered_json(f->s, &f->op, 1, &ch_coord_rank_leases,
+                                             T0 + 5 * 86400, &w, &err),
                      CH_OK);
     assert_int_equal(ch_jw_finish(&w, &err), CH_OK);
     const char *txt = ch_buf_cstr(&b);
