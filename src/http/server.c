@@ -697,6 +697,9 @@ static void loop_dispose(struct loop *lp)
     h2o_multithread_unregister_receiver(lp->queue, &lp->stop_receiver);
     h2o_multithread_destroy_queue(lp->queue);
     h2o_context_dispose(&lp->ctx);
+    /* socket closes (the queue's pipe, the listener) are deferred to the next loop turn */
+    for (int i = 0; i < 4; i++)
+        h2o_evloop_run(lp->evloop, 0);
     h2o_evloop_destroy(lp->evloop);
 }
 
