@@ -507,12 +507,23 @@ static void render_cdx(const struct ch_scan_report *r, int64_t now, const char *
     ch_jw_arr_close(w);
     ch_jw_obj_close(w);
     ch_jw_obj_close(w);
+    /* the same component may come from several inventories: one entry each, refs unique */
+    struct ch_map *seen = ch_map_new(0x636478, free_nothing);
+    if (seen == NULL) {
+        w->failed = CH_E_NOMEM;
+        return;
+    }
     ch_jw_key(w, "components");
     ch_jw_arr_open(w);
     for (size_t i = 0; i < r->n_findings; i++) {
-        if (i > 0 && r->findings[i].component == r->findings[i - 1].component)
-            continue;
         const struct ch_component *c = ch_inventory_get(r->inv, r->findings[i].component);
+        const char *ref = component_ref(a, c);
+        if (ref == NULL || ch_map_has(seen, ch_str_c(ref)))
+            continue;
+        if (ch_map_put(seen, ch_str_c(ref), NULL) != CH_OK) {
+            w->failed = CH_E_NOMEM;
+            break;
+        }
         ch_jw_obj_open(w);
         ch_jw_kstr(w, "type", "library");
         ch_jw_kstr(w, "bom-ref", component_ref(a, c));
@@ -529,8 +540,15 @@ static void render_cdx(const struct ch_scan_report *r, int64_t now, const char *
     for (size_t i = 0; i < r->n_findings; i++) {
         const struct ch_scan_finding *f = &r->findings[i];
         const struct ch_component *c = ch_inventory_get(r->inv, f->component);
+        const char *vref = ch_arena_printf(a, "%s/%s", f->id, component_ref(a, c));
+        if (vref == NULL || ch_map_has(seen, ch_str_c(vref)))
+            continue;
+        if (ch_map_put(seen, ch_str_c(vref), NULL) != CH_OK) {
+            w->failed = CH_E_NOMEM;
+            break;
+        }
         ch_jw_obj_open(w);
-        ch_jw_kstr(w, "bom-ref", ch_arena_printf(a, "%s/%s", f->id, component_ref(a, c)));
+        ch_jw_kstr(w, "bom-ref", vref);
         ch_jw_kstr(w, "id", f->id);
         if (f->n_aliases > 0) {
             ch_jw_key(w, "references");
@@ -575,6 +593,7 @@ static void render_cdx(const struct ch_scan_report *r, int64_t now, const char *
     }
     ch_jw_arr_close(w);
     ch_jw_obj_close(w);
+    ch_map_free(seen);
 }
 
 /* OpenVEX 0.2.0: one "affected" statement per finding, with the fix as action. */
@@ -595,11 +614,24 @@ static void render_openvex(const struct ch_scan_report *r, int64_t now, const ch
     ch_jw_kstr(w, "timestamp", ts);
     ch_jw_kint(w, "version", 1);
     ch_jw_kstr(w, "tooling", ch_arena_printf(a, "clearinghouse %s", version));
+    struct ch_map *seen = ch_map_new(0x766578, free_nothing);
+    if (seen == NULL) {
+        w->failed = CH_E_NOMEM;
+        return;
+    }
     ch_jw_key(w, "statements");
     ch_jw_arr_open(w);
     for (size_t i = 0; i < r->n_findings; i++) {
         const struct ch_scan_finding *f = &r->findings[i];
         const struct ch_component *c = ch_inventory_get(r->inv, f->component);
+        /* one statement per (vulnerability, product), however many inventories list it */
+        const char *key = ch_arena_printf(a, "%s\x1f%s", f->id, component_ref(a, c));
+        if (key == NULL || ch_map_has(seen, ch_str_c(key)))
+            continue;
+        if (ch_map_put(seen, ch_str_c(key), NULL) != CH_OK) {
+            w->failed = CH_E_NOMEM;
+            break;
+        }
         ch_jw_obj_open(w);
         ch_jw_key(w, "vulnerability");
         ch_jw_obj_open(w);
@@ -626,6 +658,7 @@ static void render_openvex(const struct ch_scan_report *r, int64_t now, const ch
     }
     ch_jw_arr_close(w);
     ch_jw_obj_close(w);
+    ch_map_free(seen);
 }
 
 int ch_scan_render(const struct ch_scan_report *r, enum ch_scan_format f, int64_t now,
