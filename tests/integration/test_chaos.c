@@ -5,8 +5,10 @@
  * processes on loopback share one fresh PostgreSQL database. While a few
  * hundred test.record jobs run (each writing its side-effect row and, for
  * some, an audit entry in the transaction that completes it, then sleeping
- * before the commit), the test keeps writing through the CLI (org create,
- * jobs enqueue with idempotency keys), asks both servers /healthz, and
+ * before the commit), the test keeps writing: organisations through the
+ * HTTP API (a thread of its own, so kills cut requests in flight) and
+ * through the CLI, jobs through `jobs enqueue` with idempotency keys; it
+ * asks both servers /healthz, and
  * kill -9s a random worker or server every CHAOS_PERIOD_MS, restarting it.
  *
  * At the end: every job is done, exactly once (one side-effect row per
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +39,15 @@
 #include "store/store.h"
 #include "testhttp.h"
 
+#define CH_TOKEN_MAX_LEN 128
+
 enum {
     N_SERVERS = 2,
     N_WORKERS = 3,
     N_JOBS = 300,           /* queued by the test through the library */
     MAX_WRITES = 400,       /* CLI writes during the chaos phase, at most */
+    MAX_HTTP_WRITES = 3000, /* API writes, paced so that they last the whole phase */
+    HTTP_PAUSE_MS = 5,
     CHAOS_MS = 20000,       /* length of the chaos phase */
     CHAOS_PERIOD_MS = 1200, /* one kill -9 this often */
     DRAIN_MS = 45000,       /* time allowed afterwards for the queue to empty */
@@ -66,7 +73,13 @@ struct chaos {
     size_t n_orgs;
     int64_t cli_jobs[MAX_WRITES];
     size_t n_cli_jobs;
-    size_t n_audited;       /* jobs whose payload asks for an audit entry */
+    size_t n_audited;                  /* jobs whose payload asks for an audit entry */
+    char token[CH_TOKEN_MAX_LEN];      /* admin token for the HTTP writes */
+    char *http_slugs[MAX_HTTP_WRITES]; /* organisations created through the API (201) */
+    size_t n_http;
+    int http_refused; /* a server died under the request, or 5xx */
+    bool http_stop;
+    char http_error[512];
     int n_queued;           /* of the N_JOBS */
     struct ch_store *store; /* the test\'s own connection */
     int kills_server, kills_worker, kills_mid_job, health_ok, health_fail;
@@ -131,8 +144,8 @@ static void start_server(struct chaos *c, struct proc *p)
     close(out[1]);
     char line[512];
     size_t len = 0;
-    p->port = 0;
-    while (p->port == 0) {
+    int found = 0;
+    while (found == 0) {
         struct pollfd pf = {out[0], POLLIN, 0};
         if (poll(&pf, 1, 20000) <= 0)
             fail_msg("server did not announce itself (log: %s)", c->log);
@@ -145,10 +158,11 @@ static void start_server(struct chaos *c, struct proc *p)
         if (at != NULL && strpbrk(at, " \n") != NULL) {
             uint64_t port = 0;
             if (ch_num_scan_digits(ch_str_c(at + 10), &port) > 0)
-                p->port = (int)port;
+                found = (int)port;
         }
     }
     close(out[0]);
+    __atomic_store_n(&p->port, found, __ATOMIC_RELEASE);
 }
 
 static void start_worker(struct chaos *c, struct proc *p)
@@ -202,7 +216,49 @@ static int cli(struct chaos *c, const char *const *args, struct ch_buf *out)
     return rc;
 }
 
-/* One accepted-or-refused write through the CLI; accepted ones are remembered. */
+/*
+ * POST /api/v1/orgs on one of the servers; 201 means accepted. Runs on its
+ * own thread so the kills land on requests in flight; the ports change as
+ * servers restart (read atomically).
+ */
+static void http_write(struct chaos *c, size_t i)
+{
+    char slug[64], body[160], headers[256];
+    snprintf(slug, sizeof(slug), "chaos-http-%zu", i);
+    snprintf(body, sizeof(body), "{\"slug\": \"%s\", \"name\": \"Chaos\", \"category\": \"sltt\"}",
+             slug);
+    snprintf(headers, sizeof(headers),
+             "Authorization: Bearer %s\r\nContent-Type: application/json\r\n", c->token);
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    int port = __atomic_load_n(&c->servers[i % N_SERVERS].port, __ATOMIC_ACQUIRE);
+    if (ch_test_http(port, "POST", "/api/v1/orgs", headers, body, strlen(body), &r) == 0 &&
+        r.status == 201) {
+        c->http_slugs[c->n_http++] = ch_strdup(slug);
+    } else {
+        if (r.status >= 400 && r.status < 500 && c->http_error[0] == '\0')
+            snprintf(c->http_error, sizeof(c->http_error), "POST /api/v1/orgs: %d %s", r.status,
+                     ch_buf_cstr(&r.body));
+        c->http_refused++;
+    }
+    ch_test_response_release(&r);
+}
+
+static void *http_writer(void *arg)
+{
+    struct chaos *c = arg;
+    for (size_t i = 0; !__atomic_load_n(&c->http_stop, __ATOMIC_ACQUIRE); i++) {
+        if (c->n_http >= MAX_HTTP_WRITES) {
+            sleep_ms(20);
+            continue;
+        }
+        http_write(c, i);
+        sleep_ms(HTTP_PAUSE_MS);
+    }
+    return NULL;
+}
+
+/* One write through the API or the CLI; the accepted ones are remembered. */
 static void write_once(struct chaos *c, size_t i)
 {
     struct ch_buf out;
@@ -214,7 +270,7 @@ static void write_once(struct chaos *c, size_t i)
                               "Chaos Org", "--category", "sltt", NULL};
         if (cli(c, args, &out) == 0)
             c->org_slugs[c->n_orgs++] = ch_strdup(slug);
-    } else if (c->n_cli_jobs < MAX_WRITES) {
+    } else if (i % 2 == 1 && c->n_cli_jobs < MAX_WRITES) {
         char key[64], payload[128];
         snprintf(key, sizeof(key), "chaos-key-%zu", i);
         snprintf(payload, sizeof(payload), "{\"note\": \"cli-%zu\", \"audit\": true}", i);
@@ -372,6 +428,13 @@ static void verify(struct chaos *c, struct ch_store *s)
             q1(s, "SELECT COUNT(*) FROM jobs WHERE CAST(id AS TEXT) = ? AND state = 'done'", id),
             1);
     }
+    for (size_t i = 0; i < c->n_http; i++)
+        assert_int_equal(q1(s, "SELECT COUNT(*) FROM orgs WHERE slug = ?", c->http_slugs[i]), 1);
+    /* an organisation created through the API exists exactly when its audit entry does
+     * (a request cut short by a kill may have committed without its answer arriving) */
+    assert_int_equal(q(s, "SELECT COUNT(*) FROM orgs WHERE slug LIKE 'chaos-http-%'"),
+                     q(s, "SELECT COUNT(*) FROM audit_log WHERE action = 'org.create'"
+                          " AND object LIKE 'org:chaos-http-%'"));
     /* the chain is one valid chain */
     struct ch_err err = CH_ERR_INIT;
     struct ch_audit_report rep;
@@ -379,6 +442,12 @@ static void verify(struct chaos *c, struct ch_store *s)
     if (!rep.ok)
         fail_msg("audit chain broken at %lld: %s", (long long)rep.first_bad_seq, rep.problem);
     assert_int_equal(rep.entries, q(s, "SELECT COUNT(*) FROM audit_log"));
+    /* and the operator's command agrees, checkpoints signed by the servers included */
+    struct ch_buf out;
+    ch_buf_init(&out, 1 << 20);
+    const char *args[] = {"audit", "verify", NULL};
+    assert_int_equal(cli(c, args, &out), 0);
+    ch_buf_release(&out);
 }
 
 static uint64_t seed(void)
@@ -403,8 +472,14 @@ static void test_chaos_servers_and_workers(void **state)
     snprintf(c->log, sizeof(c->log), "%s/processes.log", c->dir);
     struct ch_buf out;
     ch_buf_init(&out, 1 << 20);
-    const char *init[] = {"init", NULL};
+    const char *init[] = {"init", "--admin", "chaos-admin", NULL};
     assert_int_equal(cli(c, init, &out), 0);
+    /* the token is the line starting "chk_" */
+    const char *tok = strstr(ch_buf_cstr(&out), "chk_");
+    assert_non_null(tok);
+    snprintf(c->token, sizeof(c->token), "%s", tok);
+    c->token[strcspn(c->token, "\r\n")] = '\0';
+    assert_true(strlen(c->token) > 10);
     ch_buf_release(&out);
 
     struct ch_err err = CH_ERR_INIT;
@@ -417,6 +492,8 @@ static void test_chaos_servers_and_workers(void **state)
         start_worker(c, &c->workers[i]);
     c->store = s;
 
+    pthread_t writer;
+    assert_int_equal(pthread_create(&writer, NULL, http_writer, c), 0);
     int64_t t0 = ch_clock_mono_ms();
     int64_t next_kill = t0 + CHAOS_PERIOD_MS;
     size_t writes = 0;
@@ -434,13 +511,18 @@ static void test_chaos_servers_and_workers(void **state)
             next_kill += CHAOS_PERIOD_MS;
         }
     }
+    __atomic_store_n(&c->http_stop, true, __ATOMIC_RELEASE);
+    pthread_join(writer, NULL);
+    if (c->http_error[0] != '\0')
+        fail_msg("%s", c->http_error);
     enqueue_jobs(c, s, N_JOBS);
     health(c);
     fprintf(stderr,
-            "chaos: %d worker kills (%d mid-job), %d server kills, %zu orgs and %zu jobs written "
-            "through the CLI, healthz %d ok / %d failed\n",
-            c->kills_worker, c->kills_mid_job, c->kills_server, c->n_orgs, c->n_cli_jobs,
-            c->health_ok, c->health_fail);
+            "chaos: %d worker kills (%d mid-job), %d server kills; accepted writes: %zu orgs "
+            "through the API (%d refused by dying servers), %zu orgs and %zu jobs through the "
+            "CLI; healthz %d ok / %d failed\n",
+            c->kills_worker, c->kills_mid_job, c->kills_server, c->n_http, c->http_refused,
+            c->n_orgs, c->n_cli_jobs, c->health_ok, c->health_fail);
     assert_true(c->kills_worker >= 3);
     assert_true(c->kills_server >= 1);
     /* a restarted server answers (the last check ran after every restart) */
@@ -454,8 +536,7 @@ static void test_chaos_servers_and_workers(void **state)
          * ASan it reports h2o's allocations at exit): here they must only stop */
         int rc = stop(&c->servers[i]);
         if (rc != 0)
-            fprintf(stderr, "chaos: warning: server %d exited with %d (log: %s)\n", i, rc,
-                    c->log);
+            fprintf(stderr, "chaos: warning: server %d exited with %d (log: %s)\n", i, rc, c->log);
         assert_true(rc >= 0);
     }
     verify(c, s);
@@ -471,6 +552,8 @@ static void test_chaos_servers_and_workers(void **state)
     ch_store_free(s);
     for (size_t i = 0; i < c->n_orgs; i++)
         ch_free(c->org_slugs[i]);
+    for (size_t i = 0; i < c->n_http; i++)
+        ch_free(c->http_slugs[i]);
     ch_test_rmtree(c->dir);
     ch_free(c->dir);
     ch_free(c->url);
