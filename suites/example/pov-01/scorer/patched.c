@@ -1,0 +1,10 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static int table[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+int main(void)
+{
+    (void)table;
+    unsigned char n = (unsigned char)getchar(); char buf[16]; if (n > sizeof(buf)) n = sizeof(buf); size_t got = fread(buf, 1, n, stdin); printf("%zu\n", got);
+    return 0;
+}
