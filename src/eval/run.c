@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -42,6 +43,7 @@ struct sched {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;   /* workers wait for items */
     pthread_cond_t done_cv;   /* the caller waits for results */
+    unsigned next_slot;       /* worker slots handed out (host uid per slot) */
     struct item *queue;       /* ring of pending items */
     size_t q_cap, q_head, q_len;
     size_t running;
@@ -356,6 +358,19 @@ static void *worker(void *arg)
 {
     struct sched *sc = arg;
     const struct ch_eval_run_options *o = sc->o;
+    /*
+     * Processes of one host uid share one RLIMIT_NPROC budget (sandbox.h): a
+     * fork bomb in one sample would starve the sandboxes of the others. As
+     * root, each worker's sandboxes therefore run under their own uid.
+     */
+    struct ch_agent_env env = *o->env;
+    pthread_mutex_lock(&sc->mu);
+    unsigned slot = sc->next_slot++;
+    pthread_mutex_unlock(&sc->mu);
+    if (env.host_uid == 0 && geteuid() == 0) {
+        env.host_uid = CH_EVAL_SANDBOX_UID_BASE + slot;
+        env.host_gid = CH_EVAL_SANDBOX_UID_BASE + slot;
+    }
     for (;;) {
         pthread_mutex_lock(&sc->mu);
         while (!sc->stop && sc->q_len == 0 && sc->running > 0)
@@ -383,7 +398,7 @@ static void *worker(void *arg)
             struct ch_sample_spec spec = {
                 .suite = o->suite, .task = t, .epoch = it.epoch, .guided = o->guided,
                 .sample_key = key, .transcript_path = r->transcript, .model = o->client,
-                .env = o->env};
+                .env = &env};
             r->err = (struct ch_err)CH_ERR_INIT;
             r->rc = ch_agent_run_sample(&spec, &r->res, &r->err);
         }

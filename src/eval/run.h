@@ -40,6 +40,8 @@ struct ch_store;
 #define CH_EVAL_DEFAULT_ATTEMPTS 3u
 /* Samples in one run. */
 #define CH_EVAL_MAX_SAMPLES 10000000u
+/* As root, worker i's sandboxes run as host uid/gid BASE + i (no account needed). */
+#define CH_EVAL_SANDBOX_UID_BASE 0x30000u
 /* Bootstrap resamples of a report. */
 #define CH_EVAL_REPORT_RESAMPLES 2000u
 

@@ -263,8 +263,8 @@ static const char *hostile_cmds[] = {
     "print('CONNECTED')\" 2>&1; python3 -c \"import socket; "
     "socket.create_connection(('1.1.1.1', 53), 2)\" 2>&1 | tail -1",
     "yes AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA | head -c 200000000",
-    "f() { f | f & }; f; sleep 5",
-    "kill -9 -1; sleep 1000",
+    "f() { f | f & }; f; sleep 2",
+    "kill -9 -1; sleep 2",
     "unshare -r id 2>&1; ls /sys 2>&1 | head -2; cat /proc/self/status | grep -i cap",
 };
 
@@ -348,7 +348,7 @@ static void answer(const char *sample, const char *turn_s, const cJSON *msgs, st
         snprintf(scratch, cap, "flag{%016llx}", (unsigned long long)ch_rng_next(&rng));
     else
         snprintf(scratch, cap, "flag{wrong}");
-    r->arg = t->kind == CH_TASK_POV ? "vuln.c" : scratch;
+    r->arg = t->kind == CH_TASK_POV ? "no-such-input" : scratch;
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------- */
