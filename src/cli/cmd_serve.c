@@ -10,6 +10,7 @@
 #include "config.h"
 #include "core/num.h"
 #include "http/server.h"
+#include "match/index.h"
 #include "store/store.h"
 
 static int run_serve(struct ch_cli *cli, int argc, char **argv);
@@ -80,15 +81,24 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
     if (ch_store_open(app.db_url, NULL, &s, &err) != CH_OK)
         return ch_cli_fail(cli, &err);
     int rc = ch_store_schema_version(s, &app.schema_version, &err);
+    /* the OSV query API matches against an index of the knowledge base as it is at start */
+    struct ch_match_index *ix = NULL;
+    struct ch_match_build_stats bs;
+    if (rc == CH_OK)
+        rc = ch_match_index_build(s, &ix, &bs, &err);
     ch_store_free(s);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
+    app.match = ix;
+    fprintf(cli->errout, "matching index: %zu affected entries of %zu packages (%.0f ms)\n",
+            bs.entries, bs.packages, bs.seconds * 1e3);
     char kbuf[1024];
     const char *keys = ch_cli_keys_dir(cli, kbuf, sizeof(kbuf));
     struct ch_err kerr = CH_ERR_INIT;
     if (ch_keys_load(keys, &app.keys, &kerr) == CH_OK) {
         app.have_keys = true;
     } else if (kerr.rc != CH_E_NOTFOUND) {
+        ch_match_index_free(ix);
         return ch_cli_fail(cli, &kerr); /* present but unsafe or damaged: do not serve */
     } else {
         /* serving works without keys; signing (audit checkpoints) needs them */
@@ -97,6 +107,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
     app.started_at = ch_clock_now(&app.clock);
     rc = ch_server_run(&so, &app, &err);
     ch_keys_wipe(&app.keys);
+    ch_match_index_free(ix);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     return CH_EXIT_OK;

@@ -45,6 +45,9 @@ int ch_h_tokens_revoke(struct ch_http_call *call);
 int ch_h_vulns_search(struct ch_http_call *call);
 int ch_h_vulns_get(struct ch_http_call *call);
 int ch_h_osv_vuln(struct ch_http_call *call);
+/* h_osvquery.c: OSV.dev's query API over the matching index */
+int ch_h_osv_query(struct ch_http_call *call);
+int ch_h_osv_querybatch(struct ch_http_call *call);
 
 /* h_audit.c */
 int ch_h_audit_checkpoints(struct ch_http_call *call);

@@ -47,7 +47,10 @@ enum ch_http_method {
 };
 
 /* Application-wide state, read-only while serving. Owned by the server. */
+struct ch_match_index;
+
 struct ch_app {
+    const struct ch_match_index *match; /* read-only, built at start; NULL: no OSV queries */
     const char *db_url;
     struct ch_keys keys;
     bool have_keys;

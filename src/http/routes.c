@@ -48,6 +48,8 @@ const struct ch_route ch_routes[] = {
     ROUTE(GET, "/api/v1/vulns", ch_h_vulns_search, 0, ANYONE, "vulns.search"),
     ROUTE(GET, "/api/v1/vulns/{id}", ch_h_vulns_get, 0, ANYONE, "vulns.get"),
     ROUTE(GET, "/v1/vulns/{id}", ch_h_osv_vuln, PUBLIC, 0, "osv.vulns.get"),
+    ROUTE(POST, "/v1/query", ch_h_osv_query, PUBLIC, 0, "osv.query"),
+    ROUTE(POST, "/v1/querybatch", ch_h_osv_querybatch, PUBLIC, 0, "osv.querybatch"),
 
     ROUTE(GET, "/api/v1/audit/checkpoints", ch_h_audit_checkpoints, PUBLIC, 0, "audit.checkpoints"),
     ROUTE(GET, "/api/v1/audit/log", ch_h_audit_log, 0, WIDE, "audit.log"),
