@@ -28,9 +28,10 @@ CREATE TABLE eval_models (
 CREATE INDEX eval_models_org ON eval_models(org_id);
 
 -- Evaluation runs (eval_run of 0006) of a registered model, and the
--- pre-release window they ran in (NULL: none).
+-- pre-release window they ran in (NULL: none). No foreign key to eval_run:
+-- runs are written by the harness, which may be migrated separately.
 CREATE TABLE eval_model_runs (
-    run_id BIGINT NOT NULL PRIMARY KEY REFERENCES eval_run(id),
+    run_id BIGINT NOT NULL PRIMARY KEY,
     model_id BIGINT NOT NULL REFERENCES eval_models(id),
     window_id BIGINT,
     attached_at BIGINT NOT NULL
