@@ -9,6 +9,7 @@
 #define CH_HTTP_HANDLERS_H
 
 #include "core/json.h"
+#include "http/h_coord.h"
 #include "http/http.h"
 
 /* h_health.c */

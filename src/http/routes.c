@@ -51,6 +51,19 @@ const struct ch_route ch_routes[] = {
     ROUTE(POST, "/v1/query", ch_h_osv_query, PUBLIC, 0, "osv.query"),
     ROUTE(POST, "/v1/querybatch", ch_h_osv_querybatch, PUBLIC, 0, "osv.querybatch"),
 
+    /* scan coordination: the deconfliction question and the lists (src/http/h_coord.c) */
+    {.methods = POST, .pattern = "/api/v1/deconflict", .handler = ch_h_deconflict,
+     .roles = CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, .name = "deconflict",
+     .max_body = CH_H_DECONFLICT_MAX_BODY},
+    ROUTE(GET, "/api/v1/coord/targets", ch_h_coord_targets_list, 0,
+          CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, "coord.targets.list"),
+    ROUTE(GET, "/api/v1/coord/uncovered", ch_h_coord_targets_uncovered, 0,
+          CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, "coord.uncovered"),
+    ROUTE(GET, "/api/v1/coord/leases", ch_h_coord_leases_list, 0,
+          CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, "coord.leases.list"),
+    ROUTE(GET, "/api/v1/coord/incidents", ch_h_coord_incidents_list, 0,
+          CH_ROLE_OPERATOR | WIDE, "coord.incidents.list"),
+
     ROUTE(GET, "/api/v1/audit/checkpoints", ch_h_audit_checkpoints, PUBLIC, 0, "audit.checkpoints"),
     ROUTE(GET, "/api/v1/audit/log", ch_h_audit_log, 0, WIDE, "audit.log"),
     ROUTE(POST, "/api/v1/audit/verify", ch_h_audit_verify, 0, ADMIN, "audit.verify"),
