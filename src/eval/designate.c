@@ -664,28 +664,32 @@ static void reasons_json(cJSON *reasons, const struct ch_policy *p,
     }
 }
 
+/*
+ * The signature member carries alg, key_id and public_key, which are signed
+ * too: the message is the canonical record with the signature member
+ * holding everything but "value".
+ */
 static int sign_tree(const struct ch_keys *keys, cJSON *root, struct ch_buf *ret_record,
                      struct ch_err *err)
 {
+    char pk_hex[2 * CH_KEYS_SIGN_PK_BYTES + 1];
+    sodium_bin2hex(pk_hex, sizeof(pk_hex), keys->sign_pk, sizeof(keys->sign_pk));
+    cJSON *sigobj = cJSON_AddObjectToObject(root, "signature");
+    if (sigobj == NULL || cJSON_AddStringToObject(sigobj, "alg", "ed25519") == NULL ||
+        cJSON_AddStringToObject(sigobj, "key_id", keys->key_id) == NULL ||
+        cJSON_AddStringToObject(sigobj, "public_key", pk_hex) == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory signing a record");
     struct ch_buf msg;
     ch_buf_init(&msg, CH_DECISION_MAX_BYTES);
-    int rc = ch_decision_canonical(root, "signature", &msg, err);
+    int rc = ch_decision_canonical(root, NULL, &msg, err);
     if (rc == CH_OK) {
         unsigned char sig[crypto_sign_BYTES];
         crypto_sign_detached(sig, NULL, (const unsigned char *)msg.ptr, ch_buf_len(&msg),
                              keys->sign_sk);
         char sig_hex[2 * crypto_sign_BYTES + 1];
-        char pk_hex[2 * CH_KEYS_SIGN_PK_BYTES + 1];
         sodium_bin2hex(sig_hex, sizeof(sig_hex), sig, sizeof(sig));
-        sodium_bin2hex(pk_hex, sizeof(pk_hex), keys->sign_pk, sizeof(keys->sign_pk));
-        cJSON *s = cJSON_AddObjectToObject(root, "signature");
-        if (s == NULL ||
-            cJSON_AddStringToObject(s, "alg", "ed25519") == NULL ||
-            cJSON_AddStringToObject(s, "key_id", keys->key_id) == NULL ||
-            cJSON_AddStringToObject(s, "public_key", pk_hex) == NULL ||
-            cJSON_AddStringToObject(s, "value", sig_hex) == NULL) {
+        if (cJSON_AddStringToObject(sigobj, "value", sig_hex) == NULL)
             rc = ch_err_set(err, CH_E_NOMEM, "out of memory signing a record");
-        }
     }
     if (rc == CH_OK) {
         ch_buf_reset(ret_record);
@@ -815,8 +819,10 @@ int ch_decision_verify(const char *text, size_t len, const unsigned char *public
         check_fail(ret, "record is signed by another key");
         goto out;
     }
+    /* The signed message: the record without signature.value. */
+    cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)sig, "value");
     ch_buf_reset(&b);
-    rc = ch_decision_canonical(root, "signature", &b, err);
+    rc = ch_decision_canonical(root, NULL, &b, err);
     if (rc != CH_OK)
         goto out;
     if (crypto_sign_verify_detached(sv, (const unsigned char *)b.ptr, ch_buf_len(&b), pk) != 0) {

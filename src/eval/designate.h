@@ -29,7 +29,8 @@
  * bytewise, no white space, integers without a fraction, other numbers in
  * shortest round-trip form) followed by one newline, carrying a member
  * "signature" {alg, key_id, public_key, value}: an Ed25519 signature over
- * the canonical bytes of the record without that member. Verification
+ * the canonical bytes of the record without signature.value (so the key
+ * id and public key are signed too). Verification
  * refuses any text that is not exactly the canonical form of what it
  * parses to, so a change of one byte anywhere (white space included) fails.
  *
