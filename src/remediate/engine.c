@@ -26,6 +26,8 @@
 #define RUN_ARENA_MAX ((size_t)256 << 20)
 /* Directives decided per exposure: the directive set's own limit. */
 #define RUN_MAX_DIRECTIVES CH_DIRECTIVE_MAX_FILES
+/* Audit details of one asset's automatic transitions (ids and statuses). */
+#define RUN_MAX_BATCH_BYTES ((size_t)16 << 20)
 /* Bytes of the advisory list of one exposure. */
 #define RUN_MAX_ADVISORIES_TEXT 4000
 
@@ -59,6 +61,8 @@ struct ch_rem_run {
     struct ch_map *decided; /* "id" → marker: exposures decided in this run */
     struct ch_exposure_stats *stats;
     int64_t t0;
+    struct ch_buf batch; /* transitions of the current asset, audited as one entry */
+    size_t n_batch;
 };
 
 static void free_asset(void *p)
@@ -89,6 +93,7 @@ void ch_rem__run_free(struct ch_rem_run *r)
     ch_map_free(r->notes);
     ch_map_free(r->assets);
     ch_map_free(r->decided);
+    ch_buf_release(&r->batch);
     ch_free(r);
 }
 
@@ -102,6 +107,7 @@ int ch_rem__run_new(const struct ch_rem_ctx *ctx, const struct ch_match_index *i
     r->notify = notify;
     r->stats = stats;
     r->t0 = ch_clock_mono_ns();
+    ch_buf_init(&r->batch, RUN_MAX_BATCH_BYTES);
     r->vcache = ch_rem__vcache_new(ctx->store);
     r->arena = ch_arena_new(RUN_ARENA_MAX);
     r->notes = ch_map_new(0x6e6f7465, free_plain);
@@ -133,24 +139,13 @@ int ch_rem__audit(const struct ch_rem_ctx *ctx, const char *action, const char *
     return ch_audit_append(ctx->store, &e, ctx->now, NULL, err);
 }
 
+static int insert_transition(const struct ch_rem_ctx *ctx, int64_t exposure_id, const char *from,
+                             const char *to, const char *reason, struct ch_err *err);
+
 int ch_rem__write_transition(const struct ch_rem_ctx *ctx, int64_t exposure_id, const char *from,
                              const char *to, const char *reason, struct ch_err *err)
 {
-    struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(ctx->store,
-                           "INSERT INTO exposure_transitions (exposure_id, from_status, to_status,"
-                           " at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                           &st, err);
-    if (rc != CH_OK)
-        return rc;
-    const char *actor = ctx->actor != NULL ? ctx->actor : "system";
-    ch_stmt_bind_int(st, 1, exposure_id);
-    ch_stmt_bind_cstr(st, 2, from);
-    ch_stmt_bind_cstr(st, 3, to);
-    ch_stmt_bind_int(st, 4, ctx->now);
-    ch_stmt_bind_cstr(st, 5, actor);
-    ch_stmt_bind_cstr(st, 6, reason);
-    rc = ch_stmt_run(st, err);
+    int rc = insert_transition(ctx, exposure_id, from, to, reason, err);
     if (rc != CH_OK)
         return rc;
     struct ch_buf b;
@@ -168,6 +163,62 @@ int ch_rem__write_transition(const struct ch_rem_ctx *ctx, int64_t exposure_id, 
     if (rc == CH_OK)
         rc = ch_rem__audit(ctx, "exposure.transition", object, ch_buf_cstr(&b), err);
     ch_buf_release(&b);
+    return rc;
+}
+
+/* Inserts a transition row only (the caller audits it). */
+static int insert_transition(const struct ch_rem_ctx *ctx, int64_t exposure_id, const char *from,
+                             const char *to, const char *reason, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(ctx->store,
+                           "INSERT INTO exposure_transitions (exposure_id, from_status, to_status,"
+                           " at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, exposure_id);
+    ch_stmt_bind_cstr(st, 2, from);
+    ch_stmt_bind_cstr(st, 3, to);
+    ch_stmt_bind_int(st, 4, ctx->now);
+    ch_stmt_bind_cstr(st, 5, ctx->actor != NULL ? ctx->actor : "system");
+    ch_stmt_bind_cstr(st, 6, reason);
+    return ch_stmt_run(st, err);
+}
+
+/*
+ * An automatic transition of the engine: the row now, the audit entry with
+ * the asset's other transitions when the asset is done (flush_batch), so a
+ * run over a large estate appends one audit entry per asset, not one per
+ * exposure, and every transition is still named in the audit log.
+ */
+static int run_transition(struct ch_rem_run *r, int64_t exposure_id, const char *from,
+                          const char *to, const char *reason, struct ch_err *err)
+{
+    int rc = insert_transition(r->ctx, exposure_id, from, to, reason, err);
+    if (rc != CH_OK)
+        return rc;
+    (void)ch_buf_appendf(&r->batch, "%s[%lld,\"%s\",\"%s\"]", r->n_batch > 0 ? "," : "",
+                         (long long)exposure_id, from != NULL ? from : "", to);
+    r->n_batch++;
+    return ch_buf_status(&r->batch, "audit details", err);
+}
+
+static int flush_batch(struct ch_rem_run *r, int64_t asset_id, struct ch_err *err)
+{
+    if (r->n_batch == 0)
+        return CH_OK;
+    char object[48];
+    snprintf(object, sizeof(object), "asset:%lld", (long long)asset_id);
+    struct ch_buf d;
+    ch_buf_init(&d, RUN_MAX_BATCH_BYTES + 64);
+    (void)ch_buf_appendf(&d, "{\"transitions\":[%s]}", ch_buf_cstr(&r->batch));
+    int rc = ch_buf_status(&d, "audit details", err);
+    if (rc == CH_OK)
+        rc = ch_rem__audit(r->ctx, "exposure.transitions", object, ch_buf_cstr(&d), err);
+    ch_buf_release(&d);
+    ch_buf_reset(&r->batch);
+    r->n_batch = 0;
     return rc;
 }
 
@@ -1018,7 +1069,7 @@ static int apply_found(struct ch_rem_run *r, const struct asset_info *a, struct 
         int64_t id = 0;
         rc = insert_exposure(r, a, f, v, &id, err);
         if (rc == CH_OK)
-            rc = ch_rem__write_transition(r->ctx, id, NULL, "open", "detected", err);
+            rc = run_transition(r, id, NULL, "open", "detected", err);
         if (rc == CH_OK)
             rc = decide_known(r, id, a->id, f->vuln_id, r->ctx->now, v->kev, true, err);
         if (rc == CH_OK)
@@ -1030,8 +1081,7 @@ static int apply_found(struct ch_rem_run *r, const struct asset_info *a, struct 
     if (strcmp(e->status, "remediated") == 0) {
         rc = set_status(r, e->id, "open", false, err);
         if (rc == CH_OK)
-            rc = ch_rem__write_transition(r->ctx, e->id, "remediated", "open",
-                                          "an affected version is back", err);
+            rc = run_transition(r, e->id, "remediated", "open", "an affected version is back", err);
         if (rc == CH_OK)
             rc = note_event(r, a->org_id, f->vuln_id, NOTE_ADVISORY, err);
         r->stats->reopened++;
@@ -1041,7 +1091,9 @@ static int apply_found(struct ch_rem_run *r, const struct asset_info *a, struct 
         rc = note_event(r, a->org_id, f->vuln_id, NOTE_FIXED, err);
     if (rc == CH_OK)
         rc = update_match(r, e, f, err);
-    if (rc == CH_OK && !was_decided(r, e->id))
+    /* deadlines depend on the vulnerability and the asset, not on the match: re-decide
+       a reopened exposure here; changed vulnerabilities are re-decided by their run */
+    if (rc == CH_OK && strcmp(e->status, "remediated") == 0 && !was_decided(r, e->id))
         rc = decide_known(r, e->id, a->id, f->vuln_id, e->detected, e->kev, false, err);
     return rc;
 }
@@ -1086,10 +1138,12 @@ int ch_rem__run_asset(struct ch_rem_run *r, int64_t asset_id, const char *const 
             continue;
         rc = set_status(r, e->id, "remediated", true, err);
         if (rc == CH_OK)
-            rc = ch_rem__write_transition(r->ctx, e->id, e->status, "remediated",
-                                          "no affected version in the current inventory", err);
+            rc = run_transition(r, e->id, e->status, "remediated",
+                                "no affected version in the current inventory", err);
         r->stats->remediated++;
     }
+    if (rc == CH_OK)
+        rc = flush_batch(r, asset_id, err);
 out:
     ch_map_free(fmap);
     ch_map_free(emap);

@@ -8,9 +8,9 @@
  * those packages; changed vulnerabilities (KEV, scores) re-decide only their
  * exposures. The periodic run finds the changes itself from two watermarks
  * in remediate_state: "kb_seen" (advisories and KEV entries imported at or
- * after it are re-checked; re-checking is idempotent, so the boundary second
- * may be seen twice) and "last_run" (a directive issued or revoked since
- * then re-decides every active exposure).
+ * after it are re-checked; a run sets it to its own time, and re-checking is
+ * idempotent, so the boundary second may be seen twice) and "last_run" (a directive issued or
+ * revoked since then re-decides every active exposure).
  */
 #include "remediate/exposure.h"
 
@@ -418,8 +418,9 @@ int ch_exposure_recompute_pending(const struct ch_rem_ctx *ctx, struct ch_exposu
         rc = ch_rem__run_decide(r, all.v[i], err);
     if (rc == CH_OK)
         rc = expire_acceptances(r, ctx, ret_stats, err);
+    /* everything imported before now is done; the second of now may still see imports */
     if (rc == CH_OK)
-        rc = ch_rem__state_set(s, "kb_seen", max_seen, err);
+        rc = ch_rem__state_set(s, "kb_seen", ctx->now > seen ? ctx->now : seen, err);
     if (rc == CH_OK && ctx->now > last)
         rc = ch_rem__state_set(s, "last_run", ctx->now, err);
     ch_free(adv.v);
@@ -450,7 +451,6 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
         return rc;
     }
     struct ids assets = {0}, all = {0};
-    int64_t max_seen = 0;
     rc = ids_query(s, "SELECT id FROM assets WHERE inventory_id IS NOT NULL ORDER BY id", 0, false,
                    &assets, NULL, err);
     for (size_t i = 0; rc == CH_OK && i < assets.n; i++)
@@ -462,12 +462,7 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
     if (rc == CH_OK)
         rc = expire_acceptances(r, ctx, ret_stats, err);
     if (rc == CH_OK)
-        rc = ch_store_query_int(s,
-                                "SELECT MAX(t) FROM (SELECT MAX(imported_at) AS t FROM advisories"
-                                " UNION ALL SELECT MAX(imported_at) FROM kev) m",
-                                NULL, 0, &max_seen, err);
-    if (rc == CH_OK)
-        rc = ch_rem__state_set(s, "kb_seen", max_seen, err);
+        rc = ch_rem__state_set(s, "kb_seen", ctx->now, err);
     if (rc == CH_OK)
         rc = ch_rem__state_set(s, "last_run", ctx->now, err);
     ch_free(assets.v);
