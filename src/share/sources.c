@@ -319,10 +319,11 @@ static int emit_software(struct ch_store *s, int64_t vuln_id, struct render *r, 
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
                            "SELECT DISTINCT COALESCE(a.name, a.product, ''), a.ecosystem, a.vendor,"
-                           " a.purl FROM affected a JOIN advisories ad ON ad.id = a.advisory_id"
+                           " a.purl, COALESCE(a.ecosystem, ''), COALESCE(a.vendor, ''),"
+                           " COALESCE(a.purl, '') FROM affected a"
+                           " JOIN advisories ad ON ad.id = a.advisory_id"
                            " WHERE ad.vuln_id = ? AND COALESCE(a.name, a.product, '') <> ''"
-                           " ORDER BY 1, COALESCE(a.ecosystem, ''), COALESCE(a.vendor, ''),"
-                           " COALESCE(a.purl, '') LIMIT ?",
+                           " ORDER BY 1, 5, 6, 7 LIMIT ?",
                            &st, err);
     if (rc != CH_OK)
         return rc;
