@@ -2605,7 +2605,8 @@ int ch_coord_uncovered_json(struct ch_store *s, const struct ch_coord_actor *a, 
         ch_free(list);
         return rc;
     }
-    qsort(list, n, sizeof(*list), ranked_cmp);
+    if (n > 1)
+        qsort(list, n, sizeof(*list), ranked_cmp);
     rc = ch_store_stmt(s,
                        "SELECT " TARGET_COLS " FROM coord_targets t JOIN orgs o ON o.id ="
                        " t.org_id WHERE t.id = ?",

@@ -495,7 +495,12 @@ static void test_sandbox_limits_cpu(void **state)
     vt_run(&o, &r);
     assert_int_equal(r.killed_by, CH_SANDBOX_KILL_CPU);
     assert_true(r.signal == SIGXCPU || r.signal == SIGKILL);
-    assert_true(r.cpu_us >= 900000);
+    /*
+     * No bound on r.cpu_us: the kernel reaps a killed PID namespace without
+     * accounting its CPU to the supervisor, so the figure can fall short of
+     * the second actually spent (docs/internals/sandbox.md). The signal and
+     * killed_by above prove the CPU limit acted.
+     */
     assert_true(r.wall_us < 6000000);
     ch_sandbox_result_release(&r);
 }
