@@ -1024,7 +1024,7 @@ static int dedup_probable(struct ch_store *s, const struct subject *sub, const c
         rc = ch_store_stmt(s,
                            "SELECT id, frame_keys FROM disclose_findings"
                            " WHERE target = ? AND id <> ? AND frame_keys IS NOT NULL"
-                           " AND state IN ('reproduced', 'flaky', 'duplicate')"
+                           " AND state IN ('reproduced', 'flaky') AND duplicate_of IS NULL"
                            " AND (signature IS NULL OR signature <> ?)"
                            " ORDER BY created_at, id LIMIT " CH_STRINGIFY(MAX_FRAME_CANDIDATES),
                            &st, err);

@@ -11,10 +11,14 @@
 
 #include "testutil.h"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -94,6 +98,78 @@ static inline char *dt_workroot(void)
     char *d = ch_test_tmpdir();
     assert_int_equal(chmod(d, 0755), 0);
     return d;
+}
+
+extern char **environ;
+
+/*
+ * Runs tests/csaf-validator/validate.mjs with node: `kind` is "csaf" or
+ * "osv"; args are the files (and, for osv, the schema first). A missing
+ * node or validator fails the test loudly: CI installs them with
+ * scripts/setup --oracles. Returns the validator's exit code; its output
+ * (one line per problem) goes to *out.
+ */
+static inline int dt_validate(const char *kind, const char *const *args, struct ch_buf *out)
+{
+    const char *src = getenv("CH_SOURCE_DIR");
+    if (src == NULL)
+        fail_msg("CH_SOURCE_DIR is not set (run the test through ctest)");
+    char script[1024];
+    char lib[1024];
+    snprintf(script, sizeof(script), "%s/tests/csaf-validator/validate.mjs", src);
+    snprintf(lib, sizeof(lib),
+             "%s/tests/csaf-validator/node_modules/@secvisogram/csaf-validator-lib/package.json",
+             src);
+    if (access(lib, R_OK) != 0)
+        fail_msg("the CSAF validator is not installed (%s): run scripts/setup --oracles "
+                 "(tests/csaf-validator/setup)",
+                 lib);
+    const char *argv[16];
+    size_t n = 0;
+    argv[n++] = "node";
+    argv[n++] = script;
+    argv[n++] = kind;
+    for (size_t i = 0; args[i] != NULL && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "node", &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    if (rc != 0)
+        fail_msg("cannot run node (%s): run scripts/setup --oracles", strerror(rc));
+    ch_buf_reset(out);
+    char chunk[4096];
+    ssize_t got;
+    while ((got = read(p[0], chunk, sizeof(chunk))) > 0)
+        ch_buf_append(out, chunk, (size_t)got);
+    close(p[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status))
+        fail_msg("node died: %s", ch_buf_cstr(out));
+    int code = WEXITSTATUS(status);
+    if (code == 2)
+        fail_msg("the validator could not run: %s", ch_buf_cstr(out));
+    return code;
+}
+
+/* Writes data to dir/name and returns the owned path. */
+static inline char *dt_write(const char *dir, const char *name, const char *data, size_t len)
+{
+    struct ch_buf p;
+    ch_buf_init(&p, 4096);
+    ch_buf_appendf(&p, "%s/%s", dir, name);
+    char *path = ch_buf_take(&p, NULL);
+    assert_non_null(path);
+    ch_test_write_file(path, data, len);
+    return path;
 }
 
 #endif

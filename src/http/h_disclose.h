@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * h_disclose.h: discovery intake and disclosure over HTTP
+ * (docs/disclosure.md):
+ *
+ *  - the CSAF provider: /.well-known/csaf/provider-metadata.json, the ROLIE
+ *    feed /.well-known/csaf/white/csaf-feed-tlp-white.json and each CSAF
+ *    document /.well-known/csaf/white/{year}/{file} (public routes);
+ *  - read-only views of findings and cases for authenticated users, scoped
+ *    by organisation, participation and clearance as the library decides
+ *    (what a caller may not see is 404);
+ *  - /api/v1/published?after=N: published advisories after an id, for the
+ *    notices of the remediation subsystem.
+ *
+ * The publisher (name, base URL) comes from ch_h_disclose_configure(), called
+ * by the server before it starts; without it documents name
+ * CH_DISCLOSE_DEFAULT_BASE_URL.
+ */
+#ifndef CH_HTTP_H_DISCLOSE_H
+#define CH_HTTP_H_DISCLOSE_H
+
+#include "disclose/publish.h"
+#include "http/http.h"
+
+/* Borrows p (and its strings) until the server stops; NULL restores the defaults. */
+void ch_h_disclose_configure(const struct ch_disclose_publisher *p);
+
+int ch_h_csaf_provider_metadata(struct ch_http_call *call);
+int ch_h_csaf_rolie_feed(struct ch_http_call *call);
+int ch_h_csaf_document(struct ch_http_call *call);
+
+int ch_h_findings_list(struct ch_http_call *call);
+int ch_h_findings_get(struct ch_http_call *call);
+int ch_h_cases_list(struct ch_http_call *call);
+int ch_h_cases_get(struct ch_http_call *call);
+int ch_h_published_list(struct ch_http_call *call);
+
+#endif
