@@ -872,8 +872,8 @@ static int claim(struct ch_store *s, const struct ch_webhook_deliver_options *o,
             c->box_len = box.len <= BOX_MAX ? box.len : 0;
             memcpy(c->box, box.ptr, c->box_len);
             n++;
-            if (c->url == NULL || c->body == NULL)
-                rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
+            rc = c->url == NULL || c->body == NULL ? ch_err_set(err, CH_E_NOMEM, "out of memory")
+                                                   : CH_OK;
         }
         if (rc == 0)
             rc = CH_OK;

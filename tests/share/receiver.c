@@ -84,7 +84,7 @@ static void serve(struct receiver *r, int c)
     int n = snprintf(resp, sizeof(resp),
                      "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
                      step.status);
-    ssize_t w = write(c, resp, (size_t)n);
+    ssize_t w = send(c, resp, (size_t)n, MSG_NOSIGNAL);
     (void)w;
 }
 
