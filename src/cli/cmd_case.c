@@ -71,8 +71,8 @@ static int ctx_open(struct ch_cli *cli, const char *as_user, struct ctx *x)
         return code;
     struct ch_err err = CH_ERR_INIT;
     if (as_user != NULL &&
-        ch_disclose_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name),
-                                   &x->actor, &err) != CH_OK) {
+        ch_disclose_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
+                                   &err) != CH_OK) {
         ch_store_free(x->s);
         x->s = NULL;
         return ch_cli_fail(cli, &err);
@@ -142,9 +142,9 @@ static int json_out(struct ch_cli *cli, struct ch_jw *w, int rc, struct ch_err *
 
 static void text_case(struct ch_cli *cli, const cJSON *c)
 {
-    static const char *const keys[] = {"id",         "state",       "finding",   "title",
-                                       "target",     "component",   "embargo_until",
-                                       "fix_version", "advisory_id", "signature", NULL};
+    static const char *const keys[] = {
+        "id",          "state",       "finding",   "title", "target", "component", "embargo_until",
+        "fix_version", "advisory_id", "signature", NULL};
     for (size_t i = 0; keys[i] != NULL; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, keys[i]);
         if (cJSON_IsString(v))
@@ -163,9 +163,8 @@ static void text_case(struct ch_cli *cli, const cJSON *c)
     for (const cJSON *h = hist != NULL ? hist->child : NULL; h != NULL; h = h->next) {
         const char *note = ch_json_str(h, "note");
         fprintf(cli->out, "history        %s %s -> %s by %s%s%s\n", ch_json_str(h, "at"),
-                ch_json_str(h, "from") != NULL ? ch_json_str(h, "from") : "-",
-                ch_json_str(h, "to"), ch_json_str(h, "actor"), note != NULL ? ": " : "",
-                note != NULL ? note : "");
+                ch_json_str(h, "from") != NULL ? ch_json_str(h, "from") : "-", ch_json_str(h, "to"),
+                ch_json_str(h, "actor"), note != NULL ? ": " : "", note != NULL ? note : "");
     }
 }
 
@@ -221,19 +220,31 @@ static int case_open(struct ch_cli *cli, int argc, char **argv)
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         int code = CH_EXIT_OK;
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'x': o.exploited = true; break;
-        case 'e': code = parse_days(cli, "case open", optarg, &o.embargo_days); break;
-        case 'v': vendor = optarg; break;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'x':
+            o.exploited = true;
+            break;
+        case 'e':
+            code = parse_days(cli, "case open", optarg, &o.embargo_days);
+            break;
+        case 'v':
+            vendor = optarg;
+            break;
         case 'p':
             if (n_parts >= CH_CASE_MAX_PARTICIPANTS)
                 return ch_cli_usage_error(cli, "case open", "at most %d --participant",
                                           CH_CASE_MAX_PARTICIPANTS);
             parts[n_parts++] = optarg;
             break;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
         if (code != CH_EXIT_OK)
             return code;
@@ -283,11 +294,19 @@ static int case_show_list(struct ch_cli *cli, int argc, char **argv, bool list)
     optind = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 's': state = optarg; break;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     const char *cmd = list ? "case list" : "case show";
@@ -338,10 +357,16 @@ static int case_transition(struct ch_cli *cli, int argc, char **argv)
     optind = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'n': note = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'n':
+            note = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind + 2 != argc)
@@ -379,10 +404,16 @@ static int case_exploited(struct ch_cli *cli, int argc, char **argv)
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         int code = CH_EXIT_OK;
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'd': code = parse_days(cli, "case exploited", optarg, &days); break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'd':
+            code = parse_days(cli, "case exploited", optarg, &days);
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
         if (code != CH_EXIT_OK)
             return code;
@@ -418,10 +449,16 @@ static int case_participant(struct ch_cli *cli, int argc, char **argv)
     optind = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'r': role = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind + 2 != argc)
@@ -442,8 +479,7 @@ static int case_participant(struct ch_cli *cli, int argc, char **argv)
     ch_store_free(x.s);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
-    fprintf(cli->out, "%s takes part in case %lld as %s\n", argv[optind + 1], (long long)id,
-            role);
+    fprintf(cli->out, "%s takes part in case %lld as %s\n", argv[optind + 1], (long long)id, role);
     return CH_EXIT_OK;
 }
 
@@ -468,19 +504,31 @@ static int case_verify_fix(struct ch_cli *cli, int argc, char **argv)
     optind = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'V': fix.fixed_version = optarg; break;
-        case 'r': recipe_path = optarg; break;
-        case 'f': files_dir = optarg; break;
-        case 'j': json = true; break;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'V':
+            fix.fixed_version = optarg;
+            break;
+        case 'r':
+            recipe_path = optarg;
+            break;
+        case 'f':
+            files_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 'n':
             if (ch_num_parse_u64(ch_str_c(optarg), CH_REPRO_MAX_RUNS, &runs, &err) != CH_OK ||
                 runs == 0)
                 return ch_cli_usage_error(cli, "case verify-fix", "--runs: 1 to %d",
                                           CH_REPRO_MAX_RUNS);
             break;
-        default: return CH_EXIT_USAGE;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     int64_t id = 0;
@@ -492,9 +540,9 @@ static int case_verify_fix(struct ch_cli *cli, int argc, char **argv)
     struct ch_buf recipe;
     ch_buf_init(&recipe, CH_REPRO_MAX_RECIPE_BYTES + 1);
     struct ch_finding_poc files = {0};
-    int rc = recipe_path != NULL ? read_file(recipe_path, CH_REPRO_MAX_RECIPE_BYTES + 1, &recipe,
-                                             &err)
-                                 : CH_OK;
+    int rc = recipe_path != NULL
+                 ? read_file(recipe_path, CH_REPRO_MAX_RECIPE_BYTES + 1, &recipe, &err)
+                 : CH_OK;
     if (rc == CH_OK && files_dir != NULL)
         rc = ch_finding_poc_read_dir(files_dir, &files, &err);
     if (rc != CH_OK) {
@@ -522,8 +570,8 @@ static int case_verify_fix(struct ch_cli *cli, int argc, char **argv)
                     ch_repro_outcome_str(res.outcome), res.n_runs, res.n_matched);
         } else {
             fprintf(cli->out, "case %lld: the fixed build %s (%s, %u of %u runs matched)\n",
-                    (long long)id, res.fixed ? "no longer reproduces: fix_available"
-                                             : "does not fix it",
+                    (long long)id,
+                    res.fixed ? "no longer reproduces: fix_available" : "does not fix it",
                     ch_repro_outcome_str(res.outcome), res.n_matched, res.n_runs);
         }
         if (code == CH_EXIT_OK && !res.fixed)
@@ -551,13 +599,25 @@ static int case_publish(struct ch_cli *cli, int argc, char **argv)
     optind = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'b': pub.base_url = optarg; break;
-        case 'p': pub.name = optarg; break;
-        case 'o': out_dir = optarg; break;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'b':
+            pub.base_url = optarg;
+            break;
+        case 'p':
+            pub.name = optarg;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     int64_t id = 0;
@@ -621,15 +681,23 @@ static int case_feed(struct ch_cli *cli, int argc, char **argv)
     optind = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'm': what = 'm'; break;
-        case 'r': what = 'r'; break;
+        case -2:
+            return exit_code;
+        case 'm':
+            what = 'm';
+            break;
+        case 'r':
+            what = 'r';
+            break;
         case 'c':
             what = 'c';
             path = optarg;
             break;
-        case 'b': pub.base_url = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case 'b':
+            pub.base_url = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (what == 0 || optind != argc)
@@ -672,7 +740,8 @@ static int case_published(struct ch_cli *cli, int argc, char **argv)
     optind = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_case, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
+        case -2:
+            return exit_code;
         case 'a':
             if (ch_num_parse_i64(ch_str_c(optarg), 0, INT64_MAX, &after, &err) != CH_OK)
                 return ch_cli_usage_error(cli, "case published", "--after: an id");
@@ -681,7 +750,8 @@ static int case_published(struct ch_cli *cli, int argc, char **argv)
             if (ch_num_parse_u64(ch_str_c(optarg), 10000, &limit, &err) != CH_OK || limit == 0)
                 return ch_cli_usage_error(cli, "case published", "--limit: 1 to 10000");
             break;
-        default: return CH_EXIT_USAGE;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     struct ctx x;

@@ -29,23 +29,22 @@ static int run_finding(struct ch_cli *cli, int argc, char **argv);
 CH_CLI_COMMAND(finding) = {
     .name = "finding",
     .summary = "submit, show, list and validate findings (proofs of concept)",
-    .usage =
-        "usage: clearinghouse finding submit --target T --title T --cwe CWE-N --poc DIR\n"
-        "                  --recipe FILE [--component C] [--ecosystem E] [--vendor V]\n"
-        "                  [--version V] [--introduced V] [--fixed V]\n"
-        "                  [--description TEXT | --description-file FILE]\n"
-        "                  [--classification C] [--alias ID]... [--org SLUG] [--json]\n"
-        "       clearinghouse finding show ID [--log RUN] [--json]\n"
-        "       clearinghouse finding list [--state S] [--json]\n"
-        "       clearinghouse finding validate ID [--runs N] [--json]\n"
-        "       clearinghouse finding resolve MATCH (--confirm | --dismiss)\n"
-        "\n"
-        "submit stores every file under DIR (BLAKE2b digests) and the recipe: build\n"
-        "commands, the run command and the expected outcome, as JSON (docs/disclosure.md).\n"
-        "validate copies the PoC into a fresh directory, builds and runs it N times\n"
-        "(default 3) in the sandbox, classifies each run, computes the crash signature\n"
-        "and looks for duplicates; exit 1 when it does not reproduce. resolve confirms\n"
-        "or dismisses a probable duplicate. All verbs take --as USER.\n",
+    .usage = "usage: clearinghouse finding submit --target T --title T --cwe CWE-N --poc DIR\n"
+             "                  --recipe FILE [--component C] [--ecosystem E] [--vendor V]\n"
+             "                  [--version V] [--introduced V] [--fixed V]\n"
+             "                  [--description TEXT | --description-file FILE]\n"
+             "                  [--classification C] [--alias ID]... [--org SLUG] [--json]\n"
+             "       clearinghouse finding show ID [--log RUN] [--json]\n"
+             "       clearinghouse finding list [--state S] [--json]\n"
+             "       clearinghouse finding validate ID [--runs N] [--json]\n"
+             "       clearinghouse finding resolve MATCH (--confirm | --dismiss)\n"
+             "\n"
+             "submit stores every file under DIR (BLAKE2b digests) and the recipe: build\n"
+             "commands, the run command and the expected outcome, as JSON (docs/disclosure.md).\n"
+             "validate copies the PoC into a fresh directory, builds and runs it N times\n"
+             "(default 3) in the sandbox, classifies each run, computes the crash signature\n"
+             "and looks for duplicates; exit 1 when it does not reproduce. resolve confirms\n"
+             "or dismisses a probable duplicate. All verbs take --as USER.\n",
     .run = run_finding,
 };
 
@@ -64,8 +63,8 @@ static int ctx_open(struct ch_cli *cli, const char *as_user, struct ctx *x)
         return code;
     struct ch_err err = CH_ERR_INIT;
     if (as_user != NULL &&
-        ch_disclose_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name),
-                                   &x->actor, &err) != CH_OK) {
+        ch_disclose_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
+                                   &err) != CH_OK) {
         ch_store_free(x->s);
         x->s = NULL;
         return ch_cli_fail(cli, &err);
@@ -140,23 +139,49 @@ static int finding_submit(struct ch_cli *cli, int argc, char **argv)
     bool json = false;
     int c, exit_code = 0;
     optind = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 't': f.target = optarg; break;
-        case 'T': f.title = optarg; break;
-        case 'c': f.cwe = optarg; break;
-        case 'p': poc_dir = optarg; break;
-        case 'r': recipe_path = optarg; break;
-        case 'C': f.component = optarg; break;
-        case 'e': f.ecosystem = optarg; break;
-        case 'v': f.vendor = optarg; break;
-        case 'V': f.version = optarg; break;
-        case 'i': f.introduced = optarg; break;
-        case 'f': f.fixed = optarg; break;
-        case 'd': f.description = optarg; break;
-        case 'D': description_file = optarg; break;
+        case -2:
+            return exit_code;
+        case 't':
+            f.target = optarg;
+            break;
+        case 'T':
+            f.title = optarg;
+            break;
+        case 'c':
+            f.cwe = optarg;
+            break;
+        case 'p':
+            poc_dir = optarg;
+            break;
+        case 'r':
+            recipe_path = optarg;
+            break;
+        case 'C':
+            f.component = optarg;
+            break;
+        case 'e':
+            f.ecosystem = optarg;
+            break;
+        case 'v':
+            f.vendor = optarg;
+            break;
+        case 'V':
+            f.version = optarg;
+            break;
+        case 'i':
+            f.introduced = optarg;
+            break;
+        case 'f':
+            f.fixed = optarg;
+            break;
+        case 'd':
+            f.description = optarg;
+            break;
+        case 'D':
+            description_file = optarg;
+            break;
         case 'L':
             if (ch_clearance_parse(optarg, &f.classification) != CH_OK)
                 return ch_cli_usage_error(cli, "finding submit", "unknown classification '%s'",
@@ -168,14 +193,21 @@ static int finding_submit(struct ch_cli *cli, int argc, char **argv)
                                           CH_FINDING_MAX_ALIASES);
             aliases[f.n_aliases++] = optarg;
             break;
-        case 'o': org = optarg; break;
-        case 'A': as_user = optarg; break;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case 'o':
+            org = optarg;
+            break;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
-    if (optind != argc || f.target == NULL || f.title == NULL || f.cwe == NULL ||
-        poc_dir == NULL || recipe_path == NULL)
+    if (optind != argc || f.target == NULL || f.title == NULL || f.cwe == NULL || poc_dir == NULL ||
+        recipe_path == NULL)
         return ch_cli_usage_error(cli, "finding submit",
                                   "--target, --title, --cwe, --poc and --recipe are required");
     if (f.component == NULL)
@@ -262,10 +294,10 @@ static int show_log(struct ch_cli *cli, struct ctx *x, int64_t finding, int64_t 
 
 static void print_text_finding(struct ch_cli *cli, const cJSON *f)
 {
-    static const char *const keys[] = {"id",        "title",     "target",      "component",
-                                       "version",   "cwe",       "state",       "crash_class",
-                                       "signature", "duplicate_of", "known_vuln", "case_id",
-                                       "org",       "classification", NULL};
+    static const char *const keys[] = {
+        "id",         "title",   "target",      "component",      "version",
+        "cwe",        "state",   "crash_class", "signature",      "duplicate_of",
+        "known_vuln", "case_id", "org",         "classification", NULL};
     for (size_t i = 0; keys[i] != NULL; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(f, keys[i]);
         if (cJSON_IsString(v))
@@ -346,14 +378,21 @@ static int finding_show(struct ch_cli *cli, int argc, char **argv)
     bool json = false;
     int c, exit_code = 0;
     optind = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'l': log = optarg; break;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'l':
+            log = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     int64_t id = 0;
@@ -398,14 +437,21 @@ static int finding_list(struct ch_cli *cli, int argc, char **argv)
     bool json = false;
     int c, exit_code = 0;
     optind = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 's': state = optarg; break;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind != argc)
@@ -439,19 +485,24 @@ static int finding_validate(struct ch_cli *cli, int argc, char **argv)
     struct ch_err err = CH_ERR_INIT;
     int c, exit_code = 0;
     optind = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'j': json = true; break;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 'n':
             if (ch_num_parse_u64(ch_str_c(optarg), CH_REPRO_MAX_RUNS, &runs, &err) != CH_OK ||
                 runs == 0)
                 return ch_cli_usage_error(cli, "finding validate", "--runs: 1 to %d",
                                           CH_REPRO_MAX_RUNS);
             break;
-        default: return CH_EXIT_USAGE;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     int64_t id = 0;
@@ -513,14 +564,21 @@ static int finding_resolve(struct ch_cli *cli, int argc, char **argv)
     int decision = -1;
     int c, exit_code = 0;
     optind = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_finding, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'A': as_user = optarg; break;
-        case 'c': decision = 1; break;
-        case 'd': decision = 0; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'A':
+            as_user = optarg;
+            break;
+        case 'c':
+            decision = 1;
+            break;
+        case 'd':
+            decision = 0;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     int64_t id = 0;
@@ -544,11 +602,8 @@ static int finding_resolve(struct ch_cli *cli, int argc, char **argv)
 
 static int run_finding(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct ch_cli_verb verbs[] = {{"submit", finding_submit},
-                                               {"show", finding_show},
-                                               {"list", finding_list},
-                                               {"validate", finding_validate},
-                                               {"resolve", finding_resolve},
-                                               {0}};
+    static const struct ch_cli_verb verbs[] = {
+        {"submit", finding_submit},     {"show", finding_show},       {"list", finding_list},
+        {"validate", finding_validate}, {"resolve", finding_resolve}, {0}};
     return ch_cli_dispatch(cli, &ch_cli_cmd_finding, verbs, argc, argv);
 }

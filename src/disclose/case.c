@@ -25,8 +25,8 @@
 #define MAX_ADVISORIES_PER_YEAR 9999999
 
 static const char *const state_names[CH_CASE_STATE_COUNT] = {
-    "new", "validated", "triaged", "vendor_notified", "fix_available", "published", "rejected",
-    "duplicate",
+    "new",           "validated", "triaged",  "vendor_notified",
+    "fix_available", "published", "rejected", "duplicate",
 };
 
 #define BIT(s) (1u << (s))
@@ -158,8 +158,8 @@ static int audit_case(struct ch_store *s, const struct ch_disclose_actor *a, con
 }
 
 /* UPDATE ... WHERE state = from: a concurrent change makes it CH_E_CONFLICT. */
-static int set_state(struct ch_store *s, int64_t id, enum ch_case_state from,
-                     enum ch_case_state to, int64_t now, struct ch_err *err)
+static int set_state(struct ch_store *s, int64_t id, enum ch_case_state from, enum ch_case_state to,
+                     int64_t now, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
@@ -174,8 +174,8 @@ static int set_state(struct ch_store *s, int64_t id, enum ch_case_state from,
     ch_stmt_bind_cstr(st, 4, state_names[from]);
     rc = ch_stmt_run(st, err);
     if (rc == CH_OK && ch_store_changes(s) != 1)
-        rc = ch_err_set(err, CH_E_CONFLICT, "case %lld changed meanwhile; try again",
-                        (long long)id);
+        rc =
+            ch_err_set(err, CH_E_CONFLICT, "case %lld changed meanwhile; try again", (long long)id);
     return rc;
 }
 
@@ -306,8 +306,7 @@ int ch_case_transition(struct ch_store *s, const struct ch_disclose_actor *actor
     if ((unsigned)to >= CH_CASE_STATE_COUNT)
         return ch_err_set(err, CH_E_INVALID, "unknown case state");
     if (note != NULL && strlen(note) > CH_CASE_MAX_NOTE)
-        return ch_err_setf(err, CH_E_LIMIT, "note", "note longer than %d bytes",
-                           CH_CASE_MAX_NOTE);
+        return ch_err_setf(err, CH_E_LIMIT, "note", "note longer than %d bytes", CH_CASE_MAX_NOTE);
     if (to == CH_CASE_FIX_AVAILABLE)
         return ch_err_set(err, CH_E_CONFLICT,
                           "fix_available needs a fix verification (case verify-fix)");
@@ -352,7 +351,8 @@ int ch_case_transition(struct ch_store *s, const struct ch_disclose_actor *actor
     if (rc == CH_OK) {
         char t[CH_TIME_STR_MAX];
         char details[192];
-        snprintf(details, sizeof(details), "{\"from\": \"%s\", \"to\": \"%s\", \"embargo_until\": %s%s%s}",
+        snprintf(details, sizeof(details),
+                 "{\"from\": \"%s\", \"to\": \"%s\", \"embargo_until\": %s%s%s}",
                  state_names[c.state], state_names[to], until >= 0 ? "\"" : "",
                  until >= 0 ? ch_time_format(until, t) : "null", until >= 0 ? "\"" : "");
         rc = audit_case(s, actor, "case.transition", id, details, now, err);
@@ -408,9 +408,8 @@ int ch_case_mark_exploited(struct ch_store *s, const struct ch_disclose_actor *a
     return finish_tx(s, rc, err);
 }
 
-int ch_case_add_participant(struct ch_store *s, const struct ch_disclose_actor *actor,
-                            int64_t id, int64_t org_id, const char *role, int64_t now,
-                            struct ch_err *err)
+int ch_case_add_participant(struct ch_store *s, const struct ch_disclose_actor *actor, int64_t id,
+                            int64_t org_id, const char *role, int64_t now, struct ch_err *err)
 {
     int rc = need_wide(actor, err);
     if (rc != CH_OK)
@@ -491,8 +490,8 @@ int ch_case_verify_fix(struct ch_store *s, const struct ch_disclose_actor *actor
     struct ch_repro_result r;
     bool have_result = false;
     if (fix->recipe != NULL && fix->recipe_len > 0)
-        rc = ch_recipe_merge(poc.recipe, poc.recipe_len, fix->recipe, fix->recipe_len, &merged,
-                             err);
+        rc =
+            ch_recipe_merge(poc.recipe, poc.recipe_len, fix->recipe, fix->recipe_len, &merged, err);
     else
         rc = ch_buf_append(&merged, poc.recipe, poc.recipe_len) == CH_OK
                  ? CH_OK
@@ -521,9 +520,9 @@ int ch_case_verify_fix(struct ch_store *s, const struct ch_disclose_actor *actor
                 rc = ch_err_set(err, CH_E_CONFLICT, "case %lld changed meanwhile; try again",
                                 (long long)id);
             if (rc == CH_OK)
-                rc = ch_disclose__insert_run(s, actor, c.finding_id, "fix", &r,
-                                             ch_buf_cstr(&merged), fix->fixed_version, now,
-                                             &res.run_id, err);
+                rc =
+                    ch_disclose__insert_run(s, actor, c.finding_id, "fix", &r, ch_buf_cstr(&merged),
+                                            fix->fixed_version, now, &res.run_id, err);
             if (rc == CH_OK && res.fixed) {
                 rc = set_state(s, id, c.state, CH_CASE_FIX_AVAILABLE, now, err);
                 struct ch_stmt *st = NULL;
@@ -548,8 +547,8 @@ int ch_case_verify_fix(struct ch_store *s, const struct ch_disclose_actor *actor
                 snprintf(details, sizeof(details),
                          "{\"run\": %lld, \"fixed_version\": \"%.128s\", \"outcome\": \"%s\","
                          " \"fixed\": %s}",
-                         (long long)res.run_id, fix->fixed_version,
-                         ch_repro_outcome_str(r.outcome), res.fixed ? "true" : "false");
+                         (long long)res.run_id, fix->fixed_version, ch_repro_outcome_str(r.outcome),
+                         res.fixed ? "true" : "false");
                 rc = audit_case(s, actor, "case.verify_fix", id, details, now, err);
             }
             rc = finish_tx(s, rc, err);
@@ -606,8 +605,8 @@ static int load_pub_data(struct ch_store *s, const struct case_row *c, struct ch
     adv->component = arena_col(a, st, 4);
     adv->vendor = arena_col(a, st, 5);
     adv->introduced = arena_col(a, st, 6);
-    adv->fixed = c->fix_version[0] != '\0' ? ch_arena_strdup(a, c->fix_version)
-                                           : arena_col(a, st, 7);
+    adv->fixed =
+        c->fix_version[0] != '\0' ? ch_arena_strdup(a, c->fix_version) : arena_col(a, st, 7);
     const char *aliases = arena_col(a, st, 8);
     adv->credit = arena_col(a, st, 9);
     adv->crash_class = arena_col(a, st, 10);
@@ -680,7 +679,8 @@ static int sink_reject(void *ctx, const char *file, const char *location, const 
                       k->reject);
 }
 
-/* Stores both documents in the knowledge base through their readers: what is published round-trips. */
+/* Stores both documents in the knowledge base through their readers: what is published round-trips.
+ */
 static int put_in_kb(struct ch_store *s, const struct ch_buf *osv, const struct ch_buf *csaf,
                      int64_t now, struct ch_err *err)
 {
@@ -690,8 +690,8 @@ static int put_in_kb(struct ch_store *s, const struct ch_buf *osv, const struct 
     struct ch_kb_writer w;
     ch_kb_writer_init(&w, s, now, ch_kb_score_cvss);
     struct ch_advisory adv;
-    int rc = ch_osv_read(ch_buf_cstr(osv), ch_buf_len(osv), "published OSV record", arena, &adv,
-                         err);
+    int rc =
+        ch_osv_read(ch_buf_cstr(osv), ch_buf_len(osv), "published OSV record", arena, &adv, err);
     if (rc == CH_E_INVALID || rc == CH_E_LIMIT)
         ch_err_prefix(err, "the published OSV record does not read back");
     enum ch_kb_outcome o;
@@ -815,8 +815,8 @@ int ch_case_publish(struct ch_store *s, const struct ch_disclose_actor *actor, i
     struct case_row c = {0};
     rc = case_load(s, actor, id, &c, err);
     if (rc == CH_OK && c.state != CH_CASE_FIX_AVAILABLE) {
-        bool embargo_over = (fixable & BIT(c.state)) != 0 && c.embargo_until >= 0 &&
-                            c.embargo_until <= now;
+        bool embargo_over =
+            (fixable & BIT(c.state)) != 0 && c.embargo_until >= 0 && c.embargo_until <= now;
         if (!embargo_over) {
             char t[CH_TIME_STR_MAX];
             rc = ch_err_set(err, CH_E_CONFLICT,
@@ -886,10 +886,10 @@ static int write_events(struct ch_store *s, int64_t id, struct ch_jw *w, struct 
     return rc < 0 ? rc : CH_OK;
 }
 
-#define CASE_COLUMNS                                                                            \
-    "c.id, c.finding_id, c.state, c.exploited, c.embargo_days, c.embargo_until,"                \
-    " c.validated_at, c.fix_version, c.fix_run_id, c.advisory_id, c.opened_at, c.opened_by,"    \
-    " c.updated_at, f.title, f.target, f.component, f.state, f.signature, f.classification,"    \
+#define CASE_COLUMNS                                                                               \
+    "c.id, c.finding_id, c.state, c.exploited, c.embargo_days, c.embargo_until,"                   \
+    " c.validated_at, c.fix_version, c.fix_run_id, c.advisory_id, c.opened_at, c.opened_by,"       \
+    " c.updated_at, f.title, f.target, f.component, f.state, f.signature, f.classification,"       \
     " f.org_id"
 
 static void write_case_row(struct ch_stmt *st, struct ch_jw *w)
@@ -971,8 +971,8 @@ int ch_case_show_json(struct ch_store *s, const struct ch_disclose_actor *actor,
     return rc < 0 ? rc : CH_OK;
 }
 
-int ch_case_list_json(struct ch_store *s, const struct ch_disclose_actor *actor,
-                      const char *state, struct ch_jw *w, struct ch_err *err)
+int ch_case_list_json(struct ch_store *s, const struct ch_disclose_actor *actor, const char *state,
+                      struct ch_jw *w, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(
@@ -1004,8 +1004,8 @@ int ch_case_list_json(struct ch_store *s, const struct ch_disclose_actor *actor,
     return rc < 0 ? rc : CH_OK;
 }
 
-int ch_published_since_json(struct ch_store *s, int64_t after_id, unsigned limit,
-                            struct ch_jw *w, struct ch_err *err)
+int ch_published_since_json(struct ch_store *s, int64_t after_id, unsigned limit, struct ch_jw *w,
+                            struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,

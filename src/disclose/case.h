@@ -61,10 +61,10 @@ int ch_case_state_parse(const char *s, enum ch_case_state *ret) CH_MUST_CHECK;
 
 struct ch_case_open {
     int64_t finding_id;
-    bool exploited;            /* exploited in the wild: the short embargo */
-    int64_t embargo_days;      /* 0: the default (or the exploited default) */
-    int64_t exploited_embargo_days; /* 0: CH_CASE_DEFAULT_EXPLOITED_EMBARGO_DAYS */
-    int64_t vendor_org_id;     /* 0: none yet */
+    bool exploited;                  /* exploited in the wild: the short embargo */
+    int64_t embargo_days;            /* 0: the default (or the exploited default) */
+    int64_t exploited_embargo_days;  /* 0: CH_CASE_DEFAULT_EXPLOITED_EMBARGO_DAYS */
+    int64_t vendor_org_id;           /* 0: none yet */
     const int64_t *participant_orgs; /* more need-to-know organisations */
     size_t n_participants;
 };
@@ -88,12 +88,13 @@ int ch_case_mark_exploited(struct ch_store *s, const struct ch_disclose_actor *a
                            struct ch_err *err) CH_MUST_CHECK;
 
 /* Adds an organisation to the case's participants (role "vendor" or "coordinator"). */
-int ch_case_add_participant(struct ch_store *s, const struct ch_disclose_actor *actor,
-                            int64_t id, int64_t org_id, const char *role, int64_t now,
+int ch_case_add_participant(struct ch_store *s, const struct ch_disclose_actor *actor, int64_t id,
+                            int64_t org_id, const char *role, int64_t now,
                             struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_case_fix {
-    const char *recipe;  /* fix recipe JSON: what changes (usually "build"); merged with the original */
+    const char
+        *recipe; /* fix recipe JSON: what changes (usually "build"); merged with the original */
     size_t recipe_len;
     const struct ch_repro_file *files; /* files added or replaced (the fixed source) */
     size_t n_files;
@@ -102,7 +103,7 @@ struct ch_case_fix {
 
 struct ch_case_fix_result {
     int64_t run_id;
-    bool fixed;                /* the PoC no longer reproduces against the fixed build */
+    bool fixed; /* the PoC no longer reproduces against the fixed build */
     enum ch_repro_outcome outcome;
     unsigned n_runs;
     unsigned n_matched;
@@ -121,9 +122,9 @@ int ch_case_verify_fix(struct ch_store *s, const struct ch_disclose_actor *actor
                        struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_case_published {
-    char advisory_id[32];                  /* CH-2026-0001 */
-    char osv_id[40];                       /* x_CH-2026-0001 */
-    char csaf_path[CH_DISCLOSE_PATH_MAX];  /* white/2026/ch-2026-0001.json */
+    char advisory_id[32];                 /* CH-2026-0001 */
+    char osv_id[40];                      /* x_CH-2026-0001 */
+    char csaf_path[CH_DISCLOSE_PATH_MAX]; /* white/2026/ch-2026-0001.json */
     int64_t kb_vuln_id;
 };
 
@@ -131,18 +132,19 @@ int ch_case_publish(struct ch_store *s, const struct ch_disclose_actor *actor, i
                     const struct ch_disclose_publisher *pub, int64_t now,
                     struct ch_case_published *ret, struct ch_err *err) CH_MUST_CHECK;
 
-/* A case as JSON (finding summary, participants, history, published ids); CH_E_NOTFOUND if not visible. */
+/* A case as JSON (finding summary, participants, history, published ids); CH_E_NOTFOUND if not
+ * visible. */
 int ch_case_show_json(struct ch_store *s, const struct ch_disclose_actor *actor, int64_t id,
                       struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
-int ch_case_list_json(struct ch_store *s, const struct ch_disclose_actor *actor,
-                      const char *state, struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
+int ch_case_list_json(struct ch_store *s, const struct ch_disclose_actor *actor, const char *state,
+                      struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
 
 /*
  * Published advisories with id > after_id, oldest first, at most limit, as a
  * JSON array of {id, vuln_key, osv_id, kb_vuln_id, title, published_at}:
  * what the remediation subsystem polls to send notices (docs/disclosure.md).
  */
-int ch_published_since_json(struct ch_store *s, int64_t after_id, unsigned limit,
-                            struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
+int ch_published_since_json(struct ch_store *s, int64_t after_id, unsigned limit, struct ch_jw *w,
+                            struct ch_err *err) CH_MUST_CHECK;
 
 #endif

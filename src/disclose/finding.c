@@ -63,8 +63,7 @@ int ch_disclose_actor_for_user(struct ch_store *s, const char *user, char *name_
               ch_clearance_parse(ch_stmt_cstr(st, 2), &a.clearance) == CH_OK;
     ch_stmt_reset(st);
     if (!ok)
-        return ch_err_set(err, CH_E_INTERNAL, "user '%s' has unreadable roles or clearance",
-                          user);
+        return ch_err_set(err, CH_E_INTERNAL, "user '%s' has unreadable roles or clearance", user);
     snprintf(name_buf, name_buf_size, "user:%s", user);
     *ret = a;
     return CH_OK;
@@ -83,9 +82,8 @@ int ch_disclose__visible(struct ch_store *s, const struct ch_disclose_actor *a,
     if (scope->case_id == 0 || a->org_id == 0)
         return CH_OK;
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(s,
-                           "SELECT 1 FROM disclose_participants WHERE case_id = ? AND org_id = ?",
-                           &st, err);
+    int rc = ch_store_stmt(
+        s, "SELECT 1 FROM disclose_participants WHERE case_id = ? AND org_id = ?", &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, scope->case_id);
@@ -368,10 +366,10 @@ int ch_finding_submit(struct ch_store *s, const struct ch_disclose_actor *actor,
 
 /* ---- reading --------------------------------------------------------------------------- */
 
-#define FINDING_COLUMNS                                                                         \
-    "f.id, f.org_id, o.slug, f.submitted_by, f.target, f.ecosystem, f.component, f.vendor,"     \
-    " f.version, f.introduced, f.fixed, f.title, f.cwe, f.classification, f.poc_digest,"        \
-    " f.aliases, f.state, f.signature, f.crash_class, f.repro_rate, f.duplicate_of,"            \
+#define FINDING_COLUMNS                                                                            \
+    "f.id, f.org_id, o.slug, f.submitted_by, f.target, f.ecosystem, f.component, f.vendor,"        \
+    " f.version, f.introduced, f.fixed, f.title, f.cwe, f.classification, f.poc_digest,"           \
+    " f.aliases, f.state, f.signature, f.crash_class, f.repro_rate, f.duplicate_of,"               \
     " f.known_vuln, f.created_at, f.validated_at, COALESCE(c.id, 0), f.description"
 
 static void write_lines_array(struct ch_jw *w, const char *key, const char *text)
@@ -712,8 +710,8 @@ static int walk(int dirfd, const char *prefix, unsigned depth, struct ch_finding
     if (d == NULL) {
         if (fd >= 0)
             close(fd);
-        return ch_err_set(err, CH_E_IO, "cannot read directory '%s': %s",
-                          prefix[0] ? prefix : ".", strerror(errno));
+        return ch_err_set(err, CH_E_IO, "cannot read directory '%s': %s", prefix[0] ? prefix : ".",
+                          strerror(errno));
     }
     char **names = NULL;
     size_t n = 0;
@@ -785,8 +783,7 @@ int ch_finding_poc_read_dir(const char *dir, struct ch_finding_poc *ret, struct 
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return ch_err_set(err, CH_E_IO, "cannot open PoC directory '%s': %s", dir,
-                          strerror(errno));
+        return ch_err_set(err, CH_E_IO, "cannot open PoC directory '%s': %s", dir, strerror(errno));
     struct ch_finding_poc p = {0};
     struct ch_buf tmp;
     ch_buf_init(&tmp, CH_REPRO_MAX_FILE_BYTES + 1);
@@ -807,10 +804,9 @@ int ch_finding_poc_read_dir(const char *dir, struct ch_finding_poc *ret, struct 
 /* ---- validation and deduplication ------------------------------------------------------ */
 
 int ch_disclose__insert_run(struct ch_store *s, const struct ch_disclose_actor *a,
-                            int64_t finding_id, const char *kind,
-                            const struct ch_repro_result *r, const char *recipe,
-                            const char *fixed_version, int64_t now, int64_t *ret_id,
-                            struct ch_err *err)
+                            int64_t finding_id, const char *kind, const struct ch_repro_result *r,
+                            const char *recipe, const char *fixed_version, int64_t now,
+                            int64_t *ret_id, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
@@ -894,9 +890,8 @@ static int load_subject(struct ch_store *s, int64_t id, struct subject *ret, str
     return CH_OK;
 }
 
-static int insert_match(struct ch_store *s, int64_t finding_id, int64_t other_id,
-                        const char *kind, const char *reason, const char *known, int64_t now,
-                        struct ch_err *err)
+static int insert_match(struct ch_store *s, int64_t finding_id, int64_t other_id, const char *kind,
+                        const char *reason, const char *known, int64_t now, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
@@ -932,8 +927,8 @@ static int mark_duplicate(struct ch_store *s, const struct ch_disclose_actor *a,
     ch_stmt_bind_int(st, 2, id);
     rc = ch_stmt_run(st, err);
     if (rc == CH_OK)
-        rc = insert_match(s, id, of, "duplicate", "same crash signature on the same target",
-                          NULL, now, err);
+        rc = insert_match(s, id, of, "duplicate", "same crash signature on the same target", NULL,
+                          now, err);
     if (rc == CH_OK) {
         char object[48];
         char details[64];
@@ -1116,10 +1111,14 @@ static int dedup_known(struct ch_store *s, const struct subject *sub, int64_t no
 static const char *state_of(enum ch_repro_outcome o)
 {
     switch (o) {
-    case CH_REPRO_REPRODUCED: return "reproduced";
-    case CH_REPRO_FLAKY: return "flaky";
-    case CH_REPRO_NOT_REPRODUCED: return "not_reproduced";
-    case CH_REPRO_INVALID_RECIPE: return "invalid_recipe";
+    case CH_REPRO_REPRODUCED:
+        return "reproduced";
+    case CH_REPRO_FLAKY:
+        return "flaky";
+    case CH_REPRO_NOT_REPRODUCED:
+        return "not_reproduced";
+    case CH_REPRO_INVALID_RECIPE:
+        return "invalid_recipe";
     }
     return "submitted";
 }
@@ -1157,9 +1156,8 @@ static int record_validation(struct ch_store *s, const struct ch_disclose_actor 
         rc = ch_disclose__insert_run(s, a, id, "validate", r, recipe, NULL, now, &v->run_id, err);
     struct ch_stmt *st = NULL;
     if (rc == CH_OK)
-        rc = ch_store_stmt(s,
-                           "DELETE FROM disclose_matches WHERE finding_id = ? AND status = 'open'",
-                           &st, err);
+        rc = ch_store_stmt(
+            s, "DELETE FROM disclose_matches WHERE finding_id = ? AND status = 'open'", &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_int(st, 1, id);
         rc = ch_stmt_run(st, err);
@@ -1187,8 +1185,7 @@ static int record_validation(struct ch_store *s, const struct ch_disclose_actor 
     if (rc == CH_OK)
         rc = dedup_known(s, &sub, now, v, err);
     if (rc == CH_OK && v->known_vuln[0] != '\0') {
-        rc = ch_store_stmt(s, "UPDATE disclose_findings SET known_vuln = ? WHERE id = ?", &st,
-                           err);
+        rc = ch_store_stmt(s, "UPDATE disclose_findings SET known_vuln = ? WHERE id = ?", &st, err);
         if (rc == CH_OK) {
             ch_stmt_bind_cstr(st, 1, v->known_vuln);
             ch_stmt_bind_int(st, 2, id);

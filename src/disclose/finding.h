@@ -57,10 +57,10 @@ struct ch_disclose_actor {
     const char *name;
 };
 
-#define CH_DISCLOSE_ACTOR_LOCAL                                                                 \
-    ((struct ch_disclose_actor){.org_id = 0,                                                    \
-                                .roles = CH_ROLE_ADMIN | CH_ROLE_ANALYST,                       \
-                                .clearance = CH_CLEAR_TOP_SECRET,                               \
+#define CH_DISCLOSE_ACTOR_LOCAL                                                                    \
+    ((struct ch_disclose_actor){.org_id = 0,                                                       \
+                                .roles = CH_ROLE_ADMIN | CH_ROLE_ANALYST,                          \
+                                .clearance = CH_CLEAR_TOP_SECRET,                                  \
                                 .name = "cli"})
 
 /* The actor of an authenticated principal; name_buf (64 bytes+) receives "user:NAME". */
@@ -82,7 +82,7 @@ struct ch_finding_new {
     const char *introduced; /* first affected version, NULL: unknown (treated as "0") */
     const char *fixed;      /* first fixed version, NULL: unknown */
     const char *title;
-    const char *cwe;         /* "CWE-122" */
+    const char *cwe; /* "CWE-122" */
     const char *description;
     enum ch_clearance classification;
     const char *recipe; /* recipe JSON (validated on submission) */
@@ -97,7 +97,8 @@ int ch_finding_submit(struct ch_store *s, const struct ch_disclose_actor *actor,
                       const struct ch_finding_new *f, int64_t now, int64_t *ret_id,
                       struct ch_err *err) CH_MUST_CHECK;
 
-/* One finding as a JSON object (files with digests, runs, matches); CH_E_NOTFOUND if not visible. */
+/* One finding as a JSON object (files with digests, runs, matches); CH_E_NOTFOUND if not visible.
+ */
 int ch_finding_show_json(struct ch_store *s, const struct ch_disclose_actor *actor, int64_t id,
                          struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
 /* Visible findings, newest first, as a JSON array; state NULL: any. */
@@ -112,10 +113,10 @@ struct ch_finding_validation {
     unsigned n_matched;
     enum ch_crash_class cls;
     char signature[CH_SANREPORT_SIG_HEX + 1];
-    int64_t duplicate_of;      /* 0: none */
-    unsigned n_probable;       /* probable duplicates recorded */
-    char known_vuln[132];      /* "" unless already known */
-    const char *state;         /* the finding's new state (static string) */
+    int64_t duplicate_of; /* 0: none */
+    unsigned n_probable;  /* probable duplicates recorded */
+    char known_vuln[132]; /* "" unless already known */
+    const char *state;    /* the finding's new state (static string) */
 };
 
 /*

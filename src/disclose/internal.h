@@ -22,9 +22,9 @@ static inline bool ch_disclose__wide(const struct ch_disclose_actor *a)
 
 /* What visibility rests on. */
 struct ch_disclose__scope {
-    int64_t org_id;                /* submitter's organisation */
+    int64_t org_id; /* submitter's organisation */
     enum ch_clearance classification;
-    int64_t case_id;               /* 0: no case */
+    int64_t case_id; /* 0: no case */
 };
 
 /*
@@ -47,9 +47,8 @@ int ch_disclose__audit(struct ch_store *s, const struct ch_disclose_actor *a, co
 
 /* Records a reproduction run; *ret_id is its id. Inside the caller's transaction. */
 int ch_disclose__insert_run(struct ch_store *s, const struct ch_disclose_actor *a,
-                            int64_t finding_id, const char *kind,
-                            const struct ch_repro_result *r, const char *recipe,
-                            const char *fixed_version, int64_t now, int64_t *ret_id,
-                            struct ch_err *err) CH_MUST_CHECK;
+                            int64_t finding_id, const char *kind, const struct ch_repro_result *r,
+                            const char *recipe, const char *fixed_version, int64_t now,
+                            int64_t *ret_id, struct ch_err *err) CH_MUST_CHECK;
 
 #endif

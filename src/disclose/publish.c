@@ -81,7 +81,7 @@ const char *ch_disclose_cwe_name(const char *cwe)
 static const char *base_url(const struct ch_disclose_publisher *p)
 {
     return p != NULL && p->base_url != NULL && p->base_url[0] ? p->base_url
-                                                             : CH_DISCLOSE_DEFAULT_BASE_URL;
+                                                              : CH_DISCLOSE_DEFAULT_BASE_URL;
 }
 
 static const char *pub_name(const struct ch_disclose_publisher *p)
@@ -92,7 +92,7 @@ static const char *pub_name(const struct ch_disclose_publisher *p)
 static const char *pub_namespace(const struct ch_disclose_publisher *p)
 {
     return p != NULL && p->namespace_url != NULL && p->namespace_url[0] ? p->namespace_url
-                                                                       : base_url(p);
+                                                                        : base_url(p);
 }
 
 void ch_disclose_csaf_path(const char *id, int64_t published, char out[CH_DISCLOSE_PATH_MAX])
@@ -233,8 +233,7 @@ int ch_disclose_osv_json(const struct ch_disclose_advisory *a,
 
 /* ---- CSAF ------------------------------------------------------------------------------ */
 
-static void kv_obj(struct ch_jw *w, const char *k1, const char *v1, const char *k2,
-                   const char *v2)
+static void kv_obj(struct ch_jw *w, const char *k1, const char *v1, const char *k2, const char *v2)
 {
     ch_jw_obj_open(w);
     ch_jw_kstr(w, k1, v1);
@@ -339,8 +338,8 @@ static const char *first_cve(const struct ch_disclose_advisory *a)
     return NULL;
 }
 
-static void vulnerability(struct ch_jw *w, const struct ch_disclose_advisory *a,
-                          const char *t_pub, const char *t_disc, struct ch_buf *tmp)
+static void vulnerability(struct ch_jw *w, const struct ch_disclose_advisory *a, const char *t_pub,
+                          const char *t_disc, struct ch_buf *tmp)
 {
     ch_jw_key(w, "vulnerabilities");
     ch_jw_arr_open(w);
@@ -555,7 +554,8 @@ int ch_disclose_provider_metadata_json(struct ch_store *s, const struct ch_discl
     ch_jw_kbool(w, "list_on_CSAF_aggregators", true);
     ch_jw_kstr(w, "metadata_version", "2.0");
     ch_jw_kbool(w, "mirror_on_CSAF_aggregators", true);
-    /* Documents are not OpenPGP-signed: the clearinghouse signs with Ed25519 (docs/disclosure.md). */
+    /* Documents are not OpenPGP-signed: the clearinghouse signs with Ed25519 (docs/disclosure.md).
+     */
     ch_jw_key(w, "public_openpgp_keys");
     ch_jw_arr_open(w);
     ch_jw_arr_close(w);
@@ -637,8 +637,8 @@ int ch_disclose_csaf_get(struct ch_store *s, const char *path, struct ch_buf *ou
                          int64_t *ret_updated, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(s, "SELECT csaf, updated_at FROM published_advisories WHERE csaf_path = ?",
-                           &st, err);
+    int rc = ch_store_stmt(
+        s, "SELECT csaf, updated_at FROM published_advisories WHERE csaf_path = ?", &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_cstr(st, 1, path);

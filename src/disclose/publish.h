@@ -47,31 +47,31 @@
 
 /* The publisher named in documents and metadata. Borrowed strings; NULL fields take defaults. */
 struct ch_disclose_publisher {
-    const char *name;              /* default "Clearinghouse" */
-    const char *namespace_url;     /* default: base_url */
-    const char *base_url;          /* e.g. "https://ch.example.gov"; default CH_DISCLOSE_DEFAULT_BASE_URL */
+    const char *name;          /* default "Clearinghouse" */
+    const char *namespace_url; /* default: base_url */
+    const char *base_url; /* e.g. "https://ch.example.gov"; default CH_DISCLOSE_DEFAULT_BASE_URL */
     const char *contact_details;   /* default none */
     const char *issuing_authority; /* default none */
 };
 
 /* What one advisory says. Borrowed strings. */
 struct ch_disclose_advisory {
-    const char *id;          /* CH-YYYY-NNNN */
+    const char *id; /* CH-YYYY-NNNN */
     const char *title;
     const char *description;
-    const char *cwe;         /* CWE-122 */
-    const char *ecosystem;   /* OSV ecosystem or NULL */
+    const char *cwe;       /* CWE-122 */
+    const char *ecosystem; /* OSV ecosystem or NULL */
     const char *component;
-    const char *vendor;      /* NULL: the component */
-    const char *introduced;  /* NULL: "0" (every version before the fix) */
-    const char *fixed;       /* NULL: no fixed version */
+    const char *vendor;         /* NULL: the component */
+    const char *introduced;     /* NULL: "0" (every version before the fix) */
+    const char *fixed;          /* NULL: no fixed version */
     const char *const *aliases; /* CVE-..., GHSA-... */
     size_t n_aliases;
     const char *credit;      /* the finder (organisation name) or NULL */
     const char *crash_class; /* or NULL */
     const char *signature;   /* or NULL */
     bool exploited;
-    int64_t discovered;      /* submission time */
+    int64_t discovered; /* submission time */
     int64_t published;
     int64_t modified;
 };
@@ -88,7 +88,8 @@ int ch_disclose_csaf_json(const struct ch_disclose_advisory *a,
                           const struct ch_disclose_publisher *p, struct ch_buf *out,
                           struct ch_err *err) CH_MUST_CHECK;
 
-/* The CWE catalogue's name of a weakness we know ("CWE-122" → "Heap-based Buffer Overflow"), or NULL. */
+/* The CWE catalogue's name of a weakness we know ("CWE-122" → "Heap-based Buffer Overflow"), or
+ * NULL. */
 const char *ch_disclose_cwe_name(const char *cwe);
 
 /* CSAF 2.0 provider metadata (role csaf_provider) as one JSON object. */

@@ -59,8 +59,8 @@ int ch_h_csaf_rolie_feed(struct ch_http_call *call)
         return rc;
     struct ch_jw w;
     ch_api_respond(call, 200, &w);
-    rc = ch_disclose_rolie_feed_json(call->store, publisher(), ch_clock_now(&call->app->clock),
-                                     &w, &call->err);
+    rc = ch_disclose_rolie_feed_json(call->store, publisher(), ch_clock_now(&call->app->clock), &w,
+                                     &call->err);
     if (rc != CH_OK)
         return rc;
     return ch_jw_finish(&w, &call->err);
@@ -84,8 +84,8 @@ static bool file_ok(const char *s)
         return false;
     for (size_t i = 0; i < n - 5; i++) {
         char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
-                  c == '_';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '_';
         if (!ok)
             return false;
     }

@@ -27,7 +27,8 @@
 #define BUILD_FSIZE_BYTES ((uint64_t)256 << 20)
 /* Output a build command may print before it is cut (the log keeps the tail). */
 #define BUILD_OUTPUT_BYTES ((size_t)256 << 10)
-/* Nesting when removing a work directory (paths are at most CH_REPRO_MAX_DEPTH deep, plus build output). */
+/* Nesting when removing a work directory (paths are at most CH_REPRO_MAX_DEPTH deep, plus build
+ * output). */
 #define RMTREE_MAX_DEPTH 32
 /*
  * Defaults for sanitized programs: ASan cannot start under RLIMIT_AS, so its
@@ -43,10 +44,14 @@ static const char *const default_env[] = {
 const char *ch_repro_outcome_str(enum ch_repro_outcome o)
 {
     switch (o) {
-    case CH_REPRO_REPRODUCED: return "reproduced";
-    case CH_REPRO_FLAKY: return "flaky";
-    case CH_REPRO_NOT_REPRODUCED: return "not_reproduced";
-    case CH_REPRO_INVALID_RECIPE: return "invalid_recipe";
+    case CH_REPRO_REPRODUCED:
+        return "reproduced";
+    case CH_REPRO_FLAKY:
+        return "flaky";
+    case CH_REPRO_NOT_REPRODUCED:
+        return "not_reproduced";
+    case CH_REPRO_INVALID_RECIPE:
+        return "invalid_recipe";
     }
     return "unknown";
 }
@@ -68,8 +73,8 @@ static int argv_from_json(struct ch_arena *a, const cJSON *arr, const char *path
                           const char *const **ret, struct ch_err *err)
 {
     if (!cJSON_IsArray(arr))
-        return ch_err_setf(err, CH_E_INVALID, path, "recipe: field '%s': expected an array of strings",
-                           path);
+        return ch_err_setf(err, CH_E_INVALID, path,
+                           "recipe: field '%s': expected an array of strings", path);
     int n = cJSON_GetArraySize(arr);
     if (n < 1)
         return ch_err_setf(err, CH_E_INVALID, path, "recipe: field '%s': empty command", path);
@@ -85,8 +90,9 @@ static int argv_from_json(struct ch_arena *a, const cJSON *arr, const char *path
             return ch_err_setf(err, CH_E_INVALID, path,
                                "recipe: field '%s[%d]': expected a non-empty string", path, i);
         if (strlen(x->valuestring) > CH_REPRO_MAX_ARG_BYTES)
-            return ch_err_setf(err, CH_E_LIMIT, path, "recipe: field '%s[%d]': longer than %d bytes",
-                               path, i, CH_REPRO_MAX_ARG_BYTES);
+            return ch_err_setf(err, CH_E_LIMIT, path,
+                               "recipe: field '%s[%d]': longer than %d bytes", path, i,
+                               CH_REPRO_MAX_ARG_BYTES);
         v[i] = ch_arena_strdup(a, x->valuestring);
         if (v[i] == NULL)
             return ch_err_set(err, CH_E_NOMEM, "recipe: out of memory");
@@ -172,7 +178,7 @@ static int parse_seconds(const cJSON *obj, const char *key, int64_t max, int64_t
 
 static int recipe_fill(struct ch_recipe *r, const cJSON *root, struct ch_err *err)
 {
-    static const char *const known[] = {"build", "run", "stdin", "env", "expect",
+    static const char *const known[] = {"build",           "run", "stdin", "env", "expect",
                                         "timeout_seconds", NULL};
     if (!cJSON_IsObject(root))
         return ch_err_set(err, CH_E_INVALID, "recipe: expected a JSON object");
@@ -257,8 +263,9 @@ static int recipe_fill(struct ch_recipe *r, const cJSON *root, struct ch_err *er
     const cJSON *to = cJSON_GetObjectItemCaseSensitive(root, "timeout_seconds");
     if (to != NULL) {
         if (!cJSON_IsObject(to))
-            return ch_err_setf(err, CH_E_INVALID, "timeout_seconds",
-                               "recipe: field 'timeout_seconds': expected {\"build\": N, \"run\": N}");
+            return ch_err_setf(
+                err, CH_E_INVALID, "timeout_seconds",
+                "recipe: field 'timeout_seconds': expected {\"build\": N, \"run\": N}");
         rc = parse_seconds(to, "build", CH_REPRO_MAX_BUILD_SECONDS, &r->build_seconds, err);
         if (rc == CH_OK)
             rc = parse_seconds(to, "run", CH_REPRO_MAX_RUN_SECONDS, &r->run_seconds, err);
@@ -312,8 +319,7 @@ int ch_recipe_merge(const char *base_json, size_t base_len, const char *fix_json
         rc = ch_json_parse(fix_json, fix_len, &lim, "fix recipe", &fix, err);
     if (rc == CH_OK && (!cJSON_IsObject(base) || !cJSON_IsObject(fix)))
         rc = ch_err_set(err, CH_E_INVALID, "recipe: expected a JSON object");
-    for (const cJSON *m = rc == CH_OK ? base->child : NULL; m != NULL && rc == CH_OK;
-         m = m->next) {
+    for (const cJSON *m = rc == CH_OK ? base->child : NULL; m != NULL && rc == CH_OK; m = m->next) {
         if (cJSON_GetObjectItemCaseSensitive(fix, m->string) != NULL)
             continue;
         cJSON *copy = cJSON_Duplicate(m, 1);
@@ -589,7 +595,8 @@ static bool matches(const struct ch_recipe *r, const struct ch_sandbox_result *r
     switch (r->expect) {
     case CH_REPRO_EXPECT_CRASH:
         return rep->cls != CH_CRASH_NONE && (r->crash == CH_CRASH_COUNT || rep->cls == r->crash);
-    case CH_REPRO_EXPECT_EXIT: return res->exited && res->exit_code == r->exit_code;
+    case CH_REPRO_EXPECT_EXIT:
+        return res->exited && res->exit_code == r->exit_code;
     case CH_REPRO_EXPECT_OUTPUT: {
         size_t nl = strlen(r->output);
         return memmem(ch_buf_cstr(&res->out), ch_buf_len(&res->out), r->output, nl) != NULL ||
@@ -736,8 +743,8 @@ static int do_runs(const struct ch_recipe *r, const struct ch_sandbox_options *b
         log_tail(&ret->log, "stderr", &res.err);
         log_end(&ret->log, &res);
         ch_buf_appendf(&ret->log, "-- %s%s%s, %s\n", ch_crash_class_str(run->report.cls),
-                       run->report.signature[0] != '\0' ? " signature " : "",
-                       run->report.signature, run->matched ? "matches" : "does not match");
+                       run->report.signature[0] != '\0' ? " signature " : "", run->report.signature,
+                       run->matched ? "matches" : "does not match");
         ch_sandbox_result_release(&res);
     }
     ret->run_ms = ch_clock_mono_ms() - t0;
@@ -750,9 +757,9 @@ static int do_runs(const struct ch_recipe *r, const struct ch_sandbox_options *b
     return CH_OK;
 }
 
-int ch_repro_run(const struct ch_recipe *recipe, const struct ch_repro_file *files,
-                 size_t n_files, const struct ch_repro_options *opts,
-                 struct ch_repro_result *ret, struct ch_err *err)
+int ch_repro_run(const struct ch_recipe *recipe, const struct ch_repro_file *files, size_t n_files,
+                 const struct ch_repro_options *opts, struct ch_repro_result *ret,
+                 struct ch_err *err)
 {
     *ret = (struct ch_repro_result){.outcome = CH_REPRO_INVALID_RECIPE};
     ch_buf_init(&ret->log, CH_REPRO_LOG_MAX);

@@ -109,8 +109,8 @@ void ch_recipe_free(struct ch_recipe *r);
  * members it leaves out ("run", "stdin", "env", "expect", "timeout_seconds")
  * are the original's. Writes the merged recipe JSON into out (reset first).
  */
-int ch_recipe_merge(const char *base_json, size_t base_len, const char *fix_json,
-                    size_t fix_len, struct ch_buf *out, struct ch_err *err) CH_MUST_CHECK;
+int ch_recipe_merge(const char *base_json, size_t base_len, const char *fix_json, size_t fix_len,
+                    struct ch_buf *out, struct ch_err *err) CH_MUST_CHECK;
 
 /* One PoC file; data is borrowed. */
 struct ch_repro_file {
@@ -142,12 +142,12 @@ enum ch_repro_outcome {
 const char *ch_repro_outcome_str(enum ch_repro_outcome o);
 
 struct ch_repro_options {
-    unsigned runs;           /* 0: CH_REPRO_DEFAULT_RUNS; at most CH_REPRO_MAX_RUNS */
-    const char *work_root;   /* where work directories are made; NULL: "/tmp" */
-    const char *bwrap_path;  /* NULL: ch_sandbox_find_bwrap's search */
-    uint32_t host_uid;       /* for root callers (sandbox.h); 0: the default */
+    unsigned runs;          /* 0: CH_REPRO_DEFAULT_RUNS; at most CH_REPRO_MAX_RUNS */
+    const char *work_root;  /* where work directories are made; NULL: "/tmp" */
+    const char *bwrap_path; /* NULL: ch_sandbox_find_bwrap's search */
+    uint32_t host_uid;      /* for root callers (sandbox.h); 0: the default */
     uint32_t host_gid;
-    bool keep_work_dir;      /* leave the work directory (debugging) */
+    bool keep_work_dir; /* leave the work directory (debugging) */
 };
 
 struct ch_repro_run {
@@ -181,9 +181,9 @@ struct ch_repro_result {
  * CH_E_LIMIT for too many or too large files, CH_E_UNAVAILABLE when no
  * sandbox can be made here, CH_E_IO, CH_E_NOMEM.
  */
-int ch_repro_run(const struct ch_recipe *recipe, const struct ch_repro_file *files,
-                 size_t n_files, const struct ch_repro_options *opts,
-                 struct ch_repro_result *ret, struct ch_err *err) CH_MUST_CHECK;
+int ch_repro_run(const struct ch_recipe *recipe, const struct ch_repro_file *files, size_t n_files,
+                 const struct ch_repro_options *opts, struct ch_repro_result *ret,
+                 struct ch_err *err) CH_MUST_CHECK;
 void ch_repro_result_release(struct ch_repro_result *r);
 
 /* Crash class by name ("heap-buffer-overflow"); CH_E_INVALID for an unknown name. */

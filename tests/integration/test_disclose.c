@@ -124,8 +124,7 @@ static void test_disclosure_commands(void **state)
                         NULL});
     ok((const char *[]){"org", "create", "libco", "--name", "Lib Co", "--category", "partner",
                         NULL});
-    ok((const char *[]){"user", "create", "alice", "--org", "acme-ai", "--roles", "partner",
-                        NULL});
+    ok((const char *[]){"user", "create", "alice", "--org", "acme-ai", "--roles", "partner", NULL});
     ok((const char *[]){"user", "create", "bob", "--org", "rival-ai", "--roles", "partner", NULL});
     char *poc = path("poc");
     char *fix = path("fix");
@@ -136,11 +135,15 @@ static void test_disclosure_commands(void **state)
     copy_fixture("disclose/target-fixed/target.c", "fix/target.c");
     char *recipe = ch_test_fixture("disclose/recipe.json");
 
-    ok((const char *[]){"finding", "submit", "--as", "alice", "--target",
-                        "pkg:generic/recparse@1.0.0", "--component", "recparse", "--ecosystem",
-                        "OSS-Fuzz", "--vendor", "Lib Co", "--version", "1.0.0", "--introduced",
-                        "1.0.0", "--title", "Heap overflow in parse_name", "--cwe", "CWE-122",
-                        "--poc", poc, "--recipe", recipe, "--json", NULL});
+    ok((const char *[]){"finding",     "submit",   "--as",
+                        "alice",       "--target", "pkg:generic/recparse@1.0.0",
+                        "--component", "recparse", "--ecosystem",
+                        "OSS-Fuzz",    "--vendor", "Lib Co",
+                        "--version",   "1.0.0",    "--introduced",
+                        "1.0.0",       "--title",  "Heap overflow in parse_name",
+                        "--cwe",       "CWE-122",  "--poc",
+                        poc,           "--recipe", recipe,
+                        "--json",      NULL});
     assert_true(ch_test_contains(ch_buf_cstr(&out), "\"id\": 1"));
     /* a partner may not validate; another partner does not see the finding */
     assert_int_equal(cli((const char *[]){"finding", "validate", "1", "--as", "alice", NULL}), 3);
@@ -164,8 +167,8 @@ static void test_disclosure_commands(void **state)
     ok((const char *[]){"case", "verify-fix", "1", "--version", "1.0.1", "--files", fix, "--json",
                         NULL});
     assert_true(ch_test_contains(ch_buf_cstr(&out), "\"fixed\": true"));
-    ok((const char *[]){"case", "publish", "1", "--base-url", "https://ch.example.gov",
-                        "--out-dir", dir, "--json", NULL});
+    ok((const char *[]){"case", "publish", "1", "--base-url", "https://ch.example.gov", "--out-dir",
+                        dir, "--json", NULL});
     assert_true(ch_test_contains(ch_buf_cstr(&out), "\"advisory_id\": \"CH-2026-0001\""));
     ok((const char *[]){"case", "show", "1", "--json", NULL});
     assert_true(ch_test_contains(ch_buf_cstr(&out), "\"state\": \"published\""));

@@ -204,10 +204,9 @@ static int64_t audit_count(const char *action)
 {
     int64_t n = 0;
     struct ch_err err = CH_ERR_INIT;
-    assert_int_equal(
-        ch_store_query_int(F.s, "SELECT COUNT(*) FROM audit_log WHERE action = ?", action, 0, &n,
-                           &err),
-        CH_OK);
+    assert_int_equal(ch_store_query_int(F.s, "SELECT COUNT(*) FROM audit_log WHERE action = ?",
+                                        action, 0, &n, &err),
+                     CH_OK);
     return n;
 }
 
@@ -234,7 +233,8 @@ static void test_submit_and_tenancy(void **state)
     cJSON_Delete(show(&F.ann, f_heap, NULL));
     assert_int_equal(list_count(&F.alice), 1);
     /* classification: a CUI finding is hidden from the same organisation's unclassified user */
-    int64_t cui = submit(&F.alice, &(struct sub){.poc = "use-after-free", .cls = CH_CLEAR_CUI,
+    int64_t cui = submit(&F.alice, &(struct sub){.poc = "use-after-free",
+                                                 .cls = CH_CLEAR_CUI,
                                                  .target = "pkg:generic/other@2"});
     assert_null(show(&F.lowly, cui, &rc));
     assert_int_equal(rc, CH_E_NOTFOUND);
@@ -243,23 +243,22 @@ static void test_submit_and_tenancy(void **state)
     /* submitting above one's clearance, for another organisation, or without the role */
     struct ch_err err = CH_ERR_INIT;
     int64_t id = 0;
-    assert_int_equal(submit_rc(&F.alice, &(struct sub){.poc = "null-deref", .cls = CH_CLEAR_SECRET},
-                               &id, &err),
-                     CH_E_PERM);
+    assert_int_equal(
+        submit_rc(&F.alice, &(struct sub){.poc = "null-deref", .cls = CH_CLEAR_SECRET}, &id, &err),
+        CH_E_PERM);
     struct ch_disclose_actor nobody = F.bob;
     nobody.roles = CH_ROLE_OPERATOR;
     ch_err_clear(&err);
     assert_int_equal(submit_rc(&nobody, &(struct sub){.poc = "null-deref"}, &id, &err), CH_E_PERM);
     /* input rules */
     ch_err_clear(&err);
-    assert_int_equal(submit_rc(&F.alice, &(struct sub){.poc = "null-deref", .cwe = "122"}, &id,
-                               &err),
-                     CH_E_INVALID);
+    assert_int_equal(
+        submit_rc(&F.alice, &(struct sub){.poc = "null-deref", .cwe = "122"}, &id, &err),
+        CH_E_INVALID);
     /* a partner may not validate */
     struct ch_finding_validation v;
     ch_err_clear(&err);
-    assert_int_equal(ch_finding_validate(F.s, &F.alice, f_heap, NULL, F.now, &v, &err),
-                     CH_E_PERM);
+    assert_int_equal(ch_finding_validate(F.s, &F.alice, f_heap, NULL, F.now, &v, &err), CH_E_PERM);
     assert_int_equal(audit_count("finding.submit"), 2);
 }
 
@@ -330,8 +329,8 @@ static void test_validate_and_dedup(void **state)
     bool range_match = false;
     const cJSON *ms = ch_json_arr(doc, "matches");
     for (const cJSON *e = ms != NULL ? ms->child : NULL; e != NULL; e = e->next)
-        range_match = range_match ||
-                      ch_test_contains(ch_json_str(e, "reason"), "same component, affected");
+        range_match =
+            range_match || ch_test_contains(ch_json_str(e, "reason"), "same component, affected");
     assert_true(range_match);
     cJSON_Delete(doc);
 
@@ -354,8 +353,9 @@ static void test_validate_and_dedup(void **state)
     assert_int_equal(ch_kb_put_advisory(&kw, &adv, &o, &err), CH_OK);
     ch_kb_writer_release(&kw);
     ch_arena_free(arena);
-    int64_t known = submit(&F.bob, &(struct sub){.poc = "use-after-free", .alias = "CVE-2099-0001",
-                                                 .target = "pkg:x/z@1"});
+    int64_t known = submit(
+        &F.bob,
+        &(struct sub){.poc = "use-after-free", .alias = "CVE-2099-0001", .target = "pkg:x/z@1"});
     v = validate(known, 1);
     assert_string_equal(v.known_vuln, "CVE-2099-0001");
     assert_int_equal(v.cls, CH_CRASH_HEAP_USE_AFTER_FREE);
@@ -448,7 +448,8 @@ static void test_case_lifecycle_and_publication(void **state)
     assert_int_equal(ch_case_open(F.s, &F.ann, &o, F.now, &id, &err), CH_OK);
     assert_int_equal(ch_case_open(F.s, &F.ann, &o, F.now, &id, &err), CH_E_CONFLICT);
     ch_err_clear(&err);
-    /* the vendor now has need-to-know: it sees the case and its finding; another partner does not */
+    /* the vendor now has need-to-know: it sees the case and its finding; another partner does not
+     */
     struct ch_buf b;
     ch_buf_init(&b, 1 << 22);
     struct ch_jw w;
@@ -463,9 +464,8 @@ static void test_case_lifecycle_and_publication(void **state)
     assert_int_equal(ch_case_transition(F.s, &F.ann, id, CH_CASE_TRIAGED, NULL, F.now, &err),
                      CH_E_CONFLICT);
     ch_err_clear(&err);
-    assert_int_equal(
-        ch_case_transition(F.s, &F.ann, id, CH_CASE_FIX_AVAILABLE, NULL, F.now, &err),
-        CH_E_CONFLICT);
+    assert_int_equal(ch_case_transition(F.s, &F.ann, id, CH_CASE_FIX_AVAILABLE, NULL, F.now, &err),
+                     CH_E_CONFLICT);
     ch_err_clear(&err);
     int64_t validated_at = F.now;
     assert_int_equal(
@@ -543,13 +543,12 @@ static void test_case_lifecycle_and_publication(void **state)
     cJSON *csaf = NULL;
     assert_int_equal(ch_json_parse(ch_buf_cstr(&b), ch_buf_len(&b), NULL, "csaf", &csaf, &err),
                      CH_OK);
-    assert_string_equal(
-        ch_json_str(ch_json_obj(ch_json_obj(csaf, "document"), "tracking"), "id"), "CH-2026-0001");
+    assert_string_equal(ch_json_str(ch_json_obj(ch_json_obj(csaf, "document"), "tracking"), "id"),
+                        "CH-2026-0001");
     cJSON_Delete(csaf);
     assert_int_equal(call_handler(ch_h_csaf_document, "2026", "ch-2026-0002.json", &b),
                      CH_E_NOTFOUND);
-    assert_int_equal(call_handler(ch_h_csaf_document, "2026", "../../etc.json", &b),
-                     CH_E_NOTFOUND);
+    assert_int_equal(call_handler(ch_h_csaf_document, "2026", "../../etc.json", &b), CH_E_NOTFOUND);
     ch_h_disclose_configure(NULL);
 
     /* the published documents pass the standard validators */
@@ -583,8 +582,8 @@ static void test_embargo_when_exploited(void **state)
 {
     (void)state;
     struct ch_err err = CH_ERR_INIT;
-    int64_t f = submit(&F.alice, &(struct sub){.poc = "use-after-free",
-                                               .target = "pkg:generic/exploited@3"});
+    int64_t f = submit(&F.alice,
+                       &(struct sub){.poc = "use-after-free", .target = "pkg:generic/exploited@3"});
     assert_int_equal(validate(f, 1).outcome, CH_REPRO_REPRODUCED);
     struct ch_case_open o = {.finding_id = f, .exploited = true};
     int64_t id = 0;
@@ -603,15 +602,14 @@ static void test_embargo_when_exploited(void **state)
     assert_int_equal(until, validated + 7 * CH_DAY_SECONDS);
     /* once the embargo is over the case is published without a fix */
     struct ch_case_published pub;
-    assert_int_equal(ch_case_publish(F.s, &F.ann, id, NULL, until - 1, &pub, &err),
-                     CH_E_CONFLICT);
+    assert_int_equal(ch_case_publish(F.s, &F.ann, id, NULL, until - 1, &pub, &err), CH_E_CONFLICT);
     ch_err_clear(&err);
     if (ch_case_publish(F.s, &F.ann, id, NULL, until, &pub, &err) != CH_OK)
         fail_msg("publish after the embargo: %s", err.msg);
     assert_string_equal(pub.advisory_id, "CH-2026-0002");
     /* a default case shortened later by marking it exploited */
-    int64_t g = submit(&F.alice, &(struct sub){.poc = "integer-overflow",
-                                               .target = "pkg:generic/late@1"});
+    int64_t g =
+        submit(&F.alice, &(struct sub){.poc = "integer-overflow", .target = "pkg:generic/late@1"});
     assert_int_equal(validate(g, 1).outcome, CH_REPRO_REPRODUCED);
     o = (struct ch_case_open){.finding_id = g};
     assert_int_equal(ch_case_open(F.s, &F.ann, &o, F.now, &id, &err), CH_OK);

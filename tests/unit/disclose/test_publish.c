@@ -148,7 +148,8 @@ static void test_csaf_document_reads_back(void **state)
     cJSON *doc = NULL;
     assert_int_equal(ch_json_parse(ch_buf_cstr(&out), ch_buf_len(&out), NULL, "csaf", &doc, &err),
                      CH_OK);
-    const cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "vulnerabilities"), 0);
+    const cJSON *v =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "vulnerabilities"), 0);
     assert_string_equal(ch_json_str(v, "cve"), "CVE-2026-31337");
     assert_string_equal(ch_json_str(ch_json_obj(v, "cwe"), "name"), "Heap-based Buffer Overflow");
     const cJSON *rem = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(v, "remediations"), 0);
@@ -176,13 +177,13 @@ static void test_documents_pass_the_validators(void **state)
     for (int i = 0; i < 2; i++) {
         struct ch_disclose_advisory a = sample(i == 0, i == 1);
         if (i == 1) {
-            a.n_aliases = 0;        /* no CVE yet */
-            a.cwe = "CWE-1333";     /* a CWE we cannot name: goes to a note */
-            a.ecosystem = NULL;     /* not a package of a known ecosystem */
+            a.n_aliases = 0;    /* no CVE yet */
+            a.cwe = "CWE-1333"; /* a CWE we cannot name: goes to a note */
+            a.ecosystem = NULL; /* not a package of a known ecosystem */
         }
         assert_int_equal(ch_disclose_csaf_json(&a, &pub, &doc, &err), CH_OK);
-        csaf[i] = dt_write(dir, i == 0 ? "fixed.csaf.json" : "unfixed.csaf.json",
-                           ch_buf_cstr(&doc), ch_buf_len(&doc));
+        csaf[i] = dt_write(dir, i == 0 ? "fixed.csaf.json" : "unfixed.csaf.json", ch_buf_cstr(&doc),
+                           ch_buf_len(&doc));
         assert_int_equal(ch_disclose_osv_json(&a, &pub, &doc, &err), CH_OK);
         osv[i] = dt_write(dir, i == 0 ? "fixed.osv.json" : "unfixed.osv.json", ch_buf_cstr(&doc),
                           ch_buf_len(&doc));

@@ -182,7 +182,8 @@ static void test_repro_invalid_recipe(void **state)
     ch_recipe_free(r);
     ch_free(json);
     /* a run command that does not exist */
-    static const char missing[] = "{\"run\": [\"./no-such-program\"], \"expect\": {\"crash\": \"any\"}}";
+    static const char missing[] =
+        "{\"run\": [\"./no-such-program\"], \"expect\": {\"crash\": \"any\"}}";
     assert_int_equal(ch_recipe_parse(missing, strlen(missing), &r, &err), CH_OK);
     assert_int_equal(ch_repro_run(r, p.files, 2, &o, &res, &err), CH_OK);
     assert_int_equal(res.outcome, CH_REPRO_INVALID_RECIPE);
@@ -240,8 +241,8 @@ static void test_repro_paths_and_digests(void **state)
 {
     (void)state;
     struct ch_err err = CH_ERR_INIT;
-    static const char *const bad[] = {"", "/etc/passwd", "../x", "a/../b", "a//b", "./a", "a/",
-                                      "a\\b", "a/b/c/d/e/f/g/h/i"};
+    static const char *const bad[] = {"",    "/etc/passwd", "../x", "a/../b",           "a//b",
+                                      "./a", "a/",          "a\\b", "a/b/c/d/e/f/g/h/i"};
     for (size_t i = 0; i < CH_ARRAY_SIZE(bad); i++) {
         ch_err_clear(&err);
         if (ch_repro_check_path(bad[i], &err) == CH_OK)
