@@ -439,8 +439,7 @@ static int build_sql(const struct ch_share_query *q, bool with_body, struct ch_b
                             "SELECT id, stix_id, stix_type, created_ms, modified_ms, version_ms,"
                             " added_ms%s FROM share_objects WHERE collection = ?"
                             " AND (scope_org = 0 OR scope_org = ?) AND level <= ?"
-                            " AND added_ms > ?"
-                            " AND (added_ms > ? OR (added_ms = ? AND id > ?))",
+                            " AND added_ms >= ? AND (added_ms, id) > (?, ?)",
                             with_body ? ", body" : "");
     if (rc == CH_OK && q->n_ids > 0)
         rc = append_in(sql, "stix_id", q->n_ids);
@@ -474,10 +473,13 @@ static void bind_query(struct ch_stmt *st, const struct ch_share_query *q)
     ch_stmt_bind_cstr(st, i++, q->collection);
     ch_stmt_bind_int(st, i++, q->viewer.org_id > 0 ? q->viewer.org_id : -1);
     ch_stmt_bind_int(st, i++, (int64_t)q->viewer.clearance);
-    ch_stmt_bind_int(st, i++, q->added_after_ms);
-    int64_t after_added = q->after_id > 0 ? q->after_added_ms : -1;
-    ch_stmt_bind_int(st, i++, after_added);
-    ch_stmt_bind_int(st, i++, after_added);
+    /* the lower bound of the index range: after added_after (exclusive) and the keyset */
+    int64_t from = q->added_after_ms + 1;
+    if (q->after_id > 0 && q->after_added_ms > from)
+        from = q->after_added_ms;
+    ch_stmt_bind_int(st, i++, from);
+    /* keyset: row values compare lexicographically on both backends */
+    ch_stmt_bind_int(st, i++, q->after_id > 0 ? q->after_added_ms : -1);
     ch_stmt_bind_int(st, i++, q->after_id > 0 ? q->after_id : 0);
     for (size_t k = 0; k < q->n_ids; k++)
         ch_stmt_bind_cstr(st, i++, q->ids[k]);
