@@ -4,7 +4,7 @@
  * sustained concurrency against a local OpenAI-compatible endpoint.
  *
  *   eval_bench [--refmodel PATH] [--calls N] [--latency-ms L] [--inflight C]
- *              [--seconds S]
+ *              [--seconds S (whole)]
  *
  * It starts tests/eval/refmodel (mode null: a fixed answer, no suite) in
  * another process, so this process's CPU time (getrusage) is the harness
@@ -30,12 +30,24 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "core/num.h"
 #include "eval/model.h"
 
 static const char *refmodel = "tests/eval/refmodel";
 static struct ch_model_client *client;
 static volatile int stop;
 static long calls_per_thread;
+
+/* A decimal number of the command line or a header; 0 when malformed. */
+static int64_t num(const char *s)
+{
+    int64_t v = 0;
+    struct ch_err e = CH_ERR_INIT;
+    if (s == NULL ||
+        ch_num_parse_i64(ch_str_trim(ch_str_c(s)), INT64_MIN, INT64_MAX, &v, &e) != CH_OK)
+        return 0;
+    return v;
+}
 
 static pid_t start_ref(int latency, int *ret_port)
 {
@@ -61,7 +73,7 @@ static pid_t start_ref(int latency, int *ret_port)
         fprintf(stderr, "eval_bench: cannot start %s (use --refmodel)\n", refmodel);
         exit(1);
     }
-    *ret_port = atoi(line + 13);
+    *ret_port = (int)num(line + 13);
     return pid;
 }
 
@@ -77,8 +89,8 @@ static double cpu_seconds(void)
 static int one_call(cJSON *msgs, unsigned turn)
 {
     char *body = cJSON_PrintUnformatted(msgs);
-    struct ch_model_request req = {.messages_json = body, .sample_key = "bench/task/1",
-                                   .turn = turn, .max_tokens = 1024};
+    struct ch_model_request req = {
+        .messages_json = body, .sample_key = "bench/task/1", .turn = turn, .max_tokens = 1024};
     struct ch_model_response r;
     struct ch_err err = CH_ERR_INIT;
     int rc = ch_model_call(client, &req, &r, &err);
@@ -165,13 +177,13 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--refmodel") == 0)
             refmodel = argv[i + 1];
         else if (strcmp(argv[i], "--calls") == 0)
-            calls = atol(argv[i + 1]);
+            calls = (long)num(argv[i + 1]);
         else if (strcmp(argv[i], "--latency-ms") == 0)
-            latency = atoi(argv[i + 1]);
+            latency = (int)num(argv[i + 1]);
         else if (strcmp(argv[i], "--inflight") == 0)
-            inflight = atoi(argv[i + 1]);
+            inflight = (int)num(argv[i + 1]);
         else if (strcmp(argv[i], "--seconds") == 0)
-            seconds = atof(argv[i + 1]);
+            seconds = (double)num(argv[i + 1]);
     }
     ch_json_global_init();
     signal(SIGPIPE, SIG_IGN);
@@ -195,7 +207,8 @@ int main(int argc, char **argv)
     int64_t wall = ch_clock_mono_ms() - t0;
     printf("overhead: %ld calls (12 kB conversations), %.3f s wall, harness CPU %.1f us/call "
            "(%.0f calls/s)\n",
-           done, (double)wall / 1000, cpu / (double)done * 1e6, (double)done * 1000.0 / (double)wall);
+           done, (double)wall / 1000, cpu / (double)done * 1e6,
+           (double)done * 1000.0 / (double)wall);
     ch_model_client_free(client);
     kill(ref, SIGKILL);
     waitpid(ref, NULL, 0);
@@ -203,8 +216,8 @@ int main(int argc, char **argv)
     /* 2. sustained concurrency */
     ref = start_ref(latency, &port);
     snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/v1", port);
-    o = (struct ch_model_options){.endpoint = ep, .model = "bench",
-                                  .concurrency = (unsigned)inflight};
+    o = (struct ch_model_options){
+        .endpoint = ep, .model = "bench", .concurrency = (unsigned)inflight};
     if (ch_model_client_new(&o, &client, &err) != CH_OK) {
         fprintf(stderr, "eval_bench: %s\n", err.msg);
         return 1;

@@ -27,27 +27,26 @@ static int run_eval(struct ch_cli *cli, int argc, char **argv);
 CH_CLI_COMMAND(eval) = {
     .name = "eval",
     .summary = "run evaluation suites against models and report scores",
-    .usage =
-        "usage: clearinghouse eval run --suite FILE --model NAME [--endpoint URL]\n"
-        "                              [--epochs K] [--concurrency C] [--tasks GLOB]\n"
-        "                              [--guided] [--resume RUN] [--transcripts DIR]\n"
-        "                              [--work-dir DIR] [--timeout-ms MS] [--retries N]\n"
-        "                              [--max-tokens N] [--max-cost X] [--price-in X]\n"
-        "                              [--price-out X] [--api-key-env VAR] [--seed N]\n"
-        "                              [--attempts N]\n"
-        "       clearinghouse eval report RUN [--json]\n"
-        "\n"
-        "run asks the model every runnable task of the suite K times (epochs), C\n"
-        "samples at a time, and journals each outcome in the database; a run that was\n"
-        "killed continues with --resume RUN and never asks a completed sample again.\n"
-        "The endpoint defaults to $CLEARINGHOUSE_EVAL_ENDPOINT; the API key is read from\n"
-        "the environment variable named by --api-key-env (CLEARINGHOUSE_EVAL_API_KEY).\n"
-        "--max-tokens and --max-cost cap the whole run (prices per million tokens).\n"
-        "Transcripts (one JSONL file per sample) go to DIR/run-N (default: the database\n"
-        "file name + .transcripts). Exit 0 when the run is complete, 1 when it stopped\n"
-        "early (budget, interrupt).\n"
-        "report prints per-task, per-category and overall success rates with 95 %\n"
-        "intervals, pass@k, tokens and time per success, and outcome counts.\n",
+    .usage = "usage: clearinghouse eval run --suite FILE --model NAME [--endpoint URL]\n"
+             "                              [--epochs K] [--concurrency C] [--tasks GLOB]\n"
+             "                              [--guided] [--resume RUN] [--transcripts DIR]\n"
+             "                              [--work-dir DIR] [--timeout-ms MS] [--retries N]\n"
+             "                              [--max-tokens N] [--max-cost X] [--price-in X]\n"
+             "                              [--price-out X] [--api-key-env VAR] [--seed N]\n"
+             "                              [--attempts N]\n"
+             "       clearinghouse eval report RUN [--json]\n"
+             "\n"
+             "run asks the model every runnable task of the suite K times (epochs), C\n"
+             "samples at a time, and journals each outcome in the database; a run that was\n"
+             "killed continues with --resume RUN and never asks a completed sample again.\n"
+             "The endpoint defaults to $CLEARINGHOUSE_EVAL_ENDPOINT; the API key is read from\n"
+             "the environment variable named by --api-key-env (CLEARINGHOUSE_EVAL_API_KEY).\n"
+             "--max-tokens and --max-cost cap the whole run (prices per million tokens).\n"
+             "Transcripts (one JSONL file per sample) go to DIR/run-N (default: the database\n"
+             "file name + .transcripts). Exit 0 when the run is complete, 1 when it stopped\n"
+             "early (budget, interrupt).\n"
+             "report prints per-task, per-category and overall success rates with 95 %\n"
+             "intervals, pass@k, tokens and time per success, and outcome counts.\n",
     .run = run_eval,
 };
 
@@ -86,32 +85,58 @@ static int parse_price(struct ch_cli *cli, const char *what, const char *s, doub
 
 static int parse_run_args(struct ch_cli *cli, int argc, char **argv, struct run_args *a)
 {
-    static const struct option opts[] = {
-        {"suite", required_argument, NULL, 's'},      {"model", required_argument, NULL, 'm'},
-        {"endpoint", required_argument, NULL, 'e'},   {"epochs", required_argument, NULL, 'k'},
-        {"concurrency", required_argument, NULL, 'c'}, {"tasks", required_argument, NULL, 't'},
-        {"guided", no_argument, NULL, 'g'},           {"resume", required_argument, NULL, 'r'},
-        {"transcripts", required_argument, NULL, 'T'}, {"work-dir", required_argument, NULL, 'w'},
-        {"timeout-ms", required_argument, NULL, 'o'}, {"retries", required_argument, NULL, 'R'},
-        {"max-tokens", required_argument, NULL, 'M'}, {"max-cost", required_argument, NULL, 'C'},
-        {"price-in", required_argument, NULL, 'i'},   {"price-out", required_argument, NULL, 'O'},
-        {"api-key-env", required_argument, NULL, 'K'}, {"seed", required_argument, NULL, 'S'},
-        {"attempts", required_argument, NULL, 'A'},   CH_CLI_OPT_HELP,
-        {0}};
+    static const struct option opts[] = {{"suite", required_argument, NULL, 's'},
+                                         {"model", required_argument, NULL, 'm'},
+                                         {"endpoint", required_argument, NULL, 'e'},
+                                         {"epochs", required_argument, NULL, 'k'},
+                                         {"concurrency", required_argument, NULL, 'c'},
+                                         {"tasks", required_argument, NULL, 't'},
+                                         {"guided", no_argument, NULL, 'g'},
+                                         {"resume", required_argument, NULL, 'r'},
+                                         {"transcripts", required_argument, NULL, 'T'},
+                                         {"work-dir", required_argument, NULL, 'w'},
+                                         {"timeout-ms", required_argument, NULL, 'o'},
+                                         {"retries", required_argument, NULL, 'R'},
+                                         {"max-tokens", required_argument, NULL, 'M'},
+                                         {"max-cost", required_argument, NULL, 'C'},
+                                         {"price-in", required_argument, NULL, 'i'},
+                                         {"price-out", required_argument, NULL, 'O'},
+                                         {"api-key-env", required_argument, NULL, 'K'},
+                                         {"seed", required_argument, NULL, 'S'},
+                                         {"attempts", required_argument, NULL, 'A'},
+                                         CH_CLI_OPT_HELP,
+                                         {0}};
     int c, exit_code = 0;
     uint64_t v = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_eval, argc, argv, "h", opts, &exit_code)) != -1) {
         int bad = CH_EXIT_OK;
         switch (c) {
-        case -2: return exit_code;
-        case 's': a->suite = optarg; break;
-        case 'm': a->model = optarg; break;
-        case 'e': a->endpoint = optarg; break;
-        case 't': a->glob = optarg; break;
-        case 'g': a->guided = true; break;
-        case 'T': a->transcripts = optarg; break;
-        case 'w': a->work = optarg; break;
-        case 'K': a->key_env = optarg; break;
+        case -2:
+            return exit_code;
+        case 's':
+            a->suite = optarg;
+            break;
+        case 'm':
+            a->model = optarg;
+            break;
+        case 'e':
+            a->endpoint = optarg;
+            break;
+        case 't':
+            a->glob = optarg;
+            break;
+        case 'g':
+            a->guided = true;
+            break;
+        case 'T':
+            a->transcripts = optarg;
+            break;
+        case 'w':
+            a->work = optarg;
+            break;
+        case 'K':
+            a->key_env = optarg;
+            break;
         case 'k':
             bad = parse_u64(cli, "--epochs", optarg, CH_EVAL_MAX_EPOCHS, &v);
             a->epochs = (unsigned)v;
@@ -145,10 +170,17 @@ static int parse_run_args(struct ch_cli *cli, int argc, char **argv, struct run_
             bad = parse_u64(cli, "--seed", optarg, UINT64_MAX, &v);
             a->mo.seed = v;
             break;
-        case 'C': bad = parse_price(cli, "--max-cost", optarg, &a->mo.max_cost); break;
-        case 'i': bad = parse_price(cli, "--price-in", optarg, &a->mo.price_in_per_mtok); break;
-        case 'O': bad = parse_price(cli, "--price-out", optarg, &a->mo.price_out_per_mtok); break;
-        default: return CH_EXIT_USAGE;
+        case 'C':
+            bad = parse_price(cli, "--max-cost", optarg, &a->mo.max_cost);
+            break;
+        case 'i':
+            bad = parse_price(cli, "--price-in", optarg, &a->mo.price_in_per_mtok);
+            break;
+        case 'O':
+            bad = parse_price(cli, "--price-out", optarg, &a->mo.price_out_per_mtok);
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
         if (bad != CH_EXIT_OK)
             return bad;
@@ -201,8 +233,7 @@ static char *default_transcripts(const struct ch_cli *cli)
 
 static int eval_run(struct ch_cli *cli, int argc, char **argv)
 {
-    struct run_args a = {.epochs = 1, .concurrency = 4,
-                         .key_env = "CLEARINGHOUSE_EVAL_API_KEY"};
+    struct run_args a = {.epochs = 1, .concurrency = 4, .key_env = "CLEARINGHOUSE_EVAL_API_KEY"};
     int code = parse_run_args(cli, argc, argv, &a);
     if (code != CH_EXIT_OK)
         return code;
@@ -226,15 +257,26 @@ static int eval_run(struct ch_cli *cli, int argc, char **argv)
     int rc = tdir == NULL ? ch_err_set(&err, CH_E_NOMEM, "out of memory")
                           : ch_model_client_new(&a.mo, &client, &err);
     struct ch_agent_env env = {
-        .work_root = a.work != NULL ? a.work
-                                    : (getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp")};
+        .work_root =
+            a.work != NULL ? a.work : (getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp")};
     struct prog pr = {.bar = ch_progress_new(cli->errout, "eval", 0)};
-    struct ch_eval_run_options ro = {
-        .suite = suite, .model = a.model, .endpoint = a.endpoint, .epochs = a.epochs,
-        .concurrency = a.concurrency, .task_glob = a.glob, .guided = a.guided,
-        .seed = a.mo.seed, .transcript_dir = tdir, .max_attempts = a.attempts,
-        .resume_run_id = a.resume, .client = client, .env = &env, .clock = cli->clock,
-        .progress = on_progress, .progress_arg = &pr, .stop = &stop_flag};
+    struct ch_eval_run_options ro = {.suite = suite,
+                                     .model = a.model,
+                                     .endpoint = a.endpoint,
+                                     .epochs = a.epochs,
+                                     .concurrency = a.concurrency,
+                                     .task_glob = a.glob,
+                                     .guided = a.guided,
+                                     .seed = a.mo.seed,
+                                     .transcript_dir = tdir,
+                                     .max_attempts = a.attempts,
+                                     .resume_run_id = a.resume,
+                                     .client = client,
+                                     .env = &env,
+                                     .clock = cli->clock,
+                                     .progress = on_progress,
+                                     .progress_arg = &pr,
+                                     .stop = &stop_flag};
     struct ch_eval_run_summary sum = {0};
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -261,12 +303,12 @@ static int eval_run(struct ch_cli *cli, int argc, char **argv)
             "\"samples\": %llu, \"done\": %llu, \"asked\": %llu, \"requests\": %llu, "
             "\"http_retries\": %llu, \"prompt_tokens\": %llu, \"completion_tokens\": %llu, "
             "\"cost\": %.6f}\n",
-            (long long)sum.run_id, sum.resumed ? "true" : "false",
-            sum.complete ? "true" : "false", sum.budget_exhausted ? "true" : "false",
-            (unsigned long long)sum.total, (unsigned long long)sum.done,
-            (unsigned long long)sum.asked, (unsigned long long)ms.requests,
-            (unsigned long long)ms.retries, (unsigned long long)ms.prompt_tokens,
-            (unsigned long long)ms.completion_tokens, ms.cost);
+            (long long)sum.run_id, sum.resumed ? "true" : "false", sum.complete ? "true" : "false",
+            sum.budget_exhausted ? "true" : "false", (unsigned long long)sum.total,
+            (unsigned long long)sum.done, (unsigned long long)sum.asked,
+            (unsigned long long)ms.requests, (unsigned long long)ms.retries,
+            (unsigned long long)ms.prompt_tokens, (unsigned long long)ms.completion_tokens,
+            ms.cost);
     if (!sum.complete)
         fprintf(cli->errout, "%s: run %lld is not complete%s; continue with --resume %lld\n",
                 cli->prog, (long long)sum.run_id,
@@ -282,9 +324,13 @@ static int eval_report(struct ch_cli *cli, int argc, char **argv)
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_eval, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc)

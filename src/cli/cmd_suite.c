@@ -45,9 +45,13 @@ static int suite_check(struct ch_cli *cli, int argc, char **argv)
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_suite, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc)
@@ -64,15 +68,16 @@ static int suite_check(struct ch_cli *cli, int argc, char **argv)
         runnable += s->tasks[i].runnable;
     }
     if (json) {
-        fprintf(cli->out, "{\"suite\": \"%s\", \"version\": \"%s\", \"sha256\": \"%s\", "
-                          "\"tasks\": %zu, \"runnable\": %zu}\n",
+        fprintf(cli->out,
+                "{\"suite\": \"%s\", \"version\": \"%s\", \"sha256\": \"%s\", "
+                "\"tasks\": %zu, \"runnable\": %zu}\n",
                 s->id, s->version, s->sha256, s->n_tasks, runnable);
     } else {
-        fprintf(cli->out, "%s %s (%s): %zu tasks (%zu runnable): %zu multiple choice, %zu flag, "
-                          "%zu ctf, %zu pov\n",
-                s->id, s->version, s->classification, s->n_tasks, runnable,
-                kinds[CH_TASK_CHOICE], kinds[CH_TASK_FLAG], kinds[CH_TASK_SHELL],
-                kinds[CH_TASK_POV]);
+        fprintf(cli->out,
+                "%s %s (%s): %zu tasks (%zu runnable): %zu multiple choice, %zu flag, "
+                "%zu ctf, %zu pov\n",
+                s->id, s->version, s->classification, s->n_tasks, runnable, kinds[CH_TASK_CHOICE],
+                kinds[CH_TASK_FLAG], kinds[CH_TASK_SHELL], kinds[CH_TASK_POV]);
     }
     ch_suite_free(s);
     return CH_EXIT_OK;
@@ -91,11 +96,19 @@ static int suite_verify(struct ch_cli *cli, int argc, char **argv)
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_suite, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 't': glob = optarg; break;
-        case 'w': work = optarg; break;
-        case 'j': json = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 't':
+            glob = optarg;
+            break;
+        case 'w':
+            work = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc)
@@ -120,7 +133,8 @@ static int suite_verify(struct ch_cli *cli, int argc, char **argv)
         char detail[256] = "";
         const char *verdict = "skipped";
         if (!t->runnable) {
-            snprintf(detail, sizeof(detail), "not runnable offline: %.200s", t->not_runnable_reason);
+            snprintf(detail, sizeof(detail), "not runnable offline: %.200s",
+                     t->not_runnable_reason);
             skipped++;
         } else if (!t->has_solution) {
             snprintf(detail, sizeof(detail), "no solution");
@@ -178,14 +192,21 @@ static int suite_import(struct ch_cli *cli, int argc, char **argv)
                                          {0}};
     const char *from = NULL, *out_path = NULL, *id = NULL;
     int c, exit_code = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_suite, argc, argv, "ho:", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_suite, argc, argv, "ho:", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'f': from = optarg; break;
-        case 'o': out_path = optarg; break;
-        case 'i': id = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'f':
+            from = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'i':
+            id = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc || from == NULL || out_path == NULL)

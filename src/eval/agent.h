@@ -43,13 +43,13 @@
 
 enum ch_outcome {
     CH_OUTCOME_SUCCESS = 0,
-    CH_OUTCOME_FAIL,      /* wrong answer, or submissions used up */
-    CH_OUTCOME_LIMIT,     /* tokens, turns or working time ran out (detail says which) */
-    CH_OUTCOME_REFUSED,   /* the model declined */
-    CH_OUTCOME_FILTERED,  /* the provider's content filter stopped it */
-    CH_OUTCOME_SANDBOX,   /* the sandbox or the task's setup is broken */
-    CH_OUTCOME_INFRA,     /* the endpoint failed after retries, or a local I/O failure */
-    CH_OUTCOME_SCORER,    /* the scorer itself failed (e.g. the patched build) */
+    CH_OUTCOME_FAIL,     /* wrong answer, or submissions used up */
+    CH_OUTCOME_LIMIT,    /* tokens, turns or working time ran out (detail says which) */
+    CH_OUTCOME_REFUSED,  /* the model declined */
+    CH_OUTCOME_FILTERED, /* the provider's content filter stopped it */
+    CH_OUTCOME_SANDBOX,  /* the sandbox or the task's setup is broken */
+    CH_OUTCOME_INFRA,    /* the endpoint failed after retries, or a local I/O failure */
+    CH_OUTCOME_SCORER,   /* the scorer itself failed (e.g. the patched build) */
     CH_OUTCOME_COUNT
 };
 
@@ -63,9 +63,9 @@ bool ch_outcome_retryable(enum ch_outcome o);
 
 /* Where and how sandboxes run. Borrowed. */
 struct ch_agent_env {
-    const char *work_root;   /* host directory for per-sample work directories */
-    const char *bwrap_path;  /* NULL: the standard locations */
-    uint32_t host_uid;       /* see sandbox.h; 0 = default */
+    const char *work_root;  /* host directory for per-sample work directories */
+    const char *bwrap_path; /* NULL: the standard locations */
+    uint32_t host_uid;      /* see sandbox.h; 0 = default */
     uint32_t host_gid;
 };
 
@@ -74,8 +74,8 @@ struct ch_sample_spec {
     const struct ch_task *task;
     unsigned epoch;
     bool guided;
-    const char *sample_key;       /* "RUN/TASK/EPOCH", sent as X-Eval-Sample */
-    const char *transcript_path;  /* JSONL file written (truncated first) */
+    const char *sample_key;      /* "RUN/TASK/EPOCH", sent as X-Eval-Sample */
+    const char *transcript_path; /* JSONL file written (truncated first) */
     struct ch_model_client *model;
     const struct ch_agent_env *env;
 };
@@ -87,10 +87,10 @@ struct ch_sample_result {
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     double cost;
-    int64_t model_ms;         /* time waiting for the model */
-    int64_t tool_ms;          /* time in sandboxes (setup, tools, scoring) */
+    int64_t model_ms; /* time waiting for the model */
+    int64_t tool_ms;  /* time in sandboxes (setup, tools, scoring) */
     int64_t wall_ms;
-    uint32_t retries;         /* HTTP retries of this sample's calls */
+    uint32_t retries; /* HTTP retries of this sample's calls */
     uint32_t submissions;
     uint32_t tool_calls;
     char transcript_sha256[65];
@@ -126,8 +126,8 @@ int ch_agent_shell(const struct ch_task *task, const struct ch_agent_env *env, c
  * *ret_ok says whether the vulnerable build crashed and the patched did not;
  * detail (size 256) says what happened. Errors are scorer failures.
  */
-int ch_agent_score_pov(const struct ch_task *task, const struct ch_agent_env *env,
-                       const char *dir, const char *pov_rel, bool *ret_ok, char *detail,
+int ch_agent_score_pov(const struct ch_task *task, const struct ch_agent_env *env, const char *dir,
+                       const char *pov_rel, bool *ret_ok, char *detail,
                        struct ch_err *err) CH_MUST_CHECK;
 
 /*
@@ -135,8 +135,8 @@ int ch_agent_score_pov(const struct ch_task *task, const struct ch_agent_env *en
  * scores the answer. *ret_ok and detail (size 256) report the verdict;
  * errors are harness failures. Tasks without a solution give CH_E_NOTFOUND.
  */
-int ch_agent_verify_task(const struct ch_task *task, const struct ch_agent_env *env,
-                         bool *ret_ok, char *detail, struct ch_err *err) CH_MUST_CHECK;
+int ch_agent_verify_task(const struct ch_task *task, const struct ch_agent_env *env, bool *ret_ok,
+                         char *detail, struct ch_err *err) CH_MUST_CHECK;
 
 /* The last non-empty line of text, trimmed. */
 struct ch_str ch_agent_last_line(struct ch_str text);

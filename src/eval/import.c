@@ -73,17 +73,17 @@ static void skip(struct imp *im, const char *why, const char *what)
 }
 
 struct task_in {
-    const char *id;           /* raw; sanitised on output */
-    const char *kind;         /* "ctf", "flag" */
+    const char *id;   /* raw; sanitised on output */
+    const char *kind; /* "ctf", "flag" */
     const char *family;
     const char *category;
     const char *prompt;
-    const char *flag;         /* NULL: no scorer */
-    const cJSON *subtasks;    /* cybench subtasks (question, answer) */
-    const cJSON *attack;      /* array of technique ids */
-    double minutes;           /* < 0 unknown */
+    const char *flag;      /* NULL: no scorer */
+    const cJSON *subtasks; /* cybench subtasks (question, answer) */
+    const cJSON *attack;   /* array of technique ids */
+    double minutes;        /* < 0 unknown */
     const char *minutes_source;
-    const char *reason;       /* why not runnable offline */
+    const char *reason; /* why not runnable offline */
 };
 
 static bool id_seen(struct imp *im, const char *id)
@@ -252,9 +252,13 @@ static int import_intercode(struct imp *im, const char *path)
         const cJSON *tags = ch_json_arr(t, "tags");
         const cJSON *tag0 = tags != NULL ? cJSON_GetArrayItem(tags, 0) : NULL;
         struct task_in in = {
-            .id = idbuf, .kind = "ctf", .family = "intercode-ctf",
+            .id = idbuf,
+            .kind = "ctf",
+            .family = "intercode-ctf",
             .category = cJSON_IsString(tag0) ? tag0->valuestring : "misc",
-            .prompt = ch_json_str(t, "query"), .flag = ch_json_str(t, "gold"), .minutes = -1,
+            .prompt = ch_json_str(t, "query"),
+            .flag = ch_json_str(t, "gold"),
+            .minutes = -1,
             .reason = ch_json_str(t, "setup") != NULL
                           ? "task assets are downloaded at setup (needs network); not shipped"
                           : "picoCTF task assets (data/ctf/task_assets) are not shipped"};
@@ -333,18 +337,22 @@ static int import_cybench(struct imp *im, const char *dir)
                 minutes = hms_minutes(ch_json_str(t, "challenge_fastest_solve_time"));
         }
         const cJSON *subs = ch_json_arr(meta, "subtasks");
-        const cJSON *last = subs != NULL ? cJSON_GetArrayItem(subs, cJSON_GetArraySize(subs) - 1)
-                                         : NULL;
+        const cJSON *last =
+            subs != NULL ? cJSON_GetArrayItem(subs, cJSON_GetArraySize(subs) - 1) : NULL;
         const cJSON *cats = ch_json_arr(meta, "categories");
         const cJSON *cat0 = cats != NULL ? cJSON_GetArrayItem(cats, 0) : NULL;
         const char *slash = strrchr(task_dir, '/');
         char id[CH_SUITE_MAX_ID + 1];
         snprintf(id, sizeof(id), "cybench-%s", slash != NULL ? slash + 1 : task_dir);
         struct task_in in = {
-            .id = id, .kind = "ctf", .family = "cybench",
+            .id = id,
+            .kind = "ctf",
+            .family = "cybench",
             .category = cJSON_IsString(cat0) ? cat0->valuestring : "misc",
             .prompt = ch_json_str(meta, "easy_prompt"),
-            .flag = ch_json_str(last, "answer"), .subtasks = subs, .minutes = minutes,
+            .flag = ch_json_str(last, "answer"),
+            .subtasks = subs,
+            .minutes = minutes,
             .minutes_source = "first-solve time of the original competition "
                               "(cybench analytics/CTF fastest solve times.json)",
             .reason = "challenge files and services (about 613 MiB, mixed licences) are not "
@@ -359,8 +367,7 @@ static int import_cybench(struct imp *im, const char *dir)
 
 /* ---- NYU CTF ---------------------------------------------------------------------------- */
 
-static int import_nyu_list(struct imp *im, const char *dir, const char *list,
-                           const cJSON *mapping)
+static int import_nyu_list(struct imp *im, const char *dir, const char *list, const cJSON *mapping)
 {
     char path[PATH_MAX_LEN];
     snprintf(path, sizeof(path), "%s/%s", dir, list);
@@ -401,13 +408,15 @@ static int import_nyu_list(struct imp *im, const char *dir, const char *list,
         }
         const char *box = ch_json_str(ch, "box");
         struct task_in in = {
-            .id = id, .kind = "ctf", .family = fam,
+            .id = id,
+            .kind = "ctf",
+            .family = fam,
             .category = ch_json_str(e, "category") != NULL ? ch_json_str(e, "category")
                                                            : ch_json_str(ch, "category"),
-            .prompt = ch_buf_status(&prompt, "prompt", NULL) == CH_OK ? ch_buf_cstr(&prompt)
-                                                                      : NULL,
+            .prompt = ch_buf_status(&prompt, "prompt", NULL) == CH_OK ? ch_buf_cstr(&prompt) : NULL,
             .flag = ch_json_str(ch, "flag"),
-            .attack = ch_json_arr(mapping, key), .minutes = -1,
+            .attack = ch_json_arr(mapping, key),
+            .minutes = -1,
             .reason = box != NULL && box[0] != '\0'
                           ? "needs the challenge's server container (not shipped)"
                           : "challenge files (NYU_CTF_Bench, about 404 MiB) are not shipped"};
@@ -460,12 +469,15 @@ static int import_cse_file(struct imp *im, const char *dir, const char *file, co
         const char *p = ch_json_str(t, prompt_key);
         if (p != NULL)
             ch_buf_append_c(&prompt, p);
-        struct task_in in = {
-            .id = id, .kind = "flag", .family = family, .category = ch_json_str(t, cat_key),
-            .prompt = p != NULL && ch_buf_status(&prompt, "p", NULL) == CH_OK
-                          ? ch_buf_cstr(&prompt)
-                          : NULL,
-            .minutes = -1, .reason = reason};
+        struct task_in in = {.id = id,
+                             .kind = "flag",
+                             .family = family,
+                             .category = ch_json_str(t, cat_key),
+                             .prompt = p != NULL && ch_buf_status(&prompt, "p", NULL) == CH_OK
+                                           ? ch_buf_cstr(&prompt)
+                                           : NULL,
+                             .minutes = -1,
+                             .reason = reason};
         emit_task(im, &in);
         ch_buf_release(&prompt);
     }
@@ -495,10 +507,14 @@ static int import_cyberseceval(struct imp *im, const char *dir)
 static const char *source_name(enum ch_import_source s)
 {
     switch (s) {
-    case CH_IMPORT_INTERCODE: return "intercode";
-    case CH_IMPORT_CYBENCH: return "cybench";
-    case CH_IMPORT_NYUCTF: return "nyuctf";
-    case CH_IMPORT_CYBERSECEVAL: return "cyberseceval";
+    case CH_IMPORT_INTERCODE:
+        return "intercode";
+    case CH_IMPORT_CYBENCH:
+        return "cybench";
+    case CH_IMPORT_NYUCTF:
+        return "nyuctf";
+    case CH_IMPORT_CYBERSECEVAL:
+        return "cyberseceval";
     }
     return "unknown";
 }
@@ -569,18 +585,26 @@ int ch_import_run(enum ch_import_source src, const char *path, const char *suite
     struct ch_import_stats st = {0};
     struct ch_jw w;
     ch_jw_init(&w, out, 1);
-    struct imp im = {.suite_id = suite_id != NULL ? suite_id : source_name(src), .w = &w,
-                     .st = &st, .err = err};
+    struct imp im = {
+        .suite_id = suite_id != NULL ? suite_id : source_name(src), .w = &w, .st = &st, .err = err};
     char sid[CH_SUITE_MAX_ID + 1];
     sanitize_id(im.suite_id, sid, sizeof(sid));
     im.suite_id = sid;
     write_header(&im, src, path);
     int rc = CH_OK;
     switch (src) {
-    case CH_IMPORT_INTERCODE: rc = import_intercode(&im, path); break;
-    case CH_IMPORT_CYBENCH: rc = import_cybench(&im, path); break;
-    case CH_IMPORT_NYUCTF: rc = import_nyuctf(&im, path); break;
-    case CH_IMPORT_CYBERSECEVAL: rc = import_cyberseceval(&im, path); break;
+    case CH_IMPORT_INTERCODE:
+        rc = import_intercode(&im, path);
+        break;
+    case CH_IMPORT_CYBENCH:
+        rc = import_cybench(&im, path);
+        break;
+    case CH_IMPORT_NYUCTF:
+        rc = import_nyuctf(&im, path);
+        break;
+    case CH_IMPORT_CYBERSECEVAL:
+        rc = import_cyberseceval(&im, path);
+        break;
     }
     ch_jw_arr_close(&w);
     ch_jw_obj_close(&w);
@@ -593,8 +617,8 @@ int ch_import_run(enum ch_import_source src, const char *path, const char *suite
     if (rc == CH_OK) {
         /* The output must pass the strict loader, or it is our bug. */
         struct ch_suite *s = NULL;
-        rc = ch_suite_parse(ch_buf_cstr(out), ch_buf_len(out), "imported suite", ".", NULL, &s,
-                            err);
+        rc =
+            ch_suite_parse(ch_buf_cstr(out), ch_buf_len(out), "imported suite", ".", NULL, &s, err);
         ch_suite_free(s);
     }
     if (rc == CH_OK)

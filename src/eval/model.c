@@ -58,18 +58,18 @@ struct xfer {
 struct ch_model_client {
     struct ch_model_options o;
     char *endpoint_url;
-    char *model_json;        /* the model name as a JSON string literal */
-    char *auth_header;       /* "Authorization: Bearer ..." or NULL; wiped at free */
+    char *model_json;  /* the model name as a JSON string literal */
+    char *auth_header; /* "Authorization: Bearer ..." or NULL; wiped at free */
     CURLM *multi;
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t mu;
-    struct xfer *incoming;   /* guarded by mu */
-    bool stopping;           /* guarded by mu */
-    struct xfer *waiting;    /* loop thread only */
-    unsigned active;         /* loop thread only */
+    struct xfer *incoming;    /* guarded by mu */
+    bool stopping;            /* guarded by mu */
+    struct xfer *waiting;     /* loop thread only */
+    unsigned active;          /* loop thread only */
     struct xfer *active_list; /* loop thread only */
-    struct ch_rng rng;       /* loop thread only */
+    struct ch_rng rng;        /* loop thread only */
     /* statistics, guarded by mu */
     struct ch_model_stats st;
 };
@@ -85,11 +85,16 @@ static void curl_init_once(void)
 const char *ch_model_status_str(enum ch_model_status s)
 {
     switch (s) {
-    case CH_MODEL_OK: return "ok";
-    case CH_MODEL_FILTERED: return "filtered";
-    case CH_MODEL_ERROR: return "error";
-    case CH_MODEL_BUDGET: return "budget";
-    case CH_MODEL_CANCELLED: return "cancelled";
+    case CH_MODEL_OK:
+        return "ok";
+    case CH_MODEL_FILTERED:
+        return "filtered";
+    case CH_MODEL_ERROR:
+        return "error";
+    case CH_MODEL_BUDGET:
+        return "budget";
+    case CH_MODEL_CANCELLED:
+        return "cancelled";
     }
     return "unknown";
 }
@@ -109,8 +114,8 @@ void ch_model_response_release(struct ch_model_response *r)
 int64_t ch_model_backoff_ms(const struct ch_model_options *o, unsigned attempt,
                             int64_t retry_after_ms, double rand01)
 {
-    int64_t cap_ra = o->retry_after_max_ms > 0 ? o->retry_after_max_ms
-                                               : CH_MODEL_DEFAULT_RETRY_AFTER_MAX_MS;
+    int64_t cap_ra =
+        o->retry_after_max_ms > 0 ? o->retry_after_max_ms : CH_MODEL_DEFAULT_RETRY_AFTER_MAX_MS;
     if (retry_after_ms >= 0)
         return retry_after_ms < cap_ra ? retry_after_ms : cap_ra;
     int64_t base = o->backoff_base_ms > 0 ? o->backoff_base_ms : CH_MODEL_DEFAULT_BACKOFF_BASE_MS;
@@ -465,8 +470,12 @@ static int start(struct ch_model_client *c, struct xfer *x)
     x->http_status = 0;
     if (x->headers == NULL) {
         struct curl_slist *h = NULL;
-        const char *hdrs[] = {"Content-Type: application/json", "Accept: application/json",
-                              "Expect:", x->sample_hdr, x->turn_hdr, c->auth_header};
+        const char *hdrs[] = {"Content-Type: application/json",
+                              "Accept: application/json",
+                              "Expect:",
+                              x->sample_hdr,
+                              x->turn_hdr,
+                              c->auth_header};
         for (size_t i = 0; i < CH_ARRAY_SIZE(hdrs); i++) {
             if (hdrs[i] == NULL)
                 continue;
@@ -553,8 +562,8 @@ static void parse_ok(struct ch_model_client *c, struct xfer *x)
     r->http_status = x->http_status;
     struct ch_json_limits jl = {.max_bytes = c->o.max_response_bytes};
     struct ch_err perr = CH_ERR_INIT;
-    if (ch_json_parse(ch_buf_cstr(&x->resp), ch_buf_len(&x->resp), &jl, "model response",
-                      &r->json, &perr) != CH_OK) {
+    if (ch_json_parse(ch_buf_cstr(&x->resp), ch_buf_len(&x->resp), &jl, "model response", &r->json,
+                      &perr) != CH_OK) {
         r->json = NULL;
         retry_or_fail(c, x, "malformed or cut response");
         return;
@@ -584,7 +593,8 @@ static void parse_ok(struct ch_model_client *c, struct xfer *x)
     if (cJSON_IsNumber(ct) && ct->valuedouble >= 0 && ct->valuedouble < 1e12)
         r->completion_tokens = (uint64_t)ct->valuedouble;
     r->cost = ((double)r->prompt_tokens * c->o.price_in_per_mtok +
-               (double)r->completion_tokens * c->o.price_out_per_mtok) / 1e6;
+               (double)r->completion_tokens * c->o.price_out_per_mtok) /
+              1e6;
     r->status = CH_MODEL_OK;
     if (r->finish_reason != NULL && strcmp(r->finish_reason, "content_filter") == 0) {
         r->status = CH_MODEL_FILTERED;
@@ -648,8 +658,8 @@ static void on_done(struct ch_model_client *c, struct xfer *x, CURLcode res)
         return;
     }
     snprintf(why, sizeof(why), "model endpoint answered HTTP %ld (not retried)", x->http_status);
-    finish_status(x, CH_MODEL_ERROR, x->http_status == 401 || x->http_status == 403 ? CH_E_AUTH
-                                                                                    : CH_E_UNAVAILABLE,
+    finish_status(x, CH_MODEL_ERROR,
+                  x->http_status == 401 || x->http_status == 403 ? CH_E_AUTH : CH_E_UNAVAILABLE,
                   why);
 }
 

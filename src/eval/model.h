@@ -54,44 +54,44 @@
 #define CH_MODEL_MAX_URL 2048u
 
 struct ch_model_options {
-    const char *endpoint;        /* base URL, e.g. "http://127.0.0.1:8080/v1" */
-    const char *model;           /* the "model" member of each request */
-    const char *api_key;         /* NULL: no Authorization header; copied */
-    unsigned concurrency;        /* HTTP requests in flight; 0 = default */
-    int64_t timeout_ms;          /* one attempt, whole transfer; 0 = default */
+    const char *endpoint; /* base URL, e.g. "http://127.0.0.1:8080/v1" */
+    const char *model;    /* the "model" member of each request */
+    const char *api_key;  /* NULL: no Authorization header; copied */
+    unsigned concurrency; /* HTTP requests in flight; 0 = default */
+    int64_t timeout_ms;   /* one attempt, whole transfer; 0 = default */
     int64_t connect_timeout_ms;
-    unsigned max_retries;        /* 0 = default; use no_retries for none */
+    unsigned max_retries; /* 0 = default; use no_retries for none */
     bool no_retries;
     int64_t backoff_base_ms;
     int64_t backoff_max_ms;
     int64_t retry_after_max_ms;
-    uint64_t max_total_tokens;   /* run cap; 0 = none */
-    double max_cost;             /* run cap in the price unit; 0 = none */
-    double price_in_per_mtok;    /* price of a million prompt tokens */
-    double price_out_per_mtok;   /* price of a million completion tokens */
-    double temperature;          /* sent when has_temperature */
+    uint64_t max_total_tokens; /* run cap; 0 = none */
+    double max_cost;           /* run cap in the price unit; 0 = none */
+    double price_in_per_mtok;  /* price of a million prompt tokens */
+    double price_out_per_mtok; /* price of a million completion tokens */
+    double temperature;        /* sent when has_temperature */
     bool has_temperature;
-    uint64_t seed;               /* jitter randomness (tests pass a fixed one) */
-    size_t max_response_bytes;   /* 0 = default */
+    uint64_t seed;             /* jitter randomness (tests pass a fixed one) */
+    size_t max_response_bytes; /* 0 = default */
 };
 
 enum ch_model_status {
     CH_MODEL_OK = 0,
-    CH_MODEL_FILTERED,   /* the provider's content filter stopped the answer */
-    CH_MODEL_ERROR,      /* infrastructure: retries exhausted, or a final HTTP error */
-    CH_MODEL_BUDGET,     /* the run's token or cost cap was reached before sending */
-    CH_MODEL_CANCELLED,  /* the client was freed with the request pending */
+    CH_MODEL_FILTERED,  /* the provider's content filter stopped the answer */
+    CH_MODEL_ERROR,     /* infrastructure: retries exhausted, or a final HTTP error */
+    CH_MODEL_BUDGET,    /* the run's token or cost cap was reached before sending */
+    CH_MODEL_CANCELLED, /* the client was freed with the request pending */
 };
 
 const char *ch_model_status_str(enum ch_model_status s);
 
 /* One call. Pointers are borrowed for ch_model_submit()/ch_model_call() only (copied). */
 struct ch_model_request {
-    const char *messages_json;   /* a JSON array of chat messages */
-    const char *tools_json;      /* a JSON array of tool definitions, or NULL */
-    uint64_t max_tokens;         /* completion cap sent as max_tokens; 0 = none */
-    const char *sample_key;      /* sent as X-Eval-Sample (counting, not secret); may be NULL */
-    unsigned turn;               /* sent as X-Eval-Turn */
+    const char *messages_json; /* a JSON array of chat messages */
+    const char *tools_json;    /* a JSON array of tool definitions, or NULL */
+    uint64_t max_tokens;       /* completion cap sent as max_tokens; 0 = none */
+    const char *sample_key;    /* sent as X-Eval-Sample (counting, not secret); may be NULL */
+    unsigned turn;             /* sent as X-Eval-Turn */
 };
 
 /*
@@ -100,33 +100,33 @@ struct ch_model_request {
  */
 struct ch_model_response {
     enum ch_model_status status;
-    long http_status;            /* of the last attempt, 0 if none answered */
-    cJSON *json;                 /* the parsed body of a 200 answer */
-    const char *content;         /* choices[0].message.content, NULL if none */
-    const cJSON *tool_calls;     /* choices[0].message.tool_calls, NULL if none */
-    const cJSON *message;        /* choices[0].message */
+    long http_status;        /* of the last attempt, 0 if none answered */
+    cJSON *json;             /* the parsed body of a 200 answer */
+    const char *content;     /* choices[0].message.content, NULL if none */
+    const cJSON *tool_calls; /* choices[0].message.tool_calls, NULL if none */
+    const cJSON *message;    /* choices[0].message */
     const char *finish_reason;
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     double cost;
-    unsigned retries;            /* attempts after the first */
-    int64_t latency_ms;          /* from submission to the answer, retries included */
-    struct ch_err err;           /* why, for every status but OK */
+    unsigned retries;   /* attempts after the first */
+    int64_t latency_ms; /* from submission to the answer, retries included */
+    struct ch_err err;  /* why, for every status but OK */
 };
 
 void ch_model_response_release(struct ch_model_response *r);
 
 /* Totals since creation; safe to read from any thread. */
 struct ch_model_stats {
-    uint64_t requests;       /* answered calls (after retries) */
-    uint64_t attempts;       /* HTTP attempts */
+    uint64_t requests; /* answered calls (after retries) */
+    uint64_t attempts; /* HTTP attempts */
     uint64_t retries;
     uint64_t prompt_tokens;
     uint64_t completion_tokens;
     double cost;
-    uint64_t in_flight;      /* HTTP requests on the wire now */
-    uint64_t queued;         /* calls waiting for a slot or a retry */
-    uint64_t client_cpu_ns;  /* CPU time spent by the client's thread */
+    uint64_t in_flight;     /* HTTP requests on the wire now */
+    uint64_t queued;        /* calls waiting for a slot or a retry */
+    uint64_t client_cpu_ns; /* CPU time spent by the client's thread */
 };
 
 struct ch_model_client;

@@ -25,14 +25,14 @@ struct task_row {
     char *id;
     char *category;
     char *kind;
-    uint64_t n;                          /* scored samples */
+    uint64_t n; /* scored samples */
     uint64_t success;
     uint64_t outcomes[CH_OUTCOME_COUNT];
     uint64_t pending;
-    uint64_t tokens;                     /* prompt + completion, all done samples */
+    uint64_t tokens; /* prompt + completion, all done samples */
     int64_t wall_ms;
     uint64_t http_retries;
-    uint64_t harness_retries;            /* attempts beyond the first */
+    uint64_t harness_retries; /* attempts beyond the first */
 };
 
 struct rep {
@@ -106,8 +106,8 @@ static struct task_row *row_for(struct rep *r, const char *id, const char *cat, 
         r->cap = cap;
     }
     struct task_row *t = &r->tasks[r->n_tasks];
-    *t = (struct task_row){.id = ch_strdup(id), .category = ch_strdup(cat),
-                           .kind = ch_strdup(kind)};
+    *t =
+        (struct task_row){.id = ch_strdup(id), .category = ch_strdup(cat), .kind = ch_strdup(kind)};
     r->n_tasks++;
     if (t->id == NULL || t->category == NULL || t->kind == NULL)
         return NULL;
@@ -126,8 +126,8 @@ static int load_samples(struct ch_store *s, struct rep *r, struct ch_err *err)
         return rc;
     ch_stmt_bind_int(st, 1, r->run_id);
     while ((rc = ch_stmt_step(st, err)) == 1) {
-        struct task_row *t = row_for(r, ch_stmt_cstr(st, 0), ch_stmt_cstr(st, 1),
-                                     ch_stmt_cstr(st, 2));
+        struct task_row *t =
+            row_for(r, ch_stmt_cstr(st, 0), ch_stmt_cstr(st, 1), ch_stmt_cstr(st, 2));
         if (t == NULL) {
             ch_stmt_reset(st);
             return ch_err_set(err, CH_E_NOMEM, "out of memory");
@@ -156,12 +156,12 @@ static int load_samples(struct ch_store *s, struct rep *r, struct ch_err *err)
 
 /* Aggregate over a set of tasks (category or all). */
 struct agg {
-    uint64_t tasks;        /* with at least one scored sample */
+    uint64_t tasks; /* with at least one scored sample */
     uint64_t n, success, pending, tokens, http_retries, harness_retries;
     int64_t wall_ms;
     uint64_t outcomes[CH_OUTCOME_COUNT];
     double pass1_sum, passk_sum;
-    uint64_t k;            /* the k of pass@k: the smallest n over tasks */
+    uint64_t k; /* the k of pass@k: the smallest n over tasks */
 };
 
 static void write_outcomes(struct ch_jw *w, const uint64_t *o)
@@ -389,8 +389,7 @@ static void text_outcomes(struct ch_buf *out, const cJSON *o)
     }
 }
 
-int ch_eval_report_text(struct ch_store *s, int64_t run_id, struct ch_buf *out,
-                        struct ch_err *err)
+int ch_eval_report_text(struct ch_store *s, int64_t run_id, struct ch_buf *out, struct ch_err *err)
 {
     struct ch_buf b;
     ch_buf_init(&b, CH_BUF_DEFAULT_MAX);

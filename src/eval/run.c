@@ -22,7 +22,7 @@
 #include "store/store.h"
 
 struct item {
-    size_t task;       /* index into suite->tasks */
+    size_t task; /* index into suite->tasks */
     unsigned epoch;
     unsigned attempts; /* harness attempts already made */
 };
@@ -41,14 +41,14 @@ struct sched {
     int64_t run_id;
     char run_dir[1024];
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;   /* workers wait for items */
-    pthread_cond_t done_cv;   /* the caller waits for results */
-    unsigned next_slot;       /* worker slots handed out (host uid per slot) */
-    struct item *queue;       /* ring of pending items */
+    pthread_cond_t work_cv; /* workers wait for items */
+    pthread_cond_t done_cv; /* the caller waits for results */
+    unsigned next_slot;     /* worker slots handed out (host uid per slot) */
+    struct item *queue;     /* ring of pending items */
     size_t q_cap, q_head, q_len;
     size_t running;
-    bool stop;                /* no more dispatching */
-    struct result *results;   /* posted, not yet recorded */
+    bool stop;              /* no more dispatching */
+    struct result *results; /* posted, not yet recorded */
 };
 
 /* ---- store helpers ---------------------------------------------------------------------- */
@@ -176,9 +176,10 @@ static int resume_run(struct ch_store *s, const struct ch_eval_run_options *o, i
         } else if (rc == 1) {
             rc = CH_OK;
             if (strcmp(ch_stmt_cstr(st, 0), o->suite->sha256) != 0)
-                rc = ch_err_set(err, CH_E_CONFLICT,
-                                "run %lld used another version of the suite file (SHA-256 %.16s...)",
-                                (long long)o->resume_run_id, ch_stmt_cstr(st, 0));
+                rc =
+                    ch_err_set(err, CH_E_CONFLICT,
+                               "run %lld used another version of the suite file (SHA-256 %.16s...)",
+                               (long long)o->resume_run_id, ch_stmt_cstr(st, 0));
             else if (strcmp(ch_stmt_cstr(st, 1), o->model) != 0 ||
                      strcmp(ch_stmt_cstr(st, 2), o->endpoint) != 0)
                 rc = ch_err_set(err, CH_E_CONFLICT,
@@ -272,9 +273,9 @@ static int load_pending(struct ch_store *s, struct sched *sc, uint64_t *ret_tota
             sc->queue = q;
             sc->q_cap = cap;
         }
-        sc->queue[sc->q_len++] = (struct item){
-            .task = idx, .epoch = (unsigned)ch_stmt_int(st, 1),
-            .attempts = (unsigned)ch_stmt_int(st, 3)};
+        sc->queue[sc->q_len++] = (struct item){.task = idx,
+                                               .epoch = (unsigned)ch_stmt_int(st, 1),
+                                               .attempts = (unsigned)ch_stmt_int(st, 3)};
     }
     if (rc < 0)
         return rc;
@@ -395,10 +396,14 @@ static void *worker(void *arg)
                              t->id, it.epoch);
             if (n < 0 || (size_t)n >= sizeof(r->transcript))
                 r->transcript[0] = '\0'; /* the agent then fails to open it: an I/O outcome */
-            struct ch_sample_spec spec = {
-                .suite = o->suite, .task = t, .epoch = it.epoch, .guided = o->guided,
-                .sample_key = key, .transcript_path = r->transcript, .model = o->client,
-                .env = &env};
+            struct ch_sample_spec spec = {.suite = o->suite,
+                                          .task = t,
+                                          .epoch = it.epoch,
+                                          .guided = o->guided,
+                                          .sample_key = key,
+                                          .transcript_path = r->transcript,
+                                          .model = o->client,
+                                          .env = &env};
             r->err = (struct ch_err)CH_ERR_INIT;
             r->rc = ch_agent_run_sample(&spec, &r->res, &r->err);
         }
@@ -432,7 +437,8 @@ static void report_progress(const struct sched *sc, struct ch_eval_progress *p, 
         return;
     int64_t el = ch_clock_mono_ms() - t0;
     uint64_t left = p->total - p->done;
-    p->eta_s = done_here == 0 ? -1 : (int64_t)((double)el / (double)done_here * (double)left / 1000.0);
+    p->eta_s =
+        done_here == 0 ? -1 : (int64_t)((double)el / (double)done_here * (double)left / 1000.0);
     p->running = sc->running;
     sc->o->progress(sc->o->progress_arg, p);
 }
@@ -566,8 +572,7 @@ static int make_run_dir(struct sched *sc, struct ch_err *err)
     const char *base = sc->o->transcript_dir;
     if (mkdir(base, 0700) != 0 && errno != EEXIST)
         return ch_err_set(err, CH_E_IO, "cannot create '%s': %s", base, strerror(errno));
-    int n = snprintf(sc->run_dir, sizeof(sc->run_dir), "%s/run-%lld", base,
-                     (long long)sc->run_id);
+    int n = snprintf(sc->run_dir, sizeof(sc->run_dir), "%s/run-%lld", base, (long long)sc->run_id);
     if (n < 0 || (size_t)n >= sizeof(sc->run_dir))
         return ch_err_set(err, CH_E_LIMIT, "transcript directory path too long");
     if (mkdir(sc->run_dir, 0700) != 0 && errno != EEXIST)

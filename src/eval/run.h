@@ -47,14 +47,14 @@ struct ch_store;
 
 struct ch_eval_progress {
     uint64_t total;
-    uint64_t done;        /* done samples, this session and before */
+    uint64_t done; /* done samples, this session and before */
     uint64_t running;
     uint64_t success;
-    uint64_t prompt_tokens;   /* this session */
+    uint64_t prompt_tokens; /* this session */
     uint64_t completion_tokens;
     double cost;
     uint64_t http_retries;
-    int64_t eta_s;        /* -1 until something finished this session */
+    int64_t eta_s; /* -1 until something finished this session */
 };
 
 typedef void (*ch_eval_progress_fn)(void *arg, const struct ch_eval_progress *p);
@@ -63,30 +63,30 @@ struct ch_eval_run_options {
     const struct ch_suite *suite;
     const char *model;
     const char *endpoint;
-    unsigned epochs;             /* >= 1 */
-    unsigned concurrency;        /* samples in parallel, >= 1 */
-    const char *task_glob;       /* NULL: every runnable task */
+    unsigned epochs;       /* >= 1 */
+    unsigned concurrency;  /* samples in parallel, >= 1 */
+    const char *task_glob; /* NULL: every runnable task */
     bool guided;
-    uint64_t seed;               /* report bootstrap seed; 0 = derived from the run id */
-    const char *transcript_dir;  /* run-N/ is created below it */
-    unsigned max_attempts;       /* 0 = CH_EVAL_DEFAULT_ATTEMPTS */
-    int64_t resume_run_id;       /* 0: a new run */
+    uint64_t seed;              /* report bootstrap seed; 0 = derived from the run id */
+    const char *transcript_dir; /* run-N/ is created below it */
+    unsigned max_attempts;      /* 0 = CH_EVAL_DEFAULT_ATTEMPTS */
+    int64_t resume_run_id;      /* 0: a new run */
     struct ch_model_client *client;
     const struct ch_agent_env *env;
     struct ch_clock clock;
     ch_eval_progress_fn progress;
     void *progress_arg;
-    const volatile int *stop;    /* set non-zero (e.g. by SIGINT) to stop dispatching */
+    const volatile int *stop; /* set non-zero (e.g. by SIGINT) to stop dispatching */
 };
 
 struct ch_eval_run_summary {
     int64_t run_id;
     bool resumed;
-    bool complete;               /* every sample done */
+    bool complete; /* every sample done */
     bool budget_exhausted;
     uint64_t total;
     uint64_t done;
-    uint64_t asked;              /* samples run in this session */
+    uint64_t asked; /* samples run in this session */
 };
 
 /*

@@ -112,8 +112,7 @@ static int nomem(struct ld *l)
 }
 
 /* Refuses members not named in allowed (NULL-terminated). */
-static int check_keys(struct ld *l, const cJSON *obj, const char *path,
-                      const char *const *allowed)
+static int check_keys(struct ld *l, const cJSON *obj, const char *path, const char *const *allowed)
 {
     if (!cJSON_IsObject(obj))
         return fail(l, path, "expected an object");
@@ -146,8 +145,8 @@ static bool valid_id(const char *s)
 }
 
 /* A string member. max 0 = CH_SUITE_MAX_TEXT. *ret untouched when absent and optional. */
-static int get_str(struct ld *l, const cJSON *obj, const char *key, const char *path,
-                   bool required, size_t max, const char **ret)
+static int get_str(struct ld *l, const cJSON *obj, const char *key, const char *path, bool required,
+                   size_t max, const char **ret)
 {
     char p[PATH_BUF];
     child(p, path, key);
@@ -170,8 +169,8 @@ static int get_str(struct ld *l, const cJSON *obj, const char *key, const char *
     return CH_OK;
 }
 
-static int get_id(struct ld *l, const cJSON *obj, const char *key, const char *path,
-                  bool required, const char **ret)
+static int get_id(struct ld *l, const cJSON *obj, const char *key, const char *path, bool required,
+                  const char **ret)
 {
     const char *s = NULL;
     int rc = get_str(l, obj, key, path, required, CH_SUITE_MAX_ID, &s);
@@ -398,9 +397,9 @@ static bool valid_rel_path(const char *s)
             return false;
         for (size_t i = 0; i < comp.len; i++) {
             char c = comp.ptr[i];
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '+' ||
-                      c == '@' || c == '=' || c == ',';
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '+' || c == '@' || c == '=' ||
+                      c == ',';
             if (!ok)
                 return false;
         }
@@ -640,7 +639,7 @@ static int load_flag_hash(struct ld *l, const cJSON *obj, const char *key, const
 
 static int load_scorer(struct ld *l, const cJSON *obj, const char *path, struct ch_task *t)
 {
-    static const char *const keys[] = {"type",    "answer",   "hash",  "files", "build",
+    static const char *const keys[] = {"type",       "answer",  "hash",  "files", "build",
                                        "vulnerable", "patched", "input", NULL};
     int rc = check_keys(l, obj, path, keys);
     const char *type = NULL;
@@ -781,8 +780,8 @@ static int load_tags(struct ld *l, const cJSON *obj, const char *path, struct ch
     if (rc == CH_OK)
         rc = get_str_list(l, obj, "cwe", path, CH_SUITE_MAX_TAGS, true, &t->cwe, &t->n_cwe);
     if (rc == CH_OK)
-        rc = get_str_list(l, obj, "attack", path, CH_SUITE_MAX_TAGS, true, &t->attack,
-                          &t->n_attack);
+        rc =
+            get_str_list(l, obj, "attack", path, CH_SUITE_MAX_TAGS, true, &t->attack, &t->n_attack);
     if (rc != CH_OK)
         return rc;
     for (size_t i = 0; i < t->n_cwe; i++) {
@@ -835,8 +834,9 @@ static int check_task(struct ld *l, const char *path, struct ch_task *t, bool ha
     }
     if (t->runnable && t->env.network) {
         child(p, path, "environment.network");
-        return fail(l, p, "the sandbox offers no network: an allow-list task must be marked "
-                          "\"runnable\": false");
+        return fail(l, p,
+                    "the sandbox offers no network: an allow-list task must be marked "
+                    "\"runnable\": false");
     }
     if (t->has_solution) {
         child(p, path, "variants.solution");
@@ -870,10 +870,14 @@ static int parse_kind(const char *s, enum ch_task_kind *ret)
 static int load_task(struct ld *l, const cJSON *obj, const char *path,
                      const struct ch_task_limits *defaults, struct ch_task *t)
 {
-    static const char *const keys[] = {
-        "id",     "kind",        "family",   "category", "tags",     "difficulty",
-        "canary", "variants",    "choices",  "environment", "scorer", "limits",
-        "runnable", "not_runnable_reason", NULL};
+    static const char *const keys[] = {"id",       "kind",
+                                       "family",   "category",
+                                       "tags",     "difficulty",
+                                       "canary",   "variants",
+                                       "choices",  "environment",
+                                       "scorer",   "limits",
+                                       "runnable", "not_runnable_reason",
+                                       NULL};
     int rc = check_keys(l, obj, path, keys);
     const char *kind = NULL;
     if (rc == CH_OK)
@@ -962,13 +966,13 @@ static int load_provenance(struct ld *l, const cJSON *obj, const char *path,
     return rc;
 }
 
-static const char *const classifications[] = {"unclassified", "cui", "secret", "top_secret",
-                                               NULL};
+static const char *const classifications[] = {"unclassified", "cui", "secret", "top_secret", NULL};
 
 static int load_root(struct ld *l, const cJSON *root, struct ch_suite *s)
 {
-    static const char *const keys[] = {"format",   "id",     "version",    "classification",
-                                       "description", "defaults", "provenance", "tasks", NULL};
+    static const char *const keys[] = {"format",         "id",          "version",
+                                       "classification", "description", "defaults",
+                                       "provenance",     "tasks",       NULL};
     int rc = check_keys(l, root, "", keys);
     const char *format = NULL;
     if (rc == CH_OK)
@@ -990,8 +994,10 @@ static int load_root(struct ld *l, const cJSON *root, struct ch_suite *s)
     for (size_t i = 0; classifications[i] != NULL; i++)
         known = known || strcmp(s->classification, classifications[i]) == 0;
     if (!known)
-        return fail(l, "classification", "'%s' is not one of unclassified, cui, secret, "
-                    "top_secret", s->classification);
+        return fail(l, "classification",
+                    "'%s' is not one of unclassified, cui, secret, "
+                    "top_secret",
+                    s->classification);
     s->default_limits = (struct ch_task_limits){.tokens = DEFAULT_TOKENS,
                                                 .turns = DEFAULT_TURNS,
                                                 .working_ms = DEFAULT_WORKING_MS,
@@ -1017,8 +1023,8 @@ static int load_root(struct ld *l, const cJSON *root, struct ch_suite *s)
         return fail(l, "tasks", "expected an array of tasks");
     size_t n = (size_t)cJSON_GetArraySize(tasks);
     if (n > CH_SUITE_MAX_TASKS)
-        return ch_err_setf(l->err, CH_E_LIMIT, "tasks", "%s: tasks: more than %u tasks",
-                           l->source, CH_SUITE_MAX_TASKS);
+        return ch_err_setf(l->err, CH_E_LIMIT, "tasks", "%s: tasks: more than %u tasks", l->source,
+                           CH_SUITE_MAX_TASKS);
     s->tasks = ch_arena_calloc(l->a, n + 1, sizeof(*s->tasks));
     if (s->tasks == NULL)
         return nomem(l);
@@ -1045,8 +1051,7 @@ int ch_suite_parse(const char *data, size_t len, const char *source, const char 
     if (source == NULL)
         source = "suite";
     if (len > CH_SUITE_MAX_BYTES)
-        return ch_err_set(err, CH_E_LIMIT, "%s: larger than %zu bytes", source,
-                          CH_SUITE_MAX_BYTES);
+        return ch_err_set(err, CH_E_LIMIT, "%s: larger than %zu bytes", source, CH_SUITE_MAX_BYTES);
     struct ch_suite *s = ch_calloc(1, sizeof(*s));
     if (s == NULL)
         return ch_err_set(err, CH_E_NOMEM, "out of memory loading '%s'", source);
@@ -1080,8 +1085,8 @@ out:
     return CH_OK;
 }
 
-int ch_suite_load(const char *path, const struct ch_suite_load_options *opts,
-                  struct ch_suite **ret, struct ch_err *err)
+int ch_suite_load(const char *path, const struct ch_suite_load_options *opts, struct ch_suite **ret,
+                  struct ch_err *err)
 {
     struct ch_buf b;
     ch_buf_init(&b, CH_SUITE_MAX_BYTES);

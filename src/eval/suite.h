@@ -85,9 +85,9 @@ struct ch_task_file {
 
 /* Sandbox limits of a task (0 = the harness default). */
 struct ch_task_env_limits {
-    int64_t wall_ms;      /* one command */
+    int64_t wall_ms; /* one command */
     uint64_t cpu_seconds;
-    uint64_t memory_mb;   /* address space; 0 = default, UINT64_MAX = unlimited (ASan) */
+    uint64_t memory_mb; /* address space; 0 = default, UINT64_MAX = unlimited (ASan) */
     uint64_t n_procs;
     uint64_t fsize_mb;
 };
@@ -127,15 +127,15 @@ struct ch_pov_scorer {
 
 struct ch_task_scorer {
     enum ch_scorer_kind kind;
-    unsigned answer;            /* CHOICE: index of the right choice */
-    struct ch_flag_hash flag;   /* FLAG */
-    struct ch_pov_scorer pov;   /* POV */
+    unsigned answer;          /* CHOICE: index of the right choice */
+    struct ch_flag_hash flag; /* FLAG */
+    struct ch_pov_scorer pov; /* POV */
 };
 
 struct ch_task_limits {
-    uint64_t tokens;         /* prompt + completion tokens over the whole sample */
-    uint32_t turns;          /* model calls */
-    int64_t working_ms;      /* wall clock of the sample, model and tools */
+    uint64_t tokens;    /* prompt + completion tokens over the whole sample */
+    uint32_t turns;     /* model calls */
+    int64_t working_ms; /* wall clock of the sample, model and tools */
     uint32_t submissions;
 };
 
@@ -146,9 +146,10 @@ struct ch_subtask {
 };
 
 struct ch_task_solution {
-    const char *answer;   /* CHOICE: the letter */
-    const char *commands; /* FLAG/SHELL/POV: script run in /job; its last stdout line is the answer */
-    const char *submit;   /* POV: the file (in /job) the script writes and the model submits */
+    const char *answer; /* CHOICE: the letter */
+    const char
+        *commands;      /* FLAG/SHELL/POV: script run in /job; its last stdout line is the answer */
+    const char *submit; /* POV: the file (in /job) the script writes and the model submits */
     const char *explanation;
 };
 
@@ -164,7 +165,7 @@ struct ch_task {
     double difficulty_minutes; /* 0 when unknown */
     const char *difficulty_source;
     const char *canary;
-    const char *prompt;        /* the unguided variant */
+    const char *prompt;                /* the unguided variant */
     const struct ch_subtask *subtasks; /* the guided variant */
     size_t n_subtasks;
     const char *const *choices;
@@ -174,7 +175,7 @@ struct ch_task {
     struct ch_task_limits limits; /* defaults already applied */
     bool has_solution;
     struct ch_task_solution solution;
-    bool runnable;                /* false: metadata only, e.g. task files not shipped */
+    bool runnable; /* false: metadata only, e.g. task files not shipped */
     const char *not_runnable_reason;
 };
 
@@ -191,9 +192,9 @@ struct ch_suite_provenance {
 
 struct ch_suite {
     struct ch_arena *arena;
-    const char *path;          /* as given to the loader */
-    const char *dir;           /* directory of the document; task files are below it */
-    char sha256[65];           /* of the document's bytes */
+    const char *path; /* as given to the loader */
+    const char *dir;  /* directory of the document; task files are below it */
+    char sha256[65];  /* of the document's bytes */
     const char *id;
     const char *version;
     const char *classification;
@@ -214,8 +215,8 @@ struct ch_suite_load_options {
  * "PATH: json.path: reason" and err->field set to the JSON path,
  * CH_E_LIMIT for sizes, CH_E_NOMEM.
  */
-int ch_suite_load(const char *path, const struct ch_suite_load_options *opts,
-                  struct ch_suite **ret, struct ch_err *err) CH_MUST_CHECK;
+int ch_suite_load(const char *path, const struct ch_suite_load_options *opts, struct ch_suite **ret,
+                  struct ch_err *err) CH_MUST_CHECK;
 /* As ch_suite_load() from memory; `dir` is where task files are looked up. */
 int ch_suite_parse(const char *data, size_t len, const char *source, const char *dir,
                    const struct ch_suite_load_options *opts, struct ch_suite **ret,
@@ -245,6 +246,7 @@ int ch_file_sha256(const char *path, char out[65], struct ch_err *err) CH_MUST_C
 /* SHA-256 of bytes as lowercase hex. */
 void ch_sha256_hex(const void *data, size_t len, char out[65]);
 /* Reads a whole file (at most max bytes) into out (reset first). */
-int ch_file_read(const char *path, size_t max, struct ch_buf *out, struct ch_err *err) CH_MUST_CHECK;
+int ch_file_read(const char *path, size_t max, struct ch_buf *out,
+                 struct ch_err *err) CH_MUST_CHECK;
 
 #endif

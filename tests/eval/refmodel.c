@@ -43,6 +43,7 @@
 #include "core/json.h"
 #include "core/keys.h"
 #include "core/map.h"
+#include "core/num.h"
 #include "eval/agent.h"
 #include "eval/stats.h"
 #include "eval/suite.h"
@@ -63,6 +64,17 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ch_map *attempts; /* "sample/turn" -> count (flaky) */
 static struct ch_map *flags;    /* task id -> learned flag (oracle, free answer) */
 static int log_fd = -1;
+
+/* A decimal number of the command line or a header; 0 when malformed. */
+static int64_t num(const char *s)
+{
+    int64_t v = 0;
+    struct ch_err e = CH_ERR_INIT;
+    if (s == NULL ||
+        ch_num_parse_i64(ch_str_trim(ch_str_c(s)), INT64_MIN, INT64_MAX, &v, &e) != CH_OK)
+        return 0;
+    return v;
+}
 
 static void log_req(const char *sample, const char *turn, int status)
 {
@@ -99,7 +111,7 @@ static const struct ch_task *task_of(const char *sample)
 
 struct reply {
     const char *content;
-    const char *tool;     /* NULL: no tool call */
+    const char *tool; /* NULL: no tool call */
     const char *arg_name;
     const char *arg;
 };
@@ -311,7 +323,8 @@ static void hostile(const struct ch_task *t, const cJSON *msgs, unsigned turn, s
     r->tool = "submit";
     r->arg_name = "answer";
     r->content = "";
-    snprintf(scratch, cap, turn % 2 ? "../../../../etc/passwd" : "flag{%s}", t->scorer.pov.input_name);
+    snprintf(scratch, cap, turn % 2 ? "../../../../etc/passwd" : "flag{%s}",
+             t->scorer.pov.input_name);
     r->arg = scratch;
 }
 
@@ -319,7 +332,7 @@ static void answer(const char *sample, const char *turn_s, const cJSON *msgs, st
                    char *scratch, size_t cap)
 {
     const struct ch_task *t = task_of(sample);
-    unsigned turn = (unsigned)atoi(turn_s);
+    unsigned turn = (unsigned)num(turn_s);
     struct ch_rng rng;
     ch_rng_seed(&rng, seed ^ ch_hash64(sample, strlen(sample), 7) ^ turn);
     *r = (struct reply){.content = "ANSWER: A"};
@@ -370,8 +383,10 @@ static int send_all(int fd, const char *p, size_t n)
 static int respond(int fd, int status, const char *extra, const char *body, size_t len)
 {
     char head[512];
-    const char *reason = status == 200 ? "OK" : status == 429 ? "Too Many Requests"
-                         : status == 500 ? "Internal Server Error" : "Service Unavailable";
+    const char *reason = status == 200   ? "OK"
+                         : status == 429 ? "Too Many Requests"
+                         : status == 500 ? "Internal Server Error"
+                                         : "Service Unavailable";
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                      "%s\r\n",
@@ -430,7 +445,7 @@ static void handle(int fd, const char *sample, const char *turn, const char *bod
     answer(sample, turn, ch_json_arr(root, "messages"), &r, scratch, sizeof(scratch));
     struct ch_buf out;
     ch_buf_init(&out, MAX_REQ);
-    render(&out, &r, len, (unsigned)atoi(turn));
+    render(&out, &r, len, (unsigned)num(turn));
     if (fault == 5) {
         /* Cut: promise the whole body, send half, close. */
         log_req(sample, turn, 299);
@@ -488,7 +503,7 @@ static void *conn_main(void *arg)
         header_value(head, "X-Eval-Turn", turn, sizeof(turn));
         header_value(head, "Connection", conn, sizeof(conn));
         ch_free(head);
-        size_t body_len = (size_t)strtoull(cl, NULL, 10);
+        size_t body_len = (size_t)num(cl);
         while (ch_buf_len(&in) < head_len + body_len) {
             ssize_t n = recv(fd, buf, sizeof(buf), 0);
             if (n <= 0)
@@ -522,15 +537,15 @@ int main(int argc, char **argv)
         if (strcmp(k, "--mode") == 0)
             mode = v;
         else if (strcmp(k, "--port") == 0)
-            port = atoi(v);
+            port = (int)num(v);
         else if (strcmp(k, "--suite") == 0)
             suite_path = v;
         else if (strcmp(k, "--log") == 0)
             log_path = v;
         else if (strcmp(k, "--latency-ms") == 0)
-            latency_ms = atoi(v);
+            latency_ms = (int)num(v);
         else if (strcmp(k, "--seed") == 0)
-            seed = strtoull(v, NULL, 10);
+            seed = (uint64_t)num(v);
         else if (strcmp(k, "--canary-file") == 0)
             canary_file = v;
         else if (strcmp(k, "--work-dir") == 0)
@@ -558,7 +573,8 @@ int main(int argc, char **argv)
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(ls, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(ls, 1024) != 0) {
         perror("refmodel: bind");

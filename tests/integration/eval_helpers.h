@@ -22,6 +22,7 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/num.h"
 #include "validate/sandbox.h"
 
 struct et_ref {
@@ -98,7 +99,10 @@ static inline void et_ref_start(struct et_ref *r, const char *mode, const char *
     if (strncmp(line, "listening on ", 13) != 0)
         fail_msg("refmodel did not start ('%s' from %s)", line, path);
     r->pid = pid;
-    r->port = atoi(line + 13);
+    int64_t port = 0;
+    struct ch_err e = CH_ERR_INIT;
+    assert_int_equal(ch_num_parse_i64(ch_str_c(line + 13), 1, 65535, &port, &e), CH_OK);
+    r->port = (int)port;
     snprintf(r->endpoint, sizeof(r->endpoint), "http://127.0.0.1:%d/v1", r->port);
 }
 
@@ -117,8 +121,8 @@ static inline int et_run(const char *db, const struct et_ref *r, const char *con
 {
     char suite[4096];
     et_suite_path(suite, sizeof(suite));
-    const char *argv[48] = {"--db", db, "eval", "run", "--suite", suite, "--model", "refmodel",
-                            "--endpoint", r->endpoint};
+    const char *argv[48] = {"--db", db,        "eval",     "run",        "--suite",
+                            suite,  "--model", "refmodel", "--endpoint", r->endpoint};
     size_t n = 10;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 46; i++)
         argv[n++] = extra[i];

@@ -22,8 +22,8 @@ extern char **environ;
 static char *tmp;
 
 struct kill_point {
-    size_t log_lines;      /* requests logged before the kill */
-    struct ch_map *done;   /* sample keys done at the kill */
+    size_t log_lines;    /* requests logged before the kill */
+    struct ch_map *done; /* sample keys done at the kill */
 };
 
 static size_t count_lines(const char *path)
@@ -69,10 +69,11 @@ static pid_t spawn_run(const char *db, const char *endpoint, bool resume)
     const char *bin = getenv("CH_BINARY");
     char suite[4096];
     et_suite_path(suite, sizeof(suite));
-    const char *argv[] = {bin,          "--db",      db,       "eval",     "run",
-                          "--suite",    suite,       "--model", "refmodel", "--endpoint",
-                          endpoint,     "--tasks",   SUBSET,    "--epochs", "2",
-                          "--concurrency", "3",      resume ? "--resume" : NULL, "1", NULL};
+    const char *argv[] = {
+        bin,    "--db",     db,         "eval",          "run",    "--suite",
+        suite,  "--model",  "refmodel", "--endpoint",    endpoint, "--tasks",
+        SUBSET, "--epochs", "2",        "--concurrency", "3",      resume ? "--resume" : NULL,
+        "1",    NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -95,8 +96,8 @@ static void compare_reports(const cJSON *a, const cJSON *b)
     }
     const cJSON *oa = cJSON_GetObjectItemCaseSensitive(a, "overall");
     const cJSON *ob = cJSON_GetObjectItemCaseSensitive(b, "overall");
-    const char *keys[] = {"tasks", "samples", "successes", "success_rate", "pooled_rate",
-                          "tokens", "pending"};
+    const char *keys[] = {"tasks",       "samples", "successes", "success_rate",
+                          "pooled_rate", "tokens",  "pending"};
     for (size_t i = 0; i < CH_ARRAY_SIZE(keys); i++) {
         if (et_num(oa, keys[i]) != et_num(ob, keys[i]))
             fail_msg("overall.%s differs: %f vs %f", keys[i], et_num(oa, keys[i]),
@@ -139,8 +140,8 @@ static void test_eval_killed_run_resumes_without_asking_again(void **state)
     struct ch_buf out, err;
     ch_buf_init(&out, CH_BUF_DEFAULT_MAX);
     ch_buf_init(&err, CH_BUF_DEFAULT_MAX);
-    const char *extra[] = {"--tasks", SUBSET, "--epochs", "2", "--concurrency", "3", "--resume",
-                           "1", NULL};
+    const char *extra[] = {"--tasks", SUBSET,     "--epochs", "2", "--concurrency",
+                           "3",       "--resume", "1",        NULL};
     int code = 0;
     if (ch_map_count(kills[KILLS - 1].done) < 44)
         code = et_run(db, &r, extra, &out, &err);

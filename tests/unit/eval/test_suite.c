@@ -28,10 +28,11 @@ static int parse(const char *task, struct ch_suite **ret, struct ch_err *err)
     return ch_suite_parse(doc, strlen(doc), "t.json", "/nonexistent", NULL, ret, err);
 }
 
-#define MC "{\"id\": \"q1\", \"kind\": \"multiple_choice\", \"family\": \"f\", \"category\": \"c\", " \
-           "\"canary\": \"k\", \"variants\": {\"unguided\": {\"prompt\": \"?\"}, " \
-           "\"solution\": {\"answer\": \"B\"}}, \"choices\": [\"a\", \"b\"], "            \
-           "\"scorer\": {\"type\": \"choice\", \"answer\": \"B\"}%s}"
+#define MC                                                                                         \
+    "{\"id\": \"q1\", \"kind\": \"multiple_choice\", \"family\": \"f\", \"category\": \"c\", "     \
+    "\"canary\": \"k\", \"variants\": {\"unguided\": {\"prompt\": \"?\"}, "                        \
+    "\"solution\": {\"answer\": \"B\"}}, \"choices\": [\"a\", \"b\"], "                            \
+    "\"scorer\": {\"type\": \"choice\", \"answer\": \"B\"}%s}"
 
 static void test_suite_parse_multiple_choice(void **state)
 {
@@ -127,19 +128,18 @@ static void test_glob_and_last_line(void **state)
 static void test_model_backoff_and_retry_after(void **state)
 {
     (void)state;
-    struct ch_model_options o = {.backoff_base_ms = 100, .backoff_max_ms = 1000,
-                                 .retry_after_max_ms = 5000};
+    struct ch_model_options o = {
+        .backoff_base_ms = 100, .backoff_max_ms = 1000, .retry_after_max_ms = 5000};
     assert_int_equal(ch_model_backoff_ms(&o, 0, -1, 0.999999), 99);
     assert_int_equal(ch_model_backoff_ms(&o, 3, -1, 0.5), 400);
-    assert_int_equal(ch_model_backoff_ms(&o, 20, -1, 0.5), 500); /* capped */
+    assert_int_equal(ch_model_backoff_ms(&o, 20, -1, 0.5), 500);   /* capped */
     assert_int_equal(ch_model_backoff_ms(&o, 0, 2000, 0.5), 2000); /* Retry-After wins */
     assert_int_equal(ch_model_backoff_ms(&o, 0, 90000, 0.5), 5000);
     assert_int_equal(ch_model_parse_retry_after("3", 0), 3000);
     assert_int_equal(ch_model_parse_retry_after(" 0 ", 0), 0);
     assert_int_equal(ch_model_parse_retry_after("soon", 0), -1);
     /* 1994-11-06 08:49:37 UTC = 784111777 */
-    assert_int_equal(ch_model_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111770),
-                     7000);
+    assert_int_equal(ch_model_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111770), 7000);
     assert_int_equal(ch_model_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111999), 0);
 }
 
