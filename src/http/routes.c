@@ -64,6 +64,19 @@ const struct ch_route ch_routes[] = {
     ROUTE(GET, "/api/v1/coord/incidents", ch_h_coord_incidents_list, 0,
           CH_ROLE_OPERATOR | WIDE, "coord.incidents.list"),
 
+    /* discovery and disclosure: CSAF provider feed and read-only views (src/http/h_disclose.c) */
+    ROUTE(GET, "/.well-known/csaf/provider-metadata.json", ch_h_csaf_provider_metadata, PUBLIC, 0,
+          "csaf.metadata"),
+    ROUTE(GET, "/.well-known/csaf/white/csaf-feed-tlp-white.json", ch_h_csaf_rolie_feed, PUBLIC, 0,
+          "csaf.rolie"),
+    ROUTE(GET, "/.well-known/csaf/white/{year}/{file}", ch_h_csaf_document, PUBLIC, 0,
+          "csaf.document"),
+    ROUTE(GET, "/api/v1/findings", ch_h_findings_list, 0, ANYONE, "findings.list"),
+    ROUTE(GET, "/api/v1/findings/{id}", ch_h_findings_get, 0, ANYONE, "findings.get"),
+    ROUTE(GET, "/api/v1/cases", ch_h_cases_list, 0, ANYONE, "cases.list"),
+    ROUTE(GET, "/api/v1/cases/{id}", ch_h_cases_get, 0, ANYONE, "cases.get"),
+    ROUTE(GET, "/api/v1/published", ch_h_published_list, 0, WIDE, "published.list"),
+
     ROUTE(GET, "/api/v1/audit/checkpoints", ch_h_audit_checkpoints, PUBLIC, 0, "audit.checkpoints"),
     ROUTE(GET, "/api/v1/audit/log", ch_h_audit_log, 0, WIDE, "audit.log"),
     ROUTE(POST, "/api/v1/audit/verify", ch_h_audit_verify, 0, ADMIN, "audit.verify"),
