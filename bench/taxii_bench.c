@@ -50,7 +50,8 @@ static void load(struct ch_store *s, int from, int to, int64_t imported)
         snprintf(cve, sizeof(cve), "CVE-2025-%06d", i);
         snprintf(ghsa, sizeof(ghsa), "GHSA-%04x-%04x-bench", i & 0xffff, (unsigned)i >> 16);
         struct ch_stmt *st = NULL;
-        if (ch_store_stmt(s, "INSERT INTO vulns (display_id, created_at) VALUES (?, ?) RETURNING id",
+        if (ch_store_stmt(s,
+                          "INSERT INTO vulns (display_id, created_at) VALUES (?, ?) RETURNING id",
                           &st, &err) != CH_OK)
             die("insert", &err);
         ch_stmt_bind_cstr(st, 1, cve);
@@ -99,8 +100,8 @@ struct page {
 
 static void get_page(struct ch_store *s, const char *query, struct page *p)
 {
-    static const struct ch_principal who = {.user_id = 1, .org_id = 1,
-                                            .clearance = CH_CLEAR_UNCLASSIFIED};
+    static const struct ch_principal who = {
+        .user_id = 1, .org_id = 1, .clearance = CH_CLEAR_UNCLASSIFIED};
     struct ch_app app = {.clock = CH_CLOCK_FIXED(T0 + 100000), .version = "bench"};
     struct ch_http_call call = {.app = &app, .store = s, .principal = who, .authenticated = true};
     call.arena = ch_arena_new(CH_HTTP_ARENA_MAX);

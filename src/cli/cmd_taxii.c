@@ -49,14 +49,18 @@ static int collections(struct ch_cli *cli, int argc, char **argv)
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_taxii, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'o': org = optarg; break;
+        case -2:
+            return exit_code;
+        case 'o':
+            org = optarg;
+            break;
         case 'c':
             if (ch_clearance_parse(optarg, &v.clearance) != CH_OK)
                 return ch_cli_usage_error(cli, "taxii collections", "unknown clearance '%s'",
                                           optarg);
             break;
-        default: return CH_EXIT_USAGE;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     struct ch_store *s = NULL;
@@ -120,8 +124,8 @@ static int sync_cmd(struct ch_cli *cli, int argc, char **argv)
 
 static int release(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"tlp", required_argument, NULL, 't'}, CH_CLI_OPT_HELP,
-                                         {0}};
+    static const struct option opts[] = {
+        {"tlp", required_argument, NULL, 't'}, CH_CLI_OPT_HELP, {0}};
     const char *tlp_name = NULL;
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_taxii, argc, argv, "h", opts, &exit_code)) != -1) {

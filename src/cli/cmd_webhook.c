@@ -31,22 +31,21 @@ static int run_webhook(struct ch_cli *cli, int argc, char **argv);
 CH_CLI_COMMAND(webhook) = {
     .name = "webhook",
     .summary = "signed webhooks: endpoints, test deliveries and the delivery loop",
-    .usage =
-        "usage: clearinghouse webhook add --org SLUG --url URL --events LIST\n"
-        "       clearinghouse webhook list [--org SLUG]\n"
-        "       clearinghouse webhook pause ID [--reason TEXT]\n"
-        "       clearinghouse webhook resume ID\n"
-        "       clearinghouse webhook remove ID\n"
-        "       clearinghouse webhook test ID\n"
-        "       clearinghouse webhook deliveries ID [--limit N]\n"
-        "       clearinghouse webhook deliver [--once] [--interval SECONDS]\n"
-        "\n"
-        "Events: notice, kev_addition, case_state, lease_conflict, or all. URLs are\n"
-        "https (plain http only to a loopback address). add prints the signing\n"
-        "secret once; only an encrypted copy is kept. Deliveries are POSTs signed\n"
-        "with X-Clearinghouse-Signature: t=UNIX,v1=HMAC-SHA256(secret, t.body),\n"
-        "retried with backoff; an endpoint failing 8 times in a row is paused\n"
-        "until resumed. test sends a ping now and exits 1 if it was not accepted.\n",
+    .usage = "usage: clearinghouse webhook add --org SLUG --url URL --events LIST\n"
+             "       clearinghouse webhook list [--org SLUG]\n"
+             "       clearinghouse webhook pause ID [--reason TEXT]\n"
+             "       clearinghouse webhook resume ID\n"
+             "       clearinghouse webhook remove ID\n"
+             "       clearinghouse webhook test ID\n"
+             "       clearinghouse webhook deliveries ID [--limit N]\n"
+             "       clearinghouse webhook deliver [--once] [--interval SECONDS]\n"
+             "\n"
+             "Events: notice, kev_addition, case_state, lease_conflict, or all. URLs are\n"
+             "https (plain http only to a loopback address). add prints the signing\n"
+             "secret once; only an encrypted copy is kept. Deliveries are POSTs signed\n"
+             "with X-Clearinghouse-Signature: t=UNIX,v1=HMAC-SHA256(secret, t.body),\n"
+             "retried with backoff; an endpoint failing 8 times in a row is paused\n"
+             "until resumed. test sends a ping now and exits 1 if it was not accepted.\n",
     .run = run_webhook,
 };
 
@@ -80,14 +79,21 @@ static int add(struct ch_cli *cli, int argc, char **argv)
     const char *org = NULL, *events = NULL;
     struct ch_webhook_new w = {.actor = "cli"};
     int c, exit_code = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case 'o': org = optarg; break;
-        case 'u': w.url = optarg; break;
-        case 'e': events = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'o':
+            org = optarg;
+            break;
+        case 'u':
+            w.url = optarg;
+            break;
+        case 'e':
+            events = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     struct ch_err err = CH_ERR_INIT;
@@ -124,12 +130,11 @@ static int add(struct ch_cli *cli, int argc, char **argv)
 
 static int list(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"org", required_argument, NULL, 'o'}, CH_CLI_OPT_HELP,
-                                         {0}};
+    static const struct option opts[] = {
+        {"org", required_argument, NULL, 'o'}, CH_CLI_OPT_HELP, {0}};
     const char *org = NULL;
     int c, exit_code = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) != -1) {
         if (c == -2)
             return exit_code;
         if (c == 'o')
@@ -158,12 +163,11 @@ static int list(struct ch_cli *cli, int argc, char **argv)
 
 static int set_state(struct ch_cli *cli, int argc, char **argv, const char *verb, int what)
 {
-    static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
-                                         CH_CLI_OPT_HELP, {0}};
+    static const struct option opts[] = {
+        {"reason", required_argument, NULL, 'r'}, CH_CLI_OPT_HELP, {0}};
     const char *reason = NULL;
     int c, exit_code = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) != -1) {
         if (c == -2)
             return exit_code;
         if (c == 'r')
@@ -208,13 +212,12 @@ static int remove_cmd(struct ch_cli *cli, int argc, char **argv)
 
 static int deliveries(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"limit", required_argument, NULL, 'l'},
-                                         CH_CLI_OPT_HELP, {0}};
+    static const struct option opts[] = {
+        {"limit", required_argument, NULL, 'l'}, CH_CLI_OPT_HELP, {0}};
     uint64_t limit = 50;
     struct ch_err err = CH_ERR_INIT;
     int c, exit_code = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) != -1) {
         if (c == -2)
             return exit_code;
         if (c != 'l' || ch_num_parse_u64(ch_str_c(optarg), 10000, &limit, &err) != CH_OK ||
@@ -321,11 +324,13 @@ static int deliver(struct ch_cli *cli, int argc, char **argv)
     uint64_t interval = 5;
     struct ch_err err = CH_ERR_INIT;
     int c, exit_code = 0;
-    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) !=
-           -1) {
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_webhook, argc, argv, "h", opts, &exit_code)) != -1) {
         switch (c) {
-        case -2: return exit_code;
-        case '1': once = true; break;
+        case -2:
+            return exit_code;
+        case '1':
+            once = true;
+            break;
         case 'i':
             if (ch_num_parse_u64(ch_str_c(optarg), WEBHOOK_MAX_INTERVAL_S, &interval, &err) !=
                     CH_OK ||
@@ -333,7 +338,8 @@ static int deliver(struct ch_cli *cli, int argc, char **argv)
                 return ch_cli_usage_error(cli, "webhook deliver", "--interval: 1 to %d seconds",
                                           WEBHOOK_MAX_INTERVAL_S);
             break;
-        default: return CH_EXIT_USAGE;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     struct ch_keys keys;
@@ -374,9 +380,14 @@ static int deliver(struct ch_cli *cli, int argc, char **argv)
 
 static int run_webhook(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct ch_cli_verb verbs[] = {
-        {"add", add},         {"list", list},           {"pause", pause_cmd},
-        {"resume", resume_cmd}, {"remove", remove_cmd}, {"test", test_cmd},
-        {"deliveries", deliveries}, {"deliver", deliver}, {0}};
+    static const struct ch_cli_verb verbs[] = {{"add", add},
+                                               {"list", list},
+                                               {"pause", pause_cmd},
+                                               {"resume", resume_cmd},
+                                               {"remove", remove_cmd},
+                                               {"test", test_cmd},
+                                               {"deliveries", deliveries},
+                                               {"deliver", deliver},
+                                               {0}};
     return ch_cli_dispatch(cli, &ch_cli_cmd_webhook, verbs, argc, argv);
 }

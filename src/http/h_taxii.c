@@ -145,8 +145,12 @@ static const struct {
     const char *name;
     unsigned bit;
 } param_names[] = {
-    {"added_after", P_ADDED_AFTER}, {"limit", P_LIMIT},       {"next", P_NEXT},
-    {"match[id]", P_ID},            {"match[type]", P_TYPE},  {"match[version]", P_VERSION},
+    {"added_after", P_ADDED_AFTER},
+    {"limit", P_LIMIT},
+    {"next", P_NEXT},
+    {"match[id]", P_ID},
+    {"match[type]", P_TYPE},
+    {"match[version]", P_VERSION},
     {"match[spec_version]", P_SPEC},
 };
 
@@ -337,11 +341,16 @@ static int parse_one(struct ch_http_call *call, unsigned bit, const char *name, 
         if (!ch_share_next_decode(ch_str_c(v), &p->next_added, &p->next_id))
             return bad_filter(call, name, "not a token this server issued");
         return CH_OK;
-    case P_ID: return split_list(call, name, v, valid_stix_id, p->ids, &p->n_ids);
-    case P_TYPE: return split_list(call, name, v, valid_type, p->types, &p->n_types);
-    case P_VERSION: return parse_versions(call, v, p);
-    case P_SPEC: return parse_spec(call, v, p);
-    default: return CH_OK;
+    case P_ID:
+        return split_list(call, name, v, valid_stix_id, p->ids, &p->n_ids);
+    case P_TYPE:
+        return split_list(call, name, v, valid_type, p->types, &p->n_types);
+    case P_VERSION:
+        return parse_versions(call, v, p);
+    case P_SPEC:
+        return parse_spec(call, v, p);
+    default:
+        return CH_OK;
     }
 }
 
@@ -361,8 +370,8 @@ static int parse_params(struct ch_http_call *call, unsigned allowed, struct para
             return bad_filter(call, "query", "too many parameters");
         long eq = ch_str_find_char(pair, '=');
         struct ch_str k = eq < 0 ? pair : ch_str_make(pair.ptr, (size_t)eq);
-        struct ch_str v = eq < 0 ? ch_str_make("", 0)
-                                 : ch_str_make(pair.ptr + eq + 1, pair.len - (size_t)eq - 1);
+        struct ch_str v =
+            eq < 0 ? ch_str_make("", 0) : ch_str_make(pair.ptr + eq + 1, pair.len - (size_t)eq - 1);
         char *key = pct_decode(call->arena, k);
         char *val = pct_decode(call->arena, v);
         if (key == NULL || val == NULL)
@@ -412,8 +421,7 @@ static void query_from(const struct ch_http_call *call, const char *collection,
 
 /* ---- shared helpers ---- */
 
-static int find_collection(struct ch_http_call *call,
-                           const struct ch_share_collection_info **ret)
+static int find_collection(struct ch_http_call *call, const struct ch_share_collection_info **ret)
 {
     struct ch_str id = call->req.n_params > 0 ? call->req.params[0] : CH_STR_NULL;
     *ret = ch_share_collection_find(id);
@@ -427,10 +435,11 @@ static int page_headers(struct ch_http_call *call, const struct ch_share_page *p
     if (pg->n == 0)
         return CH_OK;
     char t[CH_STIX_TIME_MAX];
-    int rc = ch_http_add_header(call, "x-taxii-date-added-first",
-                                ch_stix_time(pg->first_added_ms, t));
+    int rc =
+        ch_http_add_header(call, "x-taxii-date-added-first", ch_stix_time(pg->first_added_ms, t));
     if (rc == CH_OK)
-        rc = ch_http_add_header(call, "x-taxii-date-added-last", ch_stix_time(pg->last_added_ms, t));
+        rc =
+            ch_http_add_header(call, "x-taxii-date-added-last", ch_stix_time(pg->last_added_ms, t));
     return rc;
 }
 

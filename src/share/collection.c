@@ -493,8 +493,7 @@ static void bind_query(struct ch_stmt *st, const struct ch_share_query *q)
 }
 
 int ch_share_query_run(struct ch_store *s, const struct ch_share_query *q, bool with_body,
-                       ch_share_row_fn fn, void *ctx, struct ch_share_page *ret,
-                       struct ch_err *err)
+                       ch_share_row_fn fn, void *ctx, struct ch_share_page *ret, struct ch_err *err)
 {
     if (q->limit == 0 || q->limit > CH_SHARE_MAX_LIMIT)
         return ch_err_set(err, CH_E_INVALID, "limit must be 1 to %u", CH_SHARE_MAX_LIMIT);

@@ -51,8 +51,8 @@
 #define CH_SHARE_WATERMARK_SLACK_S 300
 
 struct ch_share_collection_info {
-    const char *key;         /* "vulnerabilities", "kev", "notices", "indicators" */
-    const char *id;          /* TAXII collection id: UUIDv5 of "collection:<key>" */
+    const char *key; /* "vulnerabilities", "kev", "notices", "indicators" */
+    const char *id;  /* TAXII collection id: UUIDv5 of "collection:<key>" */
     const char *title;
     const char *description;
 };
@@ -64,7 +64,7 @@ const struct ch_share_collection_info *ch_share_collection_find(struct ch_str id
 
 /* Who reads. */
 struct ch_share_viewer {
-    int64_t org_id;              /* 0: no organisation: sees only unscoped rows */
+    int64_t org_id; /* 0: no organisation: sees only unscoped rows */
     enum ch_clearance clearance;
 };
 
@@ -80,14 +80,13 @@ struct ch_share_obj {
     const char *type;
     int64_t created_ms;
     int64_t modified_ms;
-    int64_t scope_org;           /* 0: every organisation */
+    int64_t scope_org; /* 0: every organisation */
     enum ch_clearance level;
     const char *body;
     size_t body_len;
 };
 
-typedef int (*ch_share_emit_fn)(void *emit_ctx, const struct ch_share_obj *o,
-                                struct ch_err *err);
+typedef int (*ch_share_emit_fn)(void *emit_ctx, const struct ch_share_obj *o, struct ch_err *err);
 
 /*
  * A source fills one collection. scan() emits every object whose inputs
@@ -134,19 +133,19 @@ enum ch_share_versions {
 
 /* A TAXII query over one collection (all filters ANDed). */
 struct ch_share_query {
-    const char *collection;      /* key */
+    const char *collection; /* key */
     struct ch_share_viewer viewer;
-    int64_t added_after_ms;      /* -1: none; strictly after */
-    const char *const *ids;      /* match[id]; n_ids 0: any */
+    int64_t added_after_ms; /* -1: none; strictly after */
+    const char *const *ids; /* match[id]; n_ids 0: any */
     size_t n_ids;
-    const char *const *types;    /* match[type] */
+    const char *const *types; /* match[type] */
     size_t n_types;
-    unsigned versions;           /* enum ch_share_versions; 0 means LAST */
+    unsigned versions; /* enum ch_share_versions; 0 means LAST */
     const int64_t *version_ms;
     size_t n_version_ms;
-    bool no_spec_match;          /* match[spec_version] named no version we hold: nothing matches */
-    unsigned limit;              /* 1..CH_SHARE_MAX_LIMIT */
-    int64_t after_added_ms;      /* keyset position from `next`; after_id 0: none */
+    bool no_spec_match;     /* match[spec_version] named no version we hold: nothing matches */
+    unsigned limit;         /* 1..CH_SHARE_MAX_LIMIT */
+    int64_t after_added_ms; /* keyset position from `next`; after_id 0: none */
     int64_t after_id;
 };
 
@@ -155,11 +154,11 @@ struct ch_share_row {
     int64_t id;
     const char *stix_id;
     const char *type;
-    int64_t created_ms;          /* -1: absent */
-    int64_t modified_ms;         /* -1: absent */
+    int64_t created_ms;  /* -1: absent */
+    int64_t modified_ms; /* -1: absent */
     int64_t version_ms;
     int64_t added_ms;
-    const char *body;            /* NULL unless the query asked for bodies */
+    const char *body; /* NULL unless the query asked for bodies */
     size_t body_len;
 };
 
@@ -167,10 +166,10 @@ typedef int (*ch_share_row_fn)(void *ctx, const struct ch_share_row *r, struct c
 
 struct ch_share_page {
     size_t n;
-    bool more;                   /* rows remain after this page */
-    int64_t first_added_ms;      /* of the page's first / last row; -1 when empty */
+    bool more;              /* rows remain after this page */
+    int64_t first_added_ms; /* of the page's first / last row; -1 when empty */
     int64_t last_added_ms;
-    int64_t last_id;             /* keyset of the last row (for `next`) */
+    int64_t last_id; /* keyset of the last row (for `next`) */
 };
 
 /*

@@ -79,7 +79,7 @@ static void mark_seen(int64_t *mark, int64_t t)
 struct render {
     struct ch_buf body;
     struct ch_buf desc;
-    struct ch_buf keys;      /* NUL-separated aliases */
+    struct ch_buf keys; /* NUL-separated aliases */
     struct ch_buf kev_action;
     char vuln_stix_id[CH_STIX_ID_MAX];
 };
@@ -551,8 +551,9 @@ static int load_notice(struct ch_store *s, int64_t id, struct notice_row *n, str
     return rc;
 }
 
-static int emit_org_identity(const struct notice_row *n, struct ch_buf *b, char ret_id[CH_STIX_ID_MAX],
-                             ch_share_emit_fn emit, void *ectx, struct ch_err *err)
+static int emit_org_identity(const struct notice_row *n, struct ch_buf *b,
+                             char ret_id[CH_STIX_ID_MAX], ch_share_emit_fn emit, void *ectx,
+                             struct ch_err *err)
 {
     char name[96];
     snprintf(name, sizeof(name), "org:%s", n->slug);
@@ -614,7 +615,8 @@ static int notice_extra(const struct notice_row *n, struct ch_buf *out, struct c
 }
 
 static int render_notice(struct ch_store *s, struct notice_row *n, struct render *r,
-                         struct ch_buf *extra, ch_share_emit_fn emit, void *ectx, struct ch_err *err)
+                         struct ch_buf *extra, ch_share_emit_fn emit, void *ectx,
+                         struct ch_err *err)
 {
     char org_id[CH_STIX_ID_MAX];
     int rc = emit_org_identity(n, &r->body, org_id, emit, ectx, err);
@@ -624,8 +626,11 @@ static int render_notice(struct ch_store *s, struct notice_row *n, struct render
     rc = load_vuln(s, n->vuln_id, r, &f, err);
     if (rc == CH_E_NOTFOUND) {
         /* the vulnerability was merged or is unknown: a minimal object by name */
-        f = (struct vuln_facts){.published_min = -1, .cvss = -1, .kev_due = -1,
-                                .created_s = n->created_at, .changed_max = n->created_at};
+        f = (struct vuln_facts){.published_min = -1,
+                                .cvss = -1,
+                                .kev_due = -1,
+                                .created_s = n->created_at,
+                                .changed_max = n->created_at};
         snprintf(f.display, sizeof(f.display), "%s", n->vuln);
         ch_buf_reset(&r->desc);
         ch_buf_reset(&r->keys);
@@ -734,8 +739,8 @@ static int load_incident(struct ch_store *s, int64_t id, struct incident_row *ir
         /* an unknown classification is treated as the highest, never as the lowest */
         if (ch_clearance_parse(ch_stmt_cstr(st, 3), &ir->level) != CH_OK)
             ir->level = CH_CLEAR_TOP_SECRET;
-        *ret_ok = ch_tlp_parse(ch_stmt_cstr(st, 4), &ir->tlp, &perr) == CH_OK &&
-                  ir->tlp != CH_TLP_RED;
+        *ret_ok =
+            ch_tlp_parse(ch_stmt_cstr(st, 4), &ir->tlp, &perr) == CH_OK && ir->tlp != CH_TLP_RED;
         ir->released_at = ch_stmt_int(st, 5);
         rc = CH_OK;
     }
@@ -775,7 +780,8 @@ static int render_incident(const struct incident_row *ir, struct ch_buf *b, stru
     rc = ch_stix_id("indicator", name, ind_id, err);
     if (rc != CH_OK)
         return rc;
-    snprintf(title, sizeof(title), "Unauthorised scanning from %.*s", CH_STR_FMT(ch_str_sub(value, 0, value.len > 120 ? 120 : value.len)));
+    snprintf(title, sizeof(title), "Unauthorised scanning from %.*s",
+             CH_STR_FMT(ch_str_sub(value, 0, value.len > 120 ? 120 : value.len)));
     struct ch_stix_indicator ind = {.name = title,
                                     .description = "Scanning of a protected target that its "
                                                    "operator reported to the clearinghouse as "
@@ -818,10 +824,8 @@ static int render_incident(const struct incident_row *ir, struct ch_buf *b, stru
     snprintf(name, sizeof(name), "incident-based-on:%lld", (long long)ir->id);
     if (rc == CH_OK)
         rc = ch_stix_id("relationship", name, rel_id, err);
-    struct ch_stix_relationship rs = {.relationship_type = "based-on",
-                                      .source_ref = ind_id,
-                                      .target_ref = od_id,
-                                      .tlp = ir->tlp};
+    struct ch_stix_relationship rs = {
+        .relationship_type = "based-on", .source_ref = ind_id, .target_ref = od_id, .tlp = ir->tlp};
     if (rc == CH_OK)
         rc = ch_stix_body_relationship(b, &rs, err);
     if (rc == CH_OK)
@@ -830,8 +834,7 @@ static int render_incident(const struct incident_row *ir, struct ch_buf *b, stru
 }
 
 static int scan_indicators(const struct ch_share_source *src, struct ch_store *s, int64_t since,
-                           ch_share_emit_fn emit, void *ectx, int64_t *ret_mark,
-                           struct ch_err *err)
+                           ch_share_emit_fn emit, void *ectx, int64_t *ret_mark, struct ch_err *err)
 {
     (void)src;
     struct idlist ids = {0};
@@ -864,8 +867,8 @@ static const struct ch_share_source src_vulns = {"vulnerabilities", "vulnerabili
                                                  NULL};
 static const struct ch_share_source src_kev = {"kev", "kev", scan_kev, NULL};
 static const struct ch_share_source src_notices = {"notices", "notices", scan_notices, NULL};
-static const struct ch_share_source src_indicators = {"indicators", "indicators",
-                                                      scan_indicators, NULL};
+static const struct ch_share_source src_indicators = {"indicators", "indicators", scan_indicators,
+                                                      NULL};
 
 const struct ch_share_source *const *ch_share_builtin_sources(size_t *ret_n)
 {

@@ -184,14 +184,29 @@ static int jcs_string(struct ch_buf *b, const char *s)
         unsigned char c = *p;
         const char *esc = NULL;
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        default: break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        default:
+            break;
         }
         if (esc != NULL) {
             rc = ch_buf_append_c(b, esc);
@@ -251,7 +266,8 @@ char *ch_stix_time(int64_t ms, char out[CH_STIX_TIME_MAX])
 {
     int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     int64_t milli = ms - secs * 1000;
-    int64_t days = secs >= 0 ? secs / CH_DAY_SECONDS : -((-secs + CH_DAY_SECONDS - 1) / CH_DAY_SECONDS);
+    int64_t days =
+        secs >= 0 ? secs / CH_DAY_SECONDS : -((-secs + CH_DAY_SECONDS - 1) / CH_DAY_SECONDS);
     int64_t rem = secs - days * CH_DAY_SECONDS;
     int64_t y = 0;
     unsigned m = 0, d = 0;
@@ -416,8 +432,7 @@ int ch_stix_body_relationship(struct ch_buf *out, const struct ch_stix_relations
     return body_close(out, &w, err);
 }
 
-int ch_stix_body_identity(struct ch_buf *out, const struct ch_stix_identity *i,
-                          struct ch_err *err)
+int ch_stix_body_identity(struct ch_buf *out, const struct ch_stix_identity *i, struct ch_err *err)
 {
     struct ch_jw w;
     body_open(out, &w);
@@ -482,8 +497,12 @@ int ch_stix_source_pattern(enum ch_stix_source_kind kind, struct ch_str value, s
     bool cidr = ch_str_find_char(value, '/') >= 0;
     const char *lhs = NULL;
     switch (kind) {
-    case CH_STIX_SRC_IPV4: lhs = "[ipv4-addr:value "; break;
-    case CH_STIX_SRC_IPV6: lhs = "[ipv6-addr:value "; break;
+    case CH_STIX_SRC_IPV4:
+        lhs = "[ipv4-addr:value ";
+        break;
+    case CH_STIX_SRC_IPV6:
+        lhs = "[ipv6-addr:value ";
+        break;
     case CH_STIX_SRC_USER_AGENT:
         lhs = "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' ";
         cidr = false;

@@ -127,13 +127,13 @@ struct ch_stix_vulnerability {
     const char *description; /* may be NULL */
     const struct ch_stix_extref *refs;
     size_t n_refs;
-    bool revoked;            /* every source record withdrawn */
-    const char *severity;    /* x_clearinghouse_severity; NULL: none */
-    double cvss_score;       /* < 0: none */
+    bool revoked;         /* every source record withdrawn */
+    const char *severity; /* x_clearinghouse_severity; NULL: none */
+    double cvss_score;    /* < 0: none */
     bool kev;
-    int64_t kev_added;       /* Unix seconds, with kev */
-    int64_t kev_due;         /* -1: none */
-    const char *kev_action;  /* may be NULL */
+    int64_t kev_added;      /* Unix seconds, with kev */
+    int64_t kev_due;        /* -1: none */
+    const char *kev_action; /* may be NULL */
     enum ch_tlp tlp;
 };
 int ch_stix_body_vulnerability(struct ch_buf *out, const struct ch_stix_vulnerability *v,
@@ -210,7 +210,7 @@ struct ch_stix_observed_data {
     int64_t last_observed_ms;
     int64_t number_observed; /* 1..999999999 */
     const char *const *object_refs;
-    size_t n_object_refs;    /* >= 1 */
+    size_t n_object_refs; /* >= 1 */
     enum ch_tlp tlp;
 };
 int ch_stix_body_observed_data(struct ch_buf *out, const struct ch_stix_observed_data *o,
@@ -222,8 +222,8 @@ struct ch_stix_report {
     const char *description; /* may be NULL */
     int64_t published_ms;
     const char *const *object_refs;
-    size_t n_object_refs;    /* >= 1 */
-    const char *extra_json;  /* members appended as is (trusted JSON); may be NULL */
+    size_t n_object_refs;   /* >= 1 */
+    const char *extra_json; /* members appended as is (trusted JSON); may be NULL */
     enum ch_tlp tlp;
 };
 int ch_stix_body_report(struct ch_buf *out, const struct ch_stix_report *r,

@@ -32,8 +32,8 @@
 /* Length of a lease owner name. */
 #define OWNER_MAX 128
 
-static const char *const event_names[] = {"notice", "kev_addition", "case_state",
-                                          "lease_conflict", "ping"};
+static const char *const event_names[] = {"notice", "kev_addition", "case_state", "lease_conflict",
+                                          "ping"};
 
 const char *ch_webhook_event_name(enum ch_webhook_event e)
 {
@@ -120,8 +120,7 @@ int ch_webhook_url_check(const char *url, struct ch_err *err)
     if (https)
         return CH_OK;
     bool loopback = ch_str_starts_with(authority, "127.") ||
-                    ch_str_starts_with(authority, "[::1]") ||
-                    ch_str_eq_c(authority, "localhost") ||
+                    ch_str_starts_with(authority, "[::1]") || ch_str_eq_c(authority, "localhost") ||
                     ch_str_starts_with(authority, "localhost:");
     if (!loopback)
         return ch_err_set(err, CH_E_INVALID, "plain http is allowed only to a loopback address");
@@ -248,7 +247,8 @@ int ch_webhook_set_paused(struct ch_store *s, int64_t id, int64_t org_scope, boo
                            &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_cstr(st, 1, paused ? "paused" : "active");
-        ch_stmt_bind_cstr(st, 2, paused ? (reason != NULL ? reason : "paused by an operator") : NULL);
+        ch_stmt_bind_cstr(st, 2,
+                          paused ? (reason != NULL ? reason : "paused by an operator") : NULL);
         ch_stmt_bind_int(st, 3, paused ? 1 : 0);
         ch_stmt_bind_int(st, 4, now);
         ch_stmt_bind_int(st, 5, id);
@@ -303,8 +303,7 @@ int ch_webhook_remove(struct ch_store *s, int64_t id, int64_t org_scope, const c
     return ch_store_commit(s, err);
 }
 
-int ch_webhook_list_json(struct ch_store *s, int64_t org_scope, struct ch_jw *w,
-                         struct ch_err *err)
+int ch_webhook_list_json(struct ch_store *s, int64_t org_scope, struct ch_jw *w, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(
@@ -619,8 +618,7 @@ static int collect_kev(struct ch_store *s, int64_t since, int64_t *mark, struct 
     ch_buf_init(&b, CH_WEBHOOK_BODY_MAX);
     while ((rc = ch_stmt_step(st, err)) == 1) {
         /* an addition belongs to the day CISA added it: endpoints created that day get it */
-        struct pending_event e = {.org_id = 0,
-                                  .at = ch_stmt_int(st, 4) + CH_DAY_SECONDS - 1};
+        struct pending_event e = {.org_id = 0, .at = ch_stmt_int(st, 4) + CH_DAY_SECONDS - 1};
         snprintf(e.key, sizeof(e.key), "kev:%s", ch_stmt_cstr(st, 0));
         if (ch_stmt_int(st, 7) > *mark)
             *mark = ch_stmt_int(st, 7);
@@ -709,15 +707,15 @@ int ch_webhook_ping(struct ch_store *s, int64_t id, int64_t org_scope, int64_t n
     ch_buf_init(&body, CH_WEBHOOK_BODY_MAX);
     size_t queued = 0;
     if (rc == CH_OK)
-        rc = insert_delivery(s, id, "ping", key, "{\"message\":\"test delivery\"}", now, now,
-                             &body, &queued, err);
+        rc = insert_delivery(s, id, "ping", key, "{\"message\":\"test delivery\"}", now, now, &body,
+                             &queued, err);
     ch_buf_release(&body);
     int64_t row = 0;
     if (rc == CH_OK) {
         struct ch_stmt *st = NULL;
-        rc = ch_store_stmt(s,
-                           "SELECT id FROM webhook_deliveries WHERE webhook_id = ? AND event_key = ?",
-                           &st, err);
+        rc = ch_store_stmt(
+            s, "SELECT id FROM webhook_deliveries WHERE webhook_id = ? AND event_key = ?", &st,
+            err);
         if (rc == CH_OK) {
             ch_stmt_bind_int(st, 1, id);
             ch_stmt_bind_cstr(st, 2, key);
@@ -754,9 +752,8 @@ void ch_webhook_sign(const char *secret, size_t secret_len, int64_t t, const cha
     sodium_bin2hex(out, 65, mac, sizeof(mac));
 }
 
-int ch_webhook_verify(const char *secret, size_t secret_len, struct ch_str header,
-                      const char *body, size_t body_len, int64_t now, int64_t tolerance_s,
-                      struct ch_err *err)
+int ch_webhook_verify(const char *secret, size_t secret_len, struct ch_str header, const char *body,
+                      size_t body_len, int64_t now, int64_t tolerance_s, struct ch_err *err)
 {
     struct ch_str rest = header, item;
     int64_t t = -1;
@@ -821,17 +818,16 @@ static void claimed_free(struct claimed *c, size_t n)
     ch_free(c);
 }
 
-static int claim(struct ch_store *s, const struct ch_webhook_deliver_options *o,
-                 const char *owner, int64_t now, struct claimed **ret, size_t *ret_n,
-                 struct ch_err *err)
+static int claim(struct ch_store *s, const struct ch_webhook_deliver_options *o, const char *owner,
+                 int64_t now, struct claimed **ret, size_t *ret_n, struct ch_err *err)
 {
     unsigned batch = o->max_batch != 0 ? o->max_batch : CH_WEBHOOK_BATCH;
     long per_ms = (o->timeout_ms != 0 ? o->timeout_ms : CH_WEBHOOK_DEFAULT_TIMEOUT_MS) +
                   (o->connect_timeout_ms != 0 ? o->connect_timeout_ms
                                               : CH_WEBHOOK_DEFAULT_CONNECT_TIMEOUT_MS);
     /* the lease outlasts sending the whole batch, so nobody takes a row still being sent */
-    int64_t lease = (o->lease_s != 0 ? o->lease_s : CH_WEBHOOK_LEASE_S) +
-                    (int64_t)batch * per_ms / 1000;
+    int64_t lease =
+        (o->lease_s != 0 ? o->lease_s : CH_WEBHOOK_LEASE_S) + (int64_t)batch * per_ms / 1000;
     int rc = ch_store_begin_write(s, err);
     if (rc != CH_OK)
         return rc;
@@ -936,7 +932,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 }
 
 struct outcome {
-    long status;       /* 0: no HTTP answer */
+    long status; /* 0: no HTTP answer */
     char error[256];
     int64_t duration_ms;
 };
@@ -1022,8 +1018,8 @@ static int record(struct ch_store *s, const struct claimed *c, const char *owner
         ch_stmt_bind_int(st, 6, out->duration_ms);
         rc = ch_stmt_run(st, err);
     }
-    const char *state = ok ? "delivered"
-                           : (c->attempts >= CH_WEBHOOK_MAX_ATTEMPTS ? "failed" : "pending");
+    const char *state =
+        ok ? "delivered" : (c->attempts >= CH_WEBHOOK_MAX_ATTEMPTS ? "failed" : "pending");
     if (rc == CH_OK)
         rc = ch_store_stmt(s,
                            "UPDATE webhook_deliveries SET state = ?, next_attempt_at = ?,"
@@ -1033,7 +1029,8 @@ static int record(struct ch_store *s, const struct claimed *c, const char *owner
                            &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_cstr(st, 1, state);
-        ch_stmt_bind_int(st, 2, ok ? now : now + ch_webhook_backoff(c->attempts, randombytes_random()));
+        ch_stmt_bind_int(st, 2,
+                         ok ? now : now + ch_webhook_backoff(c->attempts, randombytes_random()));
         if (ok)
             ch_stmt_bind_int(st, 3, now);
         if (out->status > 0)
@@ -1099,8 +1096,8 @@ static bool open_secret(const struct ch_keys *keys, const struct claimed *c, cha
     size_t mlen = clen - crypto_secretbox_MACBYTES;
     if (mlen >= CH_WEBHOOK_SECRET_MAX)
         return false;
-    if (crypto_secretbox_open_easy((unsigned char *)out, c->box + crypto_secretbox_NONCEBYTES,
-                                   clen, c->box, keys->secret) != 0)
+    if (crypto_secretbox_open_easy((unsigned char *)out, c->box + crypto_secretbox_NONCEBYTES, clen,
+                                   c->box, keys->secret) != 0)
         return false;
     out[mlen] = '\0';
     *ret_len = mlen;
@@ -1135,8 +1132,9 @@ int ch_webhook_deliver_due(struct ch_store *s, const struct ch_keys *keys,
         struct outcome out = {0};
         local.attempted++;
         if (!open_secret(keys, &v[i], secret, &slen)) {
-            snprintf(out.error, sizeof(out.error), "cannot open the endpoint's secret "
-                                                   "(server keys changed?)");
+            snprintf(out.error, sizeof(out.error),
+                     "cannot open the endpoint's secret "
+                     "(server keys changed?)");
         } else {
             rc = send_one(&v[i], secret, slen, now, o, &out);
             sodium_memzero(secret, sizeof(secret));

@@ -143,20 +143,20 @@ int ch_webhook_ping(struct ch_store *s, int64_t id, int64_t org_scope, int64_t n
                     int64_t *ret_delivery, struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_webhook_deliver_options {
-    const char *owner;          /* lease owner ("host:pid"); NULL: derived from the pid */
-    long connect_timeout_ms;    /* 0: default */
-    long timeout_ms;            /* 0: default */
-    int lease_s;                /* 0: CH_WEBHOOK_LEASE_S */
-    unsigned max_batch;         /* 0: CH_WEBHOOK_BATCH */
-    int64_t only_delivery;      /* > 0: only this delivery row (webhook test) */
+    const char *owner;       /* lease owner ("host:pid"); NULL: derived from the pid */
+    long connect_timeout_ms; /* 0: default */
+    long timeout_ms;         /* 0: default */
+    int lease_s;             /* 0: CH_WEBHOOK_LEASE_S */
+    unsigned max_batch;      /* 0: CH_WEBHOOK_BATCH */
+    int64_t only_delivery;   /* > 0: only this delivery row (webhook test) */
 };
 
 struct ch_webhook_deliver_stats {
     size_t attempted;
     size_t delivered;
-    size_t retrying;            /* failed, will be retried */
-    size_t failed;              /* attempts exhausted */
-    size_t paused;              /* endpoints paused by this pass */
+    size_t retrying; /* failed, will be retried */
+    size_t failed;   /* attempts exhausted */
+    size_t paused;   /* endpoints paused by this pass */
 };
 
 /*
@@ -179,8 +179,8 @@ void ch_webhook_sign(const char *secret, size_t secret_len, int64_t t, const cha
  * Verifies an X-Clearinghouse-Signature value for body at `now`: CH_OK, or
  * CH_E_AUTH (bad signature or format) / CH_E_TIMEOUT (t outside tolerance_s).
  */
-int ch_webhook_verify(const char *secret, size_t secret_len, struct ch_str header,
-                      const char *body, size_t body_len, int64_t now, int64_t tolerance_s,
+int ch_webhook_verify(const char *secret, size_t secret_len, struct ch_str header, const char *body,
+                      size_t body_len, int64_t now, int64_t tolerance_s,
                       struct ch_err *err) CH_MUST_CHECK;
 
 #endif

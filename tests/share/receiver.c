@@ -81,9 +81,9 @@ static void serve(struct receiver *r, int c)
     if (step.delay_ms > 0)
         sleep_ms(step.delay_ms);
     char resp[128];
-    int n = snprintf(resp, sizeof(resp),
-                     "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                     step.status);
+    int n =
+        snprintf(resp, sizeof(resp),
+                 "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", step.status);
     ssize_t w = send(c, resp, (size_t)n, MSG_NOSIGNAL);
     (void)w;
 }

@@ -32,8 +32,8 @@ static bool is_id(const char *s, const char *type)
     if (s == NULL)
         return false;
     const char *sep = strstr(s, "--");
-    if (sep == NULL || (type != NULL && ((size_t)(sep - s) != strlen(type) ||
-                                         strncmp(s, type, strlen(type)) != 0)))
+    if (sep == NULL || (type != NULL &&
+                        ((size_t)(sep - s) != strlen(type) || strncmp(s, type, strlen(type)) != 0)))
         return false;
     const char *u = sep + 2;
     if (strlen(u) != 36)
@@ -118,14 +118,55 @@ static bool is_tlp2(const char *id)
 
 /* Properties defined by the specification for the types we emit (anything else must be x_). */
 static const char *const known[] = {
-    "type", "spec_version", "id", "created", "modified", "created_by_ref", "revoked", "labels",
-    "confidence", "lang", "external_references", "object_marking_refs", "granular_markings",
-    "extensions", "name", "description", "identity_class", "sectors", "contact_information",
-    "roles", "indicator_types", "pattern", "pattern_type", "pattern_version", "valid_from",
-    "valid_until", "kill_chain_phases", "first_observed", "last_observed", "number_observed",
-    "object_refs", "relationship_type", "source_ref", "target_ref", "start_time", "stop_time",
-    "cpe", "swid", "languages", "vendor", "version", "value", "resolves_to_refs",
-    "belongs_to_refs", "definition_type", "definition", "report_types", "published", "defanged",
+    "type",
+    "spec_version",
+    "id",
+    "created",
+    "modified",
+    "created_by_ref",
+    "revoked",
+    "labels",
+    "confidence",
+    "lang",
+    "external_references",
+    "object_marking_refs",
+    "granular_markings",
+    "extensions",
+    "name",
+    "description",
+    "identity_class",
+    "sectors",
+    "contact_information",
+    "roles",
+    "indicator_types",
+    "pattern",
+    "pattern_type",
+    "pattern_version",
+    "valid_from",
+    "valid_until",
+    "kill_chain_phases",
+    "first_observed",
+    "last_observed",
+    "number_observed",
+    "object_refs",
+    "relationship_type",
+    "source_ref",
+    "target_ref",
+    "start_time",
+    "stop_time",
+    "cpe",
+    "swid",
+    "languages",
+    "vendor",
+    "version",
+    "value",
+    "resolves_to_refs",
+    "belongs_to_refs",
+    "definition_type",
+    "definition",
+    "report_types",
+    "published",
+    "defanged",
     NULL,
 };
 
@@ -152,8 +193,7 @@ static int check_common(const cJSON *o, const char *type, bool sco, char *msg, s
             return fail(msg, size, "property '%s' is neither defined nor custom (x_)", p->string);
     }
     if (!is_id(str(o, "id"), type))
-        return fail(msg, size, "id '%s' is not %s--<uuid>", str(o, "id") ? str(o, "id") : "",
-                    type);
+        return fail(msg, size, "id '%s' is not %s--<uuid>", str(o, "id") ? str(o, "id") : "", type);
     const char *sv = str(o, "spec_version");
     if (sv == NULL ? !sco : strcmp(sv, "2.1") != 0)
         return fail(msg, size, "spec_version must be \"2.1\"");
@@ -226,7 +266,8 @@ int stix_check(const cJSON *obj, char *msg, size_t msg_size)
         return check_marking(obj, msg, msg_size);
     if (!nonempty_id_list(obj, "object_marking_refs", "marking-definition"))
         return fail(msg, msg_size, "%s carries no marking", type);
-    const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(obj, "object_marking_refs"), 0);
+    const cJSON *m =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(obj, "object_marking_refs"), 0);
     if (!is_tlp2(m->valuestring))
         return fail(msg, msg_size, "%s is not marked with a TLP 2.0 marking", type);
     if (strcmp(type, "vulnerability") == 0 || strcmp(type, "software") == 0 ||
@@ -242,15 +283,17 @@ int stix_check(const cJSON *obj, char *msg, size_t msg_size)
         if (!is_ts_ms(str(obj, "first_observed")) || !is_ts_ms(str(obj, "last_observed")) ||
             !cJSON_IsNumber(n) || n->valuedouble < 1 || n->valuedouble > 999999999 ||
             !nonempty_id_list(obj, "object_refs", NULL))
-            return fail(msg, msg_size, "observed-data requires first/last_observed, "
-                                       "number_observed 1..999999999 and object_refs");
+            return fail(msg, msg_size,
+                        "observed-data requires first/last_observed, "
+                        "number_observed 1..999999999 and object_refs");
         if (strcmp(str(obj, "last_observed"), str(obj, "first_observed")) < 0)
             return fail(msg, msg_size, "last_observed before first_observed");
     } else if (strcmp(type, "relationship") == 0) {
         if (str(obj, "relationship_type") == NULL || !is_id(str(obj, "source_ref"), NULL) ||
             !is_id(str(obj, "target_ref"), NULL))
-            return fail(msg, msg_size, "relationship requires relationship_type, source_ref, "
-                                       "target_ref");
+            return fail(msg, msg_size,
+                        "relationship requires relationship_type, source_ref, "
+                        "target_ref");
     } else if (strcmp(type, "report") == 0) {
         if (str(obj, "name") == NULL || !is_ts_ms(str(obj, "published")) ||
             !nonempty_id_list(obj, "object_refs", NULL))

@@ -41,9 +41,8 @@ static void test_uuid5_vector(void **state)
     struct ch_err err = CH_ERR_INIT;
     char u[CH_STIX_UUID_STR];
     /* RFC 9562 / Python's uuid5(NAMESPACE_DNS, "python.org") */
-    assert_int_equal(ch_stix_uuid5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org", 10, u,
-                                   &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_stix_uuid5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org", 10, u, &err), CH_OK);
     assert_string_equal(u, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
     assert_int_equal(ch_stix_uuid5("not-a-uuid", "x", 1, u, &err), CH_E_INVALID);
 }
@@ -152,7 +151,8 @@ static void test_bodies_valid(void **state)
     cJSON *o = wrap("vulnerability", id, t0, t0 + 5, &b);
     assert_valid(o);
     assert_string_equal(cJSON_GetObjectItem(o, "spec_version")->valuestring, "2.1");
-    assert_string_equal(cJSON_GetObjectItem(o, "modified")->valuestring, "2024-05-13T11:53:54.005Z");
+    assert_string_equal(cJSON_GetObjectItem(o, "modified")->valuestring,
+                        "2024-05-13T11:53:54.005Z");
     cJSON_Delete(o);
 
     struct ch_stix_software sw = {.name = "lodash", .vendor = "npm", .purl = "pkg:npm/lodash"};
@@ -168,8 +168,8 @@ static void test_bodies_valid(void **state)
     assert_valid(o);
     cJSON_Delete(o);
 
-    struct ch_stix_identity ident = {.name = "Water Co", .identity_class = "organization",
-                                     .tlp = CH_TLP_AMBER_STRICT};
+    struct ch_stix_identity ident = {
+        .name = "Water Co", .identity_class = "organization", .tlp = CH_TLP_AMBER_STRICT};
     assert_int_equal(ch_stix_body_identity(&b, &ident, &err), CH_OK);
     assert_int_equal(ch_stix_id("identity", "org:water-co", id, &err), CH_OK);
     o = wrap("identity", id, t0, t0, &b);
@@ -184,8 +184,8 @@ static void test_bodies_valid(void **state)
     assert_int_equal(kind, CH_STIX_SRC_IPV4);
     assert_int_equal(ch_stix_source_pattern(kind, value, &pattern, &err), CH_OK);
     assert_string_equal(ch_buf_cstr(&pattern), "[ipv4-addr:value = '203.0.113.7']");
-    struct ch_stix_indicator ind = {.name = "scan", .pattern = ch_buf_cstr(&pattern),
-                                    .valid_from_ms = t0, .tlp = CH_TLP_GREEN};
+    struct ch_stix_indicator ind = {
+        .name = "scan", .pattern = ch_buf_cstr(&pattern), .valid_from_ms = t0, .tlp = CH_TLP_GREEN};
     assert_int_equal(ch_stix_body_indicator(&b, &ind, &err), CH_OK);
     assert_int_equal(ch_stix_id("indicator", "incident-indicator:1", id, &err), CH_OK);
     o = wrap("indicator", id, t0, t0, &b);
@@ -206,7 +206,9 @@ static void test_bodies_valid(void **state)
     cJSON_Delete(o);
 
     const char *rep_refs[] = {id};
-    struct ch_stix_report rep = {.name = "Notice", .published_ms = t0, .object_refs = rep_refs,
+    struct ch_stix_report rep = {.name = "Notice",
+                                 .published_ms = t0,
+                                 .object_refs = rep_refs,
                                  .n_object_refs = 1,
                                  .extra_json = "\"x_clearinghouse_notice\":{\"id\":1}",
                                  .tlp = CH_TLP_AMBER_STRICT};
@@ -222,7 +224,8 @@ static void test_bodies_valid(void **state)
     assert_int_equal(kind, CH_STIX_SRC_USER_AGENT);
     assert_int_equal(ch_stix_source_pattern(kind, value, &pattern, &err), CH_OK);
     assert_true(strstr(ch_buf_cstr(&pattern), "'Evil\\'Scan\\\\1'") != NULL);
-    assert_int_equal(ch_stix_source_classify(ch_str_c("2001:db8::/32"), &kind, &value, &err), CH_OK);
+    assert_int_equal(ch_stix_source_classify(ch_str_c("2001:db8::/32"), &kind, &value, &err),
+                     CH_OK);
     assert_int_equal(ch_stix_source_pattern(kind, value, &pattern, &err), CH_OK);
     assert_string_equal(ch_buf_cstr(&pattern), "[ipv6-addr:value ISSUBSET '2001:db8::/32']");
     assert_int_equal(ch_stix_source_classify(ch_str_c("-"), &kind, &value, &err), CH_E_INVALID);
@@ -236,7 +239,7 @@ int main(void)
 {
     ch_json_global_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid5_vector),     cmocka_unit_test(test_ids_deterministic),
+        cmocka_unit_test(test_uuid5_vector),      cmocka_unit_test(test_ids_deterministic),
         cmocka_unit_test(test_time_format_parse), cmocka_unit_test(test_tlp_markings),
         cmocka_unit_test(test_bodies_valid),
     };

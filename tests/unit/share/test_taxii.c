@@ -140,14 +140,15 @@ static int64_t add_vuln(const char *cve, const char *alias, int64_t imported, bo
         assert_int_equal(ch_stmt_run(st, &err), CH_OK);
         ch_stmt_free(st);
     }
-    assert_int_equal(ch_store_prepare(g_store,
-                                      "INSERT INTO advisories (source, source_id, vuln_id, summary,"
-                                      " published, modified, withdrawn, severity, cvss_score,"
-                                      " content_hash, record, imported_at)"
-                                      " VALUES ('cve5', ?, ?, ?, ?, ?, ?, 'high', 7.5, 'h', '{}', ?)"
-                                      " RETURNING id",
-                                      &st, &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_prepare(g_store,
+                         "INSERT INTO advisories (source, source_id, vuln_id, summary,"
+                         " published, modified, withdrawn, severity, cvss_score,"
+                         " content_hash, record, imported_at)"
+                         " VALUES ('cve5', ?, ?, ?, ?, ?, ?, 'high', 7.5, 'h', '{}', ?)"
+                         " RETURNING id",
+                         &st, &err),
+        CH_OK);
     ch_stmt_bind_cstr(st, 1, cve);
     ch_stmt_bind_int(st, 2, vid);
     ch_stmt_bind_cstr(st, 3, "A flaw in something");
@@ -170,16 +171,16 @@ static int64_t add_vuln(const char *cve, const char *alias, int64_t imported, bo
     return vid;
 }
 
-static const struct ch_principal A_UNCL = {.user_id = 1, .org_id = 1, .roles = CH_ROLE_OPERATOR,
-                                           .clearance = CH_CLEAR_UNCLASSIFIED};
-static const struct ch_principal A_SECRET = {.user_id = 2, .org_id = 1, .roles = CH_ROLE_OPERATOR,
-                                             .clearance = CH_CLEAR_SECRET};
-static const struct ch_principal A_TOP = {.user_id = 5, .org_id = 1, .roles = CH_ROLE_OPERATOR,
-                                          .clearance = CH_CLEAR_TOP_SECRET};
-static const struct ch_principal B_UNCL = {.user_id = 3, .org_id = 2, .roles = CH_ROLE_OPERATOR,
-                                           .clearance = CH_CLEAR_UNCLASSIFIED};
-static const struct ch_principal C_WIDE = {.user_id = 4, .org_id = 3, .roles = CH_ROLE_ADMIN,
-                                           .clearance = CH_CLEAR_TOP_SECRET};
+static const struct ch_principal A_UNCL = {
+    .user_id = 1, .org_id = 1, .roles = CH_ROLE_OPERATOR, .clearance = CH_CLEAR_UNCLASSIFIED};
+static const struct ch_principal A_SECRET = {
+    .user_id = 2, .org_id = 1, .roles = CH_ROLE_OPERATOR, .clearance = CH_CLEAR_SECRET};
+static const struct ch_principal A_TOP = {
+    .user_id = 5, .org_id = 1, .roles = CH_ROLE_OPERATOR, .clearance = CH_CLEAR_TOP_SECRET};
+static const struct ch_principal B_UNCL = {
+    .user_id = 3, .org_id = 2, .roles = CH_ROLE_OPERATOR, .clearance = CH_CLEAR_UNCLASSIFIED};
+static const struct ch_principal C_WIDE = {
+    .user_id = 4, .org_id = 3, .roles = CH_ROLE_ADMIN, .clearance = CH_CLEAR_TOP_SECRET};
 
 static void fixture(void)
 {
@@ -198,39 +199,40 @@ static void fixture(void)
          " 1768348800, 'Apply updates', 1767225600),"
          " ('CVE-2023-9999', 'acme', 'gadget', 'Acme Gadget flaw', '', 1767139200, NULL,"
          " 'Apply updates', 1767225600)");
-    exec("INSERT INTO notices (org_id, vuln_id, vuln, created_at, reasons, due_at, body) VALUES"
-         " (1, 1, 'CVE-2024-0001', 1767225600, 'advisory', 1768435200, '{\"assets\":[\"pump-1\"]}'),"
-         " (2, 2, 'CVE-2024-0002', 1767225600, 'kev', NULL, '{\"assets\":[\"grid-7\"]}')");
+    exec(
+        "INSERT INTO notices (org_id, vuln_id, vuln, created_at, reasons, due_at, body) VALUES"
+        " (1, 1, 'CVE-2024-0001', 1767225600, 'advisory', 1768435200, '{\"assets\":[\"pump-1\"]}'),"
+        " (2, 2, 'CVE-2024-0002', 1767225600, 'kev', NULL, '{\"assets\":[\"grid-7\"]}')");
     exec("INSERT INTO coord_incidents (org_id, title, source, target, observed_at, classification,"
          " status, created_at, created_by) VALUES"
-         " (1, 'scan 1', '203.0.113.7', '192.0.2.10', 1767200000, 'unclassified', 'open', 1767200000,"
+         " (1, 'scan 1', '203.0.113.7', '192.0.2.10', 1767200000, 'unclassified', 'open', "
+         "1767200000,"
          " 'user:a'),"
          " (1, 'scan 2', '198.51.100.9', '192.0.2.11', 1767200000, 'secret', 'open', 1767200000,"
          " 'user:a'),"
-         " (2, 'scan 3', '2001:db8::5', '192.0.2.12', 1767200000, 'unclassified', 'open', 1767200000,"
+         " (2, 'scan 3', '2001:db8::5', '192.0.2.12', 1767200000, 'unclassified', 'open', "
+         "1767200000,"
          " 'user:b'),"
          " (2, 'scan 4', 'ua:BadBot/1', '192.0.2.13', 1767200000, 'cui', 'open', 1767200000,"
          " 'user:b')");
     struct ch_err err = CH_ERR_INIT;
-    assert_int_equal(ch_share_incident_release(g_store, 1, CH_TLP_GREEN, 1, false, "user:a", T0,
-                                               &err),
-                     CH_OK);
-    assert_int_equal(ch_share_incident_release(g_store, 2, CH_TLP_GREEN, 1, false, "user:a", T0,
-                                               &err),
-                     CH_OK);
-    assert_int_equal(ch_share_incident_release(g_store, 3, CH_TLP_AMBER_STRICT, 2, false, "user:b",
-                                               T0, &err),
-                     CH_OK);
-    assert_int_equal(ch_share_incident_release(g_store, 4, CH_TLP_CLEAR, 2, false, "user:b", T0,
-                                               &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_share_incident_release(g_store, 1, CH_TLP_GREEN, 1, false, "user:a", T0, &err), CH_OK);
+    assert_int_equal(
+        ch_share_incident_release(g_store, 2, CH_TLP_GREEN, 1, false, "user:a", T0, &err), CH_OK);
+    assert_int_equal(
+        ch_share_incident_release(g_store, 3, CH_TLP_AMBER_STRICT, 2, false, "user:b", T0, &err),
+        CH_OK);
+    assert_int_equal(
+        ch_share_incident_release(g_store, 4, CH_TLP_CLEAR, 2, false, "user:b", T0, &err), CH_OK);
     /* another organisation cannot release an incident; TLP:RED never leaves */
-    assert_int_equal(ch_share_incident_release(g_store, 1, CH_TLP_GREEN, 2, false, "user:b", T0,
-                                               &err),
-                     CH_E_NOTFOUND);
+    assert_int_equal(
+        ch_share_incident_release(g_store, 1, CH_TLP_GREEN, 2, false, "user:b", T0, &err),
+        CH_E_NOTFOUND);
     ch_err_clear(&err);
-    assert_int_equal(ch_share_incident_release(g_store, 1, CH_TLP_RED, 1, false, "user:a", T0, &err),
-                     CH_E_INVALID);
+    assert_int_equal(
+        ch_share_incident_release(g_store, 1, CH_TLP_RED, 1, false, "user:a", T0, &err),
+        CH_E_INVALID);
     ch_err_clear(&err);
     struct ch_share_sync_stats st;
     if (ch_share_sync_builtin(g_store, NOW, false, &st, &err) != CH_OK)
@@ -362,7 +364,10 @@ static void test_discovery_root_collections(void **state)
 static void test_media_types(void **state)
 {
     (void)state;
-    const char *ok[] = {NULL, "*/*", "application/*", "application/taxii+json",
+    const char *ok[] = {NULL,
+                        "*/*",
+                        "application/*",
+                        "application/taxii+json",
                         "application/taxii+json;version=2.1",
                         "text/html, application/taxii+json; version=2.1;q=0.9"};
     for (size_t i = 0; i < CH_ARRAY_SIZE(ok); i++)
@@ -377,20 +382,25 @@ static void test_media_types(void **state)
     }
     /* POST: 415 for the wrong Content-Type, then 403: the collections are read-only */
     expect_status(ch_h_taxii_objects_add,
-                  &(struct req){.method = CH_HTTP_POST, .p0 = C_VULNS,
-                                .content_type = "application/json", .who = &A_UNCL},
+                  &(struct req){.method = CH_HTTP_POST,
+                                .p0 = C_VULNS,
+                                .content_type = "application/json",
+                                .who = &A_UNCL},
                   415);
     expect_status(ch_h_taxii_objects_add,
                   &(struct req){.method = CH_HTTP_POST, .p0 = C_VULNS, .who = &A_UNCL}, 415);
     expect_status(ch_h_taxii_objects_add,
-                  &(struct req){.method = CH_HTTP_POST, .p0 = C_VULNS,
+                  &(struct req){.method = CH_HTTP_POST,
+                                .p0 = C_VULNS,
                                 .content_type = "application/taxii+json;version=2.1",
                                 .who = &A_UNCL},
                   403);
     expect_status(ch_h_taxii_objects_add,
-                  &(struct req){.method = CH_HTTP_POST, .p0 = C_VULNS,
+                  &(struct req){.method = CH_HTTP_POST,
+                                .p0 = C_VULNS,
                                 .content_type = "application/taxii+json;version=2.1",
-                                .accept = "text/plain", .who = &A_UNCL},
+                                .accept = "text/plain",
+                                .who = &A_UNCL},
                   406);
     char vid[CH_STIX_ID_MAX];
     stix_id("vulnerability", "vuln:CVE-2024-0001", vid);
@@ -422,8 +432,8 @@ static void test_bad_filters(void **state)
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(bad); i++) {
         struct result r;
-        call_handler(ch_h_taxii_objects, &(struct req){.p0 = C_VULNS, .query = bad[i], .who = &A_UNCL},
-                     &r);
+        call_handler(ch_h_taxii_objects,
+                     &(struct req){.p0 = C_VULNS, .query = bad[i], .who = &A_UNCL}, &r);
         if (r.status != 400)
             fail_msg("'%s' gave %d", bad[i], r.status);
         result_release(&r);
@@ -436,18 +446,22 @@ static void test_bad_filters(void **state)
     /* filters that do not apply to an endpoint are refused there */
     char vid[CH_STIX_ID_MAX];
     stix_id("vulnerability", "vuln:CVE-2024-0001", vid);
-    expect_status(ch_h_taxii_versions,
-                  &(struct req){.p0 = C_VULNS, .p1 = vid, .query = "match[type]=vulnerability",
-                                .who = &A_UNCL},
-                  400);
+    expect_status(
+        ch_h_taxii_versions,
+        &(struct req){
+            .p0 = C_VULNS, .p1 = vid, .query = "match[type]=vulnerability", .who = &A_UNCL},
+        400);
     expect_status(ch_h_taxii_object,
-                  &(struct req){.p0 = C_VULNS, .p1 = vid, .query = "match[id]=" "x", .who = &A_UNCL},
+                  &(struct req){.p0 = C_VULNS,
+                                .p1 = vid,
+                                .query = "match[id]="
+                                         "x",
+                                .who = &A_UNCL},
                   400);
     /* parameters TAXII does not define are ignored; a huge limit is clamped */
-    expect_status(ch_h_taxii_objects,
-                  &(struct req){.p0 = C_VULNS, .query = "foo=1&_=123&limit=99999999",
-                                .who = &A_UNCL},
-                  200);
+    expect_status(
+        ch_h_taxii_objects,
+        &(struct req){.p0 = C_VULNS, .query = "foo=1&_=123&limit=99999999", .who = &A_UNCL}, 200);
     /* spec_version 2.0 matches nothing here (every object is 2.1) */
     struct result r;
     call_handler(ch_h_taxii_objects,
@@ -457,10 +471,9 @@ static void test_bad_filters(void **state)
     assert_null(ch_json_arr(r.json, "objects"));
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "more")));
     result_release(&r);
-    call_handler(ch_h_taxii_objects,
-                 &(struct req){.p0 = C_VULNS, .query = "match[spec_version]=2.0,2.1",
-                               .who = &A_UNCL},
-                 &r);
+    call_handler(
+        ch_h_taxii_objects,
+        &(struct req){.p0 = C_VULNS, .query = "match[spec_version]=2.0,2.1", .who = &A_UNCL}, &r);
     assert_true(cJSON_GetArraySize(ch_json_arr(r.json, "objects")) > 0);
     result_release(&r);
 }
@@ -605,10 +618,10 @@ static void test_paging_exact_boundaries(void **state)
     /* the date_added of the first added batch, from the paging headers */
     struct result r;
     char q[256];
-    call_handler(ch_h_taxii_objects,
-                 &(struct req){.p0 = C_VULNS, .query = "match[type]=vulnerability&limit=3",
-                               .who = &A_UNCL},
-                 &r);
+    call_handler(
+        ch_h_taxii_objects,
+        &(struct req){.p0 = C_VULNS, .query = "match[type]=vulnerability&limit=3", .who = &A_UNCL},
+        &r);
     assert_true(r.first[0] != '\0' && r.last[0] != '\0');
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "more")));
     result_release(&r);
@@ -650,8 +663,8 @@ static void test_paging_exact_boundaries(void **state)
     /* nothing after the last date_added */
     cJSON *all = all_objects(C_VULNS, &A_UNCL, NULL, 1000);
     (void)all;
-    call_handler(ch_h_taxii_objects, &(struct req){.p0 = C_VULNS, .query = "limit=1000", .who = &A_UNCL},
-                 &r);
+    call_handler(ch_h_taxii_objects,
+                 &(struct req){.p0 = C_VULNS, .query = "limit=1000", .who = &A_UNCL}, &r);
     snprintf(q, sizeof(q), "added_after=%s", r.last);
     result_release(&r);
     cJSON_Delete(all);
@@ -710,8 +723,8 @@ static void test_versions(void **state)
     }
     char q[128];
     snprintf(q, sizeof(q), "match[version]=%s", v0);
-    call_handler(ch_h_taxii_object, &(struct req){.p0 = C_VULNS, .p1 = vid, .query = q, .who = &A_UNCL},
-                 &r);
+    call_handler(ch_h_taxii_object,
+                 &(struct req){.p0 = C_VULNS, .p1 = vid, .query = q, .who = &A_UNCL}, &r);
     objs = ch_json_arr(r.json, "objects");
     assert_int_equal(cJSON_GetArraySize(objs), 1);
     assert_string_equal(ch_json_str(cJSON_GetArrayItem(objs, 0), "modified"), v0);
@@ -729,8 +742,8 @@ static void test_versions(void **state)
                                 .p1 = "vulnerability--00000000-0000-5000-8000-000000000000",
                                 .who = &A_UNCL},
                   404);
-    expect_status(ch_h_taxii_versions, &(struct req){.p0 = C_VULNS, .p1 = "garbage", .who = &A_UNCL},
-                  404);
+    expect_status(ch_h_taxii_versions,
+                  &(struct req){.p0 = C_VULNS, .p1 = "garbage", .who = &A_UNCL}, 404);
 }
 
 /* A source behind the function-pointer interface, as a future subsystem supplies one. */
@@ -751,9 +764,12 @@ static int fixture_scan(const struct ch_share_source *src, struct ch_store *s, i
                                      .tlp = CH_TLP_GREEN};
     if (rc == CH_OK)
         rc = ch_stix_body_identity(&b, &ident, err);
-    struct ch_share_obj o = {.stix_id = id, .type = "identity", .created_ms = T0 * 1000,
+    struct ch_share_obj o = {.stix_id = id,
+                             .type = "identity",
+                             .created_ms = T0 * 1000,
                              .modified_ms = T0 * 1000, /* a source that forgets to move modified */
-                             .body = ch_buf_cstr(&b), .body_len = ch_buf_len(&b)};
+                             .body = ch_buf_cstr(&b),
+                             .body_len = ch_buf_len(&b)};
     if (rc == CH_OK)
         rc = emit(ectx, &o, err);
     ch_buf_release(&b);
@@ -779,9 +795,9 @@ static void test_fixture_source(void **state)
     char id[CH_STIX_ID_MAX];
     stix_id("identity", "org:fixture", id);
     struct result r;
-    call_handler(ch_h_taxii_object,
-                 &(struct req){.p0 = C_KEV, .p1 = id, .query = "match[version]=all", .who = &A_UNCL},
-                 &r);
+    call_handler(
+        ch_h_taxii_object,
+        &(struct req){.p0 = C_KEV, .p1 = id, .query = "match[version]=all", .who = &A_UNCL}, &r);
     const cJSON *objs = ch_json_arr(r.json, "objects");
     assert_int_equal(cJSON_GetArraySize(objs), 2);
     const cJSON *a = cJSON_GetArrayItem(objs, 0), *b = cJSON_GetArrayItem(objs, 1);

@@ -81,15 +81,15 @@ static void emit(int64_t org, const char *key, int64_t at)
 {
     struct ch_err err = CH_ERR_INIT;
     size_t queued = 0;
-    if (ch_webhook_emit(g_store, org, CH_WEBHOOK_CASE_STATE, key, "{\"case\":1,\"state\":\"triage\"}",
-                        at, at, &queued, &err) != CH_OK)
+    if (ch_webhook_emit(g_store, org, CH_WEBHOOK_CASE_STATE, key,
+                        "{\"case\":1,\"state\":\"triage\"}", at, at, &queued, &err) != CH_OK)
         fail_msg("emit: %s", err.msg);
 }
 
 static struct ch_webhook_deliver_stats deliver(int64_t now, long timeout_ms)
 {
-    struct ch_webhook_deliver_options o = {.owner = "test", .timeout_ms = timeout_ms,
-                                           .connect_timeout_ms = 2000};
+    struct ch_webhook_deliver_options o = {
+        .owner = "test", .timeout_ms = timeout_ms, .connect_timeout_ms = 2000};
     struct ch_webhook_deliver_stats st;
     struct ch_err err = CH_ERR_INIT;
     if (ch_webhook_deliver_due(g_store, &g_keys, &o, now, &st, &err) != CH_OK)
@@ -135,7 +135,7 @@ static void test_url_and_events(void **state)
     assert_int_equal(ch_webhook_url_check("https://hooks.example.org/x", &err), CH_OK);
     assert_int_equal(ch_webhook_url_check("http://127.0.0.1:8080/x", &err), CH_OK);
     const char *bad[] = {"http://hooks.example.org/x", "ftp://x", "https://user@host/x",
-                         "https://host/a b", "", "https://"};
+                         "https://host/a b",           "",        "https://"};
     for (size_t i = 0; i < CH_ARRAY_SIZE(bad); i++) {
         ch_err_clear(&err);
         assert_int_equal(ch_webhook_url_check(bad[i], &err), CH_E_INVALID);
@@ -161,21 +161,21 @@ static void test_deliver_signed_once(void **state)
     /* the secret is not stored in the clear */
     struct ch_err err = CH_ERR_INIT;
     int64_t found = 0;
-    assert_int_equal(ch_store_query_int(g_store,
-                                        "SELECT COUNT(*) FROM webhooks WHERE url LIKE ?",
+    assert_int_equal(ch_store_query_int(g_store, "SELECT COUNT(*) FROM webhooks WHERE url LIKE ?",
                                         secret, 0, &found, &err),
                      CH_OK);
     assert_int_equal(found, 0);
     /* a notice for this organisation, one for another, and a KEV addition */
-    assert_int_equal(ch_store_exec(g_store,
-                                   "INSERT INTO notices (org_id, vuln_id, vuln, created_at, reasons,"
-                                   " due_at, body) VALUES (1, 1, 'CVE-2024-0001', 1767225700,"
-                                   " 'advisory', NULL, '{\"assets\":[\"pump-1\"]}'),"
-                                   " (2, 2, 'CVE-2024-0002', 1767225700, 'kev', NULL, '{}');"
-                                   " INSERT INTO kev (cve, date_added, imported_at) VALUES"
-                                   " ('CVE-2024-0009', 1767225600, 1767225700)",
-                                   &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_store_exec(g_store,
+                      "INSERT INTO notices (org_id, vuln_id, vuln, created_at, reasons,"
+                      " due_at, body) VALUES (1, 1, 'CVE-2024-0001', 1767225700,"
+                      " 'advisory', NULL, '{\"assets\":[\"pump-1\"]}'),"
+                      " (2, 2, 'CVE-2024-0002', 1767225700, 'kev', NULL, '{}');"
+                      " INSERT INTO kev (cve, date_added, imported_at) VALUES"
+                      " ('CVE-2024-0009', 1767225600, 1767225700)",
+                      &err),
+        CH_OK);
     size_t queued = 0;
     assert_int_equal(ch_webhook_collect(g_store, now + 10, &queued, &err), CH_OK);
     assert_int_equal(queued, 2);
@@ -289,9 +289,9 @@ static void test_pause_after_failures(void **state)
     int64_t id = add_endpoint(&r, 2, CH_WEBHOOK_LEASE_CONFLICT, now, secret);
     struct ch_err err = CH_ERR_INIT;
     size_t q = 0;
-    assert_int_equal(ch_webhook_emit(g_store, 2, CH_WEBHOOK_LEASE_CONFLICT, "lease:1", "{}", now,
-                                     now, &q, &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_webhook_emit(g_store, 2, CH_WEBHOOK_LEASE_CONFLICT, "lease:1", "{}", now, now, &q, &err),
+        CH_OK);
     size_t paused = 0;
     for (int i = 0; i < CH_WEBHOOK_PAUSE_AFTER; i++) {
         now += CH_WEBHOOK_BACKOFF_MAX_S + 1;
@@ -376,12 +376,9 @@ static void test_restart_no_duplicate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sign_verify),
-        cmocka_unit_test(test_url_and_events),
-        cmocka_unit_test(test_deliver_signed_once),
-        cmocka_unit_test(test_retry_500_and_timeout),
-        cmocka_unit_test(test_pause_after_failures),
-        cmocka_unit_test(test_restart_no_duplicate),
+        cmocka_unit_test(test_sign_verify),          cmocka_unit_test(test_url_and_events),
+        cmocka_unit_test(test_deliver_signed_once),  cmocka_unit_test(test_retry_500_and_timeout),
+        cmocka_unit_test(test_pause_after_failures), cmocka_unit_test(test_restart_no_duplicate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
