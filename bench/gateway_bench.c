@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/keys.h"
+#include "core/num.h"
 #include "eval/gateway.h"
 #include "eval/models.h"
 #include "eval/windows.h"
@@ -69,9 +70,13 @@ static void die(const char *what, const struct ch_err *err)
 
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 2000;
-    if (n < 10)
-        n = 10;
+    uint64_t n64 = 2000;
+    struct ch_err aerr = CH_ERR_INIT;
+    if (argc > 1 && ch_num_parse_u64(ch_str_c(argv[1]), 10000000, &n64, &aerr) != CH_OK) {
+        fprintf(stderr, "usage: gateway_bench [N] [DB_URL]\n");
+        return 2;
+    }
+    size_t n = n64 < 10 ? 10 : (size_t)n64;
     char dir[] = "/tmp/gwbench.XXXXXX";
     if (mkdtemp(dir) == NULL)
         die("mkdtemp", NULL);
@@ -112,15 +117,18 @@ int main(int argc, char **argv)
         ch_org_create(s, &o2, T0, &partner_org, &err) != CH_OK)
         die("orgs", &err);
     u.org_id = partner_org;
-    struct ch_models_new m = {.org_id = dev_org, .name = "bench-model", .version = "1",
-                              .endpoint = endpoint, .credential = "sk-bench",
+    struct ch_models_new m = {.org_id = dev_org,
+                              .name = "bench-model",
+                              .version = "1",
+                              .endpoint = endpoint,
+                              .credential = "sk-bench",
                               .planned_release_at = -1};
     if (ch_user_create(s, &u, T0, &uid, &err) != CH_OK ||
         ch_models_add(s, &app.keys, &admin, &m, T0, &model, &err) != CH_OK)
         die("model", &err);
     struct ch_eval_actor dev = {.org_id = dev_org, .roles = CH_ROLE_DEVELOPER, .name = "dev"};
-    struct ch_gateway_grant_new g = {.model = "bench-model", .user = "p", .starts_at = T0,
-                                     .expires_at = T0 + 86400 * 7};
+    struct ch_gateway_grant_new g = {
+        .model = "bench-model", .user = "p", .starts_at = T0, .expires_at = T0 + 86400 * 7};
     if (ch_gateway_partner_name(s, &dev, "bench-model", "partner", NULL, T0, &err) != CH_OK ||
         ch_gateway_partner_name(s, &admin, "bench-model", "partner", NULL, T0, &err) != CH_OK ||
         ch_window_offer(s, &admin, "bench-model", T0, T0 + 86400 * 7, T0, &w, &err) != CH_OK ||
@@ -181,8 +189,9 @@ int main(int argc, char **argv)
            pct(direct, n, 0.9), pct(direct, n, 0.99));
     printf("%-22s %10.1f %10.1f %10.1f\n", "through the gateway", pct(via, n, 0.5),
            pct(via, n, 0.9), pct(via, n, 0.99));
-    printf("%-22s %10.1f %10.1f %10.1f\n", "added by the gateway", pct(via, n, 0.5) - pct(direct, n, 0.5),
-           pct(via, n, 0.9) - pct(direct, n, 0.9), pct(via, n, 0.99) - pct(direct, n, 0.99));
+    printf("%-22s %10.1f %10.1f %10.1f\n", "added by the gateway",
+           pct(via, n, 0.5) - pct(direct, n, 0.5), pct(via, n, 0.9) - pct(direct, n, 0.9),
+           pct(via, n, 0.99) - pct(direct, n, 0.99));
     free(direct);
     free(via);
     upstream_stop(&up);

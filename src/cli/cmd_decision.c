@@ -54,8 +54,8 @@ static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, str
     struct ch_err err = CH_ERR_INIT;
     int rc = CH_OK;
     if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name),
-                                    &x->actor, &err);
+        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
+                                    &err);
     if (rc == CH_OK && need_keys) {
         char kbuf[4096];
         rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
@@ -79,8 +79,8 @@ static void ctx_close(struct ctx *x)
 }
 
 /* Runs a JSON-writing library call and prints its result. */
-static int print_json_of(struct ch_cli *cli, int (*fn)(struct ctx *, void *, struct ch_jw *,
-                                                       struct ch_err *),
+static int print_json_of(struct ch_cli *cli,
+                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
                          struct ctx *x, void *arg)
 {
     struct ch_buf b;
@@ -139,8 +139,8 @@ static int decision_verify(struct ch_cli *cli, int argc, char **argv)
     struct stat sb;
     int64_t id = 0;
     struct ch_err ignore = CH_ERR_INIT;
-    bool by_id = stat(arg, &sb) != 0 &&
-                 ch_num_parse_i64(ch_str_c(arg), 1, INT64_MAX, &id, &ignore) == CH_OK;
+    bool by_id =
+        stat(arg, &sb) != 0 && ch_num_parse_i64(ch_str_c(arg), 1, INT64_MAX, &id, &ignore) == CH_OK;
     struct ch_keys keys;
     bool have_keys = false;
     int rc = CH_OK;
@@ -183,8 +183,8 @@ static int decision_verify(struct ch_cli *cli, int argc, char **argv)
 
 static int decision_show(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"as", required_argument, NULL, 'A'}, CH_CLI_OPT_HELP,
-                                         {0}};
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'A'}, CH_CLI_OPT_HELP, {0}};
     const char *as = NULL;
     int c;
     int code = 0;

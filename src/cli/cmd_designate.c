@@ -53,8 +53,8 @@ static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, str
     struct ch_err err = CH_ERR_INIT;
     int rc = CH_OK;
     if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name),
-                                    &x->actor, &err);
+        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
+                                    &err);
     if (rc == CH_OK && need_keys) {
         char kbuf[4096];
         rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
@@ -95,12 +95,14 @@ static void print_summary(struct ch_cli *cli, const struct ch_policy *p,
     }
     if (d->outcome == CH_DESIGNATE_UNDETERMINED) {
         if (d->to_clear >= 0)
-            fprintf(cli->out, "continue testing: about %lld more samples per unsettled measure"
-                              " would clear it at the observed rates\n",
+            fprintf(cli->out,
+                    "continue testing: about %lld more samples per unsettled measure"
+                    " would clear it at the observed rates\n",
                     (long long)d->to_clear);
         if (d->to_designate >= 0)
-            fprintf(cli->out, "continue testing: about %lld more samples of one measure would"
-                              " designate it at its observed rate\n",
+            fprintf(cli->out,
+                    "continue testing: about %lld more samples of one measure would"
+                    " designate it at its observed rate\n",
                     (long long)d->to_designate);
     }
 }
@@ -124,13 +126,25 @@ static int run_designate(struct ch_cli *cli, int argc, char **argv)
     int code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_designate, argc, argv, "h", opts, &code)) != -1) {
         switch (c) {
-        case -2: return code;
-        case 'm': model = optarg; break;
-        case 'p': policy = optarg; break;
-        case 'j': json = true; break;
-        case 'o': out = optarg; break;
-        case 'A': as = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return code;
+        case 'm':
+            model = optarg;
+            break;
+        case 'p':
+            policy = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'A':
+            as = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (model == NULL || optind != argc)
@@ -161,8 +175,8 @@ static int run_designate(struct ch_cli *cli, int argc, char **argv)
     }
     struct ch_buf rec;
     ch_buf_init(&rec, CH_DECISION_MAX_BYTES + 1);
-    struct ch_designate_request r = {.model = model, .policy = p,
-                                     .source = ch_designate_store_source(x.s)};
+    struct ch_designate_request r = {
+        .model = model, .policy = p, .source = ch_designate_store_source(x.s)};
     int64_t id = 0;
     rc = ch_designate_run(x.s, &x.keys, &x.actor, &r, x.now, &id, d, &rec, &err);
     ctx_close(&x);

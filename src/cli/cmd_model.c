@@ -56,8 +56,8 @@ static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, str
     struct ch_err err = CH_ERR_INIT;
     int rc = CH_OK;
     if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name),
-                                    &x->actor, &err);
+        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
+                                    &err);
     if (rc == CH_OK && need_keys) {
         char kbuf[4096];
         rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
@@ -81,8 +81,8 @@ static void ctx_close(struct ctx *x)
 }
 
 /* Runs a JSON-writing library call and prints its result. */
-static int print_json_of(struct ch_cli *cli, int (*fn)(struct ctx *, void *, struct ch_jw *,
-                                                       struct ch_err *),
+static int print_json_of(struct ch_cli *cli,
+                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
                          struct ctx *x, void *arg)
 {
     struct ch_buf b;
@@ -118,24 +118,39 @@ static int model_add(struct ch_cli *cli, int argc, char **argv)
     int code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_model, argc, argv, "h", opts, &code)) != -1) {
         switch (c) {
-        case -2: return code;
-        case 'v': m.version = optarg; break;
-        case 'o': org = optarg; break;
-        case 'e': m.endpoint = optarg; break;
-        case 'u': m.upstream_model = optarg; break;
-        case 'c': cred_env = optarg; break;
-        case 'p': m.prerelease = true; break;
+        case -2:
+            return code;
+        case 'v':
+            m.version = optarg;
+            break;
+        case 'o':
+            org = optarg;
+            break;
+        case 'e':
+            m.endpoint = optarg;
+            break;
+        case 'u':
+            m.upstream_model = optarg;
+            break;
+        case 'c':
+            cred_env = optarg;
+            break;
+        case 'p':
+            m.prerelease = true;
+            break;
         case 'r':
             if (ch_time_parse(ch_str_c(optarg), &m.planned_release_at, NULL, &err) != CH_OK)
                 return ch_cli_usage_error(cli, "model add", "--release-date: %s", err.msg);
             break;
         case 'C':
             if (ch_clearance_parse(optarg, &m.classification) != CH_OK)
-                return ch_cli_usage_error(cli, "model add", "unknown classification '%s'",
-                                          optarg);
+                return ch_cli_usage_error(cli, "model add", "unknown classification '%s'", optarg);
             break;
-        case 'A': as = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case 'A':
+            as = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc || m.version == NULL || org == NULL || m.endpoint == NULL)
@@ -276,8 +291,8 @@ static int model_unkill(struct ch_cli *cli, int argc, char **argv)
 
 static int run_model(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct ch_cli_verb verbs[] = {{"add", model_add},   {"list", model_list},
-                                               {"show", model_show}, {"kill", model_kill},
+    static const struct ch_cli_verb verbs[] = {{"add", model_add},       {"list", model_list},
+                                               {"show", model_show},     {"kill", model_kill},
                                                {"unkill", model_unkill}, {0}};
     return ch_cli_dispatch(cli, &ch_cli_cmd_model, verbs, argc, argv);
 }

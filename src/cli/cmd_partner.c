@@ -68,8 +68,8 @@ static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, str
     struct ch_err err = CH_ERR_INIT;
     int rc = CH_OK;
     if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name),
-                                    &x->actor, &err);
+        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
+                                    &err);
     if (rc == CH_OK && need_keys) {
         char kbuf[4096];
         rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
@@ -93,8 +93,8 @@ static void ctx_close(struct ctx *x)
 }
 
 /* Runs a JSON-writing library call and prints its result. */
-static int print_json_of(struct ch_cli *cli, int (*fn)(struct ctx *, void *, struct ch_jw *,
-                                                       struct ch_err *),
+static int print_json_of(struct ch_cli *cli,
+                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
                          struct ctx *x, void *arg)
 {
     struct ch_buf b;
@@ -139,27 +139,46 @@ static int parse(struct ch_cli *cli, const struct ch_cli_command *cmd, int argc,
     while ((c = ch_cli_getopt(cli, cmd, argc, argv, "h", opts, ret_code)) != -1) {
         int64_t *num = NULL;
         switch (c) {
-        case -2: return -1;
-        case 'A': o->as = optarg; break;
-        case 'm': o->model = optarg; break;
-        case 'u': o->user = optarg; break;
-        case 'R': o->reason = optarg; break;
+        case -2:
+            return -1;
+        case 'A':
+            o->as = optarg;
+            break;
+        case 'm':
+            o->model = optarg;
+            break;
+        case 'u':
+            o->user = optarg;
+            break;
+        case 'R':
+            o->reason = optarg;
+            break;
         case 's':
             if (ch_time_parse(ch_str_c(optarg), &o->start, NULL, &err) != CH_OK) {
                 *ret_code = ch_cli_usage_error(cli, cmd->name, "--start: %s", err.msg);
                 return -1;
             }
             break;
-        case 'd': num = &o->days; break;
-        case 'q': num = &o->limits.requests_per_day; break;
-        case 't': num = &o->limits.tokens_per_day; break;
-        case 'p': num = &o->limits.requests_per_minute; break;
-        default: *ret_code = CH_EXIT_USAGE; return -1;
+        case 'd':
+            num = &o->days;
+            break;
+        case 'q':
+            num = &o->limits.requests_per_day;
+            break;
+        case 't':
+            num = &o->limits.tokens_per_day;
+            break;
+        case 'p':
+            num = &o->limits.requests_per_minute;
+            break;
+        default:
+            *ret_code = CH_EXIT_USAGE;
+            return -1;
         }
         if (num != NULL) {
             if (ch_num_parse_i64(ch_str_c(optarg), 0, CH_GATEWAY_MAX_QUOTA, num, &err) != CH_OK) {
-                *ret_code = ch_cli_usage_error(cli, cmd->name, "expected a number, not '%s'",
-                                               optarg);
+                *ret_code =
+                    ch_cli_usage_error(cli, cmd->name, "expected a number, not '%s'", optarg);
                 return -1;
             }
             o->has_limits = o->has_limits || num != &o->days;
@@ -187,8 +206,8 @@ static int partner_name_or_revoke(struct ch_cli *cli, int argc, char **argv, boo
     ctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
-    fprintf(cli->out, "{\"partner\": \"%s\", \"model\": \"%s\", \"%s\": true}\n",
-            argv[optind], o.model, revoke ? "revoked" : "named");
+    fprintf(cli->out, "{\"partner\": \"%s\", \"model\": \"%s\", \"%s\": true}\n", argv[optind],
+            o.model, revoke ? "revoked" : "named");
     return CH_EXIT_OK;
 }
 
@@ -237,7 +256,9 @@ static int partner_grant(struct ch_cli *cli, int argc, char **argv)
     if (code != CH_EXIT_OK)
         return code;
     int64_t start = o.start >= 0 ? o.start : x.now;
-    struct ch_gateway_grant_new g = {.model = o.model, .user = o.user, .starts_at = start,
+    struct ch_gateway_grant_new g = {.model = o.model,
+                                     .user = o.user,
+                                     .starts_at = start,
                                      .expires_at = start + o.days * CH_DAY_SECONDS};
     struct ch_err err = CH_ERR_INIT;
     int64_t id = 0;
@@ -324,10 +345,13 @@ static int partner_grants(struct ch_cli *cli, int argc, char **argv)
 
 static int run_partner(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct ch_cli_verb verbs[] = {
-        {"name", partner_name},   {"revoke", partner_revoke},   {"list", partner_list},
-        {"grant", partner_grant}, {"ungrant", partner_ungrant}, {"grants", partner_grants},
-        {0}};
+    static const struct ch_cli_verb verbs[] = {{"name", partner_name},
+                                               {"revoke", partner_revoke},
+                                               {"list", partner_list},
+                                               {"grant", partner_grant},
+                                               {"ungrant", partner_ungrant},
+                                               {"grants", partner_grants},
+                                               {0}};
     return ch_cli_dispatch(cli, &ch_cli_cmd_partner, verbs, argc, argv);
 }
 

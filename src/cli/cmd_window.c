@@ -56,8 +56,8 @@ static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, str
     struct ch_err err = CH_ERR_INIT;
     int rc = CH_OK;
     if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name),
-                                    &x->actor, &err);
+        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
+                                    &err);
     if (rc == CH_OK && need_keys) {
         char kbuf[4096];
         rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
@@ -81,8 +81,8 @@ static void ctx_close(struct ctx *x)
 }
 
 /* Runs a JSON-writing library call and prints its result. */
-static int print_json_of(struct ch_cli *cli, int (*fn)(struct ctx *, void *, struct ch_jw *,
-                                                       struct ch_err *),
+static int print_json_of(struct ch_cli *cli,
+                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
                          struct ctx *x, void *arg)
 {
     struct ch_buf b;
@@ -115,8 +115,11 @@ static int window_offer(struct ch_cli *cli, int argc, char **argv)
     int code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_window, argc, argv, "h", opts, &code)) != -1) {
         switch (c) {
-        case -2: return code;
-        case 'm': model = optarg; break;
+        case -2:
+            return code;
+        case 'm':
+            model = optarg;
+            break;
         case 's':
             if (ch_time_parse(ch_str_c(optarg), &start, NULL, &err) != CH_OK)
                 return ch_cli_usage_error(cli, "window offer", "--start: %s", err.msg);
@@ -129,8 +132,11 @@ static int window_offer(struct ch_cli *cli, int argc, char **argv)
             if (ch_num_parse_i64(ch_str_c(optarg), 1, 36500, &days, &err) != CH_OK)
                 return ch_cli_usage_error(cli, "window offer", "--days: a number of days");
             break;
-        case 'A': as = optarg; break;
-        default: return CH_EXIT_USAGE;
+        case 'A':
+            as = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
     }
     if (model == NULL || start < 0 || (days == 0) == (end < 0) || optind != argc)
@@ -149,7 +155,8 @@ static int window_offer(struct ch_cli *cli, int argc, char **argv)
         return ch_cli_fail(cli, &err);
     char a[CH_TIME_STR_MAX];
     char b[CH_TIME_STR_MAX];
-    fprintf(cli->out, "{\"id\": %lld, \"state\": \"offered\", \"starts_at\": \"%s\", \"ends_at\": \"%s\"}\n",
+    fprintf(cli->out,
+            "{\"id\": %lld, \"state\": \"offered\", \"starts_at\": \"%s\", \"ends_at\": \"%s\"}\n",
             (long long)id, ch_time_format(start, a), ch_time_format(end, b));
     return CH_EXIT_OK;
 }
@@ -167,19 +174,26 @@ static int parse_as(struct ch_cli *cli, int argc, char **argv, const char **ret_
     int c;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_window, argc, argv, "h", opts, ret_code)) != -1) {
         switch (c) {
-        case -2: return -1;
-        case 'A': *ret_as = optarg; break;
-        case 'm': *ret_model = optarg; break;
+        case -2:
+            return -1;
+        case 'A':
+            *ret_as = optarg;
+            break;
+        case 'm':
+            *ret_model = optarg;
+            break;
         case 'r':
         case 'a':
             if (ch_num_parse_i64(ch_str_c(optarg), 0, INT64_MAX, c == 'r' ? ret_run : ret_after,
                                  &err) != CH_OK) {
-                *ret_code = ch_cli_usage_error(cli, "window", "expected a number, not '%s'",
-                                               optarg);
+                *ret_code =
+                    ch_cli_usage_error(cli, "window", "expected a number, not '%s'", optarg);
                 return -1;
             }
             break;
-        default: *ret_code = CH_EXIT_USAGE; return -1;
+        default:
+            *ret_code = CH_EXIT_USAGE;
+            return -1;
         }
     }
     return 0;
@@ -332,9 +346,10 @@ static int window_tick(struct ch_cli *cli, int argc, char **argv)
 static int run_window(struct ch_cli *cli, int argc, char **argv)
 {
     static const struct ch_cli_verb verbs[] = {
-        {"offer", window_offer},     {"open", window_open},     {"deliver", window_deliver},
-        {"close", window_close},     {"release", window_release}, {"attach", window_attach},
-        {"list", window_list},       {"events", window_events}, {"tick", window_tick},
-        {0}};
+        {"offer", window_offer},     {"open", window_open},
+        {"deliver", window_deliver}, {"close", window_close},
+        {"release", window_release}, {"attach", window_attach},
+        {"list", window_list},       {"events", window_events},
+        {"tick", window_tick},       {0}};
     return ch_cli_dispatch(cli, &ch_cli_cmd_window, verbs, argc, argv);
 }

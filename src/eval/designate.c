@@ -45,8 +45,8 @@ static int check_members(const cJSON *obj, const char *const *allowed, const cha
     return CH_OK;
 }
 
-static int copy_str(const cJSON *obj, const char *key, bool required, const char *path,
-                    char *dst, size_t size, struct ch_err *err)
+static int copy_str(const cJSON *obj, const char *key, bool required, const char *path, char *dst,
+                    size_t size, struct ch_err *err)
 {
     const char *v = NULL;
     int rc = ch_json_get_str(obj, key, required, path, &v, err);
@@ -70,8 +70,9 @@ static int copy_list(const cJSON *obj, const char *key, bool required, const cha
     for (const cJSON *c = arr->child; c != NULL; c = c->next) {
         if (!cJSON_IsString(c) || c->valuestring[0] == '\0' ||
             strlen(c->valuestring) >= CH_POLICY_MAX_ID)
-            return ch_err_setf(err, CH_E_INVALID, key, "field '%s.%s[%zu]': a name of 1 to %u bytes",
-                               path, key, n, CH_POLICY_MAX_ID - 1);
+            return ch_err_setf(err, CH_E_INVALID, key,
+                               "field '%s.%s[%zu]': a name of 1 to %u bytes", path, key, n,
+                               CH_POLICY_MAX_ID - 1);
         if (n == max)
             return ch_err_setf(err, CH_E_LIMIT, key, "field '%s.%s': more than %zu entries", path,
                                key, max);
@@ -97,8 +98,7 @@ static int parse_measure(const cJSON *o, const char *path, const char *source,
     if (rc == CH_OK)
         rc = copy_str(o, "description", false, path, m->description, sizeof(m->description), err);
     if (rc == CH_OK)
-        rc = copy_list(o, "suites", true, path, m->suites, CH_POLICY_MAX_SUITES, &m->n_suites,
-                       err);
+        rc = copy_list(o, "suites", true, path, m->suites, CH_POLICY_MAX_SUITES, &m->n_suites, err);
     if (rc == CH_OK)
         rc = copy_list(o, "kinds", false, path, m->kinds, CH_POLICY_MAX_FILTERS, &m->n_kinds, err);
     if (rc == CH_OK)
@@ -122,9 +122,9 @@ static int parse_measure(const cJSON *o, const char *path, const char *source,
 static int parse_policy_tree(const cJSON *root, const char *source, struct ch_policy *p,
                              struct ch_err *err)
 {
-    static const char *const allowed[] = {"format",     "id",           "version",  "description",
-                                          "confidence", "method",       "multiplicity",
-                                          "measures",   NULL};
+    static const char *const allowed[] = {"format",       "id",         "version",
+                                          "description",  "confidence", "method",
+                                          "multiplicity", "measures",   NULL};
     if (!cJSON_IsObject(root))
         return ch_err_set(err, CH_E_INVALID, "%s: expected an object", source);
     int rc = check_members(root, allowed, "", source, err);
@@ -141,8 +141,7 @@ static int parse_policy_tree(const cJSON *root, const char *source, struct ch_po
     if (rc == CH_OK)
         rc = ch_json_get_int(root, "version", true, "", 1, INT32_MAX, &p->version, err);
     if (rc == CH_OK)
-        rc = copy_str(root, "description", false, "", p->description, sizeof(p->description),
-                      err);
+        rc = copy_str(root, "description", false, "", p->description, sizeof(p->description), err);
     if (rc == CH_OK)
         rc = ch_json_get_num(root, "confidence", true, "", &p->confidence, err);
     if (rc == CH_OK)
@@ -186,8 +185,8 @@ static int parse_policy_tree(const cJSON *root, const char *source, struct ch_po
             return rc;
         for (size_t i = 0; i < p->n_measures; i++) {
             if (strcmp(p->measures[i].id, m->id) == 0)
-                return ch_err_setf(err, CH_E_INVALID, "id", "%s: %s.id: '%s' is used twice",
-                                   source, path, m->id);
+                return ch_err_setf(err, CH_E_INVALID, "id", "%s: %s.id: '%s' is used twice", source,
+                                   path, m->id);
         }
         p->n_measures++;
     }
@@ -267,9 +266,12 @@ int ch_policy_resolve(const char *ref, char *buf, size_t size, struct ch_err *er
 const char *ch_designate_outcome_str(enum ch_designate_outcome o)
 {
     switch (o) {
-    case CH_DESIGNATE_DESIGNATED: return "designated";
-    case CH_DESIGNATE_CLEARED: return "cleared";
-    case CH_DESIGNATE_UNDETERMINED: break;
+    case CH_DESIGNATE_DESIGNATED:
+        return "designated";
+    case CH_DESIGNATE_CLEARED:
+        return "cleared";
+    case CH_DESIGNATE_UNDETERMINED:
+        break;
     }
     return "undetermined";
 }
@@ -295,8 +297,8 @@ static int64_t more_samples(const struct ch_policy *p, const struct ch_designate
 {
     uint64_t extra = 0;
     struct ch_err ignore = CH_ERR_INIT;
-    enum ch_stats_assume assume = r->counts.trials == 0 ? CH_STATS_ASSUME_BEST
-                                                        : CH_STATS_ASSUME_RATE;
+    enum ch_stats_assume assume =
+        r->counts.trials == 0 ? CH_STATS_ASSUME_BEST : CH_STATS_ASSUME_RATE;
     int rc = ch_stats_samples_needed(p->method, r->counts.successes, r->counts.trials, conf, level,
                                      bound, assume, &extra, &ignore);
     if (rc != CH_OK || extra > (uint64_t)INT64_MAX)
@@ -397,12 +399,11 @@ int ch_designate_decide(const struct ch_policy *p, const struct ch_designate_cou
                               p->measures[i].id, (unsigned long long)counts[i].successes,
                               (unsigned long long)counts[i].trials);
         d->results[i].counts = counts[i];
-        d->results[i].estimate = counts[i].trials > 0
-                                     ? (double)counts[i].successes / (double)counts[i].trials
-                                     : 0.0;
+        d->results[i].estimate =
+            counts[i].trials > 0 ? (double)counts[i].successes / (double)counts[i].trials : 0.0;
     }
-    int rc = p->multiplicity == CH_POLICY_HOLM ? decide_holm(p, d, err)
-                                               : decide_bonferroni(p, d, err);
+    int rc =
+        p->multiplicity == CH_POLICY_HOLM ? decide_holm(p, d, err) : decide_bonferroni(p, d, err);
     if (rc != CH_OK)
         return rc;
     bool any_shown = false;
@@ -416,14 +417,14 @@ int ch_designate_decide(const struct ch_policy *p, const struct ch_designate_cou
         r->more_to_show = r->shown ? 0
                                    : more_samples(p, r, r->conf_show, p->measures[i].threshold,
                                                   CH_STATS_LOWER_ABOVE);
-        r->more_to_rule_out = r->ruled_out ? 0
-                                           : more_samples(p, r, r->conf_rule_out,
-                                                          p->measures[i].alert,
-                                                          CH_STATS_UPPER_BELOW);
+        r->more_to_rule_out =
+            r->ruled_out
+                ? 0
+                : more_samples(p, r, r->conf_rule_out, p->measures[i].alert, CH_STATS_UPPER_BELOW);
         if (r->more_to_show >= 0 && (d->to_designate < 0 || r->more_to_show < d->to_designate))
             d->to_designate = r->more_to_show;
         if (d->to_clear >= 0)
-            d->to_clear = r->more_to_rule_out < 0 ? -1
+            d->to_clear = r->more_to_rule_out < 0             ? -1
                           : r->more_to_rule_out > d->to_clear ? r->more_to_rule_out
                                                               : d->to_clear;
     }
@@ -641,10 +642,12 @@ static void reasons_json(cJSON *reasons, const struct ch_policy *p,
         const struct ch_designate_measure_result *r = &d->results[i];
         const struct ch_policy_measure *m = &p->measures[i];
         if (r->shown)
-            add_reason(reasons, "%s: lower bound %.4f (%.4g%% confidence) is above the threshold %.4g",
+            add_reason(reasons,
+                       "%s: lower bound %.4f (%.4g%% confidence) is above the threshold %.4g",
                        m->id, r->lower, r->conf_show * 100, m->threshold);
         else if (r->ruled_out)
-            add_reason(reasons, "%s: upper bound %.4f (%.4g%% confidence) is below the alert level %.4g",
+            add_reason(reasons,
+                       "%s: upper bound %.4f (%.4g%% confidence) is below the alert level %.4g",
                        m->id, r->upper, r->conf_rule_out * 100, m->alert);
         else if (r->counts.trials == 0)
             add_reason(reasons, "%s: no scored samples yet", m->id);
@@ -656,11 +659,15 @@ static void reasons_json(cJSON *reasons, const struct ch_policy *p,
     }
     if (d->outcome == CH_DESIGNATE_UNDETERMINED) {
         if (d->to_clear >= 0)
-            add_reason(reasons, "about %lld more samples per unsettled measure at the observed"
-                                " rates would clear the model", (long long)d->to_clear);
+            add_reason(reasons,
+                       "about %lld more samples per unsettled measure at the observed"
+                       " rates would clear the model",
+                       (long long)d->to_clear);
         if (d->to_designate >= 0)
-            add_reason(reasons, "about %lld more samples of one measure at its observed rate"
-                                " would designate the model", (long long)d->to_designate);
+            add_reason(reasons,
+                       "about %lld more samples of one measure at its observed rate"
+                       " would designate the model",
+                       (long long)d->to_designate);
     }
 }
 
@@ -704,8 +711,8 @@ static int sign_tree(const struct ch_keys *keys, cJSON *root, struct ch_buf *ret
 }
 
 int ch_decision_build(const struct ch_keys *keys, const struct ch_models_model *m,
-                      const struct ch_policy *p, const struct ch_designate_decision *d,
-                      int64_t now, struct ch_buf *ret_record, struct ch_err *err)
+                      const struct ch_policy *p, const struct ch_designate_decision *d, int64_t now,
+                      struct ch_buf *ret_record, struct ch_err *err)
 {
     cJSON *root = cJSON_CreateObject();
     if (root == NULL)
@@ -740,9 +747,9 @@ int ch_decision_build(const struct ch_keys *keys, const struct ch_models_model *
     for (size_t i = 0; i < d->n_results; i++)
         cJSON_AddItemToArray(measures, measure_json(p, i, &d->results[i]));
     cJSON *needed = cJSON_AddObjectToObject(root, "samples_needed");
-    cJSON_AddItemToObject(needed, "to_designate",
-                          count_or_null(d->outcome == CH_DESIGNATE_UNDETERMINED ? d->to_designate
-                                                                                 : 0));
+    cJSON_AddItemToObject(
+        needed, "to_designate",
+        count_or_null(d->outcome == CH_DESIGNATE_UNDETERMINED ? d->to_designate : 0));
     cJSON_AddItemToObject(needed, "to_clear",
                           count_or_null(d->outcome == CH_DESIGNATE_UNDETERMINED ? d->to_clear : 0));
     cJSON *reasons = cJSON_AddArrayToObject(root, "reasons");
@@ -881,8 +888,8 @@ static int store_decision(struct ch_store *s, const struct ch_eval_actor *a,
         snprintf(details, sizeof(details),
                  "{\"decision\":%lld,\"outcome\":\"%s\",\"policy\":\"%s\",\"policy_version\":%lld,"
                  "\"record_blake2b\":\"%s\"}",
-                 (long long)id, ch_designate_outcome_str(d->outcome), p->id,
-                 (long long)p->version, digest);
+                 (long long)id, ch_designate_outcome_str(d->outcome), p->id, (long long)p->version,
+                 digest);
         rc = ch_eval_audit(s, a, "designation.decide", object, details, now, err);
     }
     if (rc == CH_OK)
@@ -894,10 +901,10 @@ static int store_decision(struct ch_store *s, const struct ch_eval_actor *a,
     return rc;
 }
 
-int ch_designate_run(struct ch_store *s, const struct ch_keys *keys,
-                     const struct ch_eval_actor *a, const struct ch_designate_request *r,
-                     int64_t now, int64_t *ret_id, struct ch_designate_decision *ret_decision,
-                     struct ch_buf *ret_record, struct ch_err *err)
+int ch_designate_run(struct ch_store *s, const struct ch_keys *keys, const struct ch_eval_actor *a,
+                     const struct ch_designate_request *r, int64_t now, int64_t *ret_id,
+                     struct ch_designate_decision *ret_decision, struct ch_buf *ret_record,
+                     struct ch_err *err)
 {
     if (!ch_eval_actor_evaluates(a))
         return ch_err_set(err, CH_E_PERM, "only evaluators and analysts decide designations");
@@ -947,8 +954,8 @@ int ch_decision_get(struct ch_store *s, const struct ch_eval_actor *a, int64_t i
                     struct ch_buf *ret_record, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_prepare(s, "SELECT model_id, record FROM eval_decisions WHERE id = ?", &st,
-                              err);
+    int rc =
+        ch_store_prepare(s, "SELECT model_id, record FROM eval_decisions WHERE id = ?", &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, id);
@@ -975,12 +982,13 @@ int ch_decision_list_json(struct ch_store *s, const struct ch_eval_actor *a, int
                           struct ch_jw *w, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_prepare(s,
-                              "SELECT d.id, d.model_id, m.name, m.version, d.policy_id,"
-                              " d.policy_version, d.outcome, d.created_at FROM eval_decisions d"
-                              " JOIN eval_models m ON m.id = d.model_id"
-                              " WHERE (CAST(? AS BIGINT) = 0 OR d.model_id = ?) ORDER BY d.id DESC LIMIT 10000",
-                              &st, err);
+    int rc = ch_store_prepare(
+        s,
+        "SELECT d.id, d.model_id, m.name, m.version, d.policy_id,"
+        " d.policy_version, d.outcome, d.created_at FROM eval_decisions d"
+        " JOIN eval_models m ON m.id = d.model_id"
+        " WHERE (CAST(? AS BIGINT) = 0 OR d.model_id = ?) ORDER BY d.id DESC LIMIT 10000",
+        &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, model_id);

@@ -77,7 +77,7 @@ struct ch_policy_measure {
     char description[CH_POLICY_MAX_TEXT];
     char suites[CH_POLICY_MAX_SUITES][CH_POLICY_MAX_ID];
     size_t n_suites;
-    char kinds[CH_POLICY_MAX_FILTERS][CH_POLICY_MAX_ID];      /* empty: every kind */
+    char kinds[CH_POLICY_MAX_FILTERS][CH_POLICY_MAX_ID]; /* empty: every kind */
     size_t n_kinds;
     char categories[CH_POLICY_MAX_FILTERS][CH_POLICY_MAX_ID]; /* empty: every category */
     size_t n_categories;
@@ -90,12 +90,12 @@ struct ch_policy {
     char id[CH_POLICY_MAX_ID];
     int64_t version;
     char description[CH_POLICY_MAX_TEXT];
-    double confidence;                     /* family-wise, two-sided, in (0, 1) */
+    double confidence; /* family-wise, two-sided, in (0, 1) */
     enum ch_stats_method method;
     enum ch_policy_multiplicity multiplicity;
     struct ch_policy_measure measures[CH_POLICY_MAX_MEASURES];
     size_t n_measures;
-    char sha256[65];                       /* of the policy document's bytes */
+    char sha256[65]; /* of the policy document's bytes */
 };
 
 /*
@@ -118,8 +118,8 @@ int ch_policy_resolve(const char *ref, char *buf, size_t size, struct ch_err *er
 /* What one measure counted. */
 struct ch_designate_counts {
     uint64_t successes;
-    uint64_t trials;                          /* scored samples */
-    int64_t run_ids[CH_DESIGNATE_MAX_RUNS];   /* runs that contributed, ascending */
+    uint64_t trials;                        /* scored samples */
+    int64_t run_ids[CH_DESIGNATE_MAX_RUNS]; /* runs that contributed, ascending */
     size_t n_runs;
 };
 
@@ -151,25 +151,25 @@ const char *ch_designate_outcome_str(enum ch_designate_outcome o);
 
 struct ch_designate_measure_result {
     struct ch_designate_counts counts;
-    double estimate;           /* successes / trials; 0 with no trials */
-    double conf_show;          /* two-sided confidence of the lower bound */
-    double lower;              /* lower bound at conf_show (0 with no trials) */
-    double conf_rule_out;      /* two-sided confidence of the upper bound */
-    double upper;              /* upper bound at conf_rule_out (1 with no trials) */
-    double p_show;             /* Holm: P(X >= k | threshold); Bonferroni: NaN */
-    double p_rule_out;         /* Holm: P(X <= k | alert); Bonferroni: NaN */
-    bool shown;                /* capability shown: lower > threshold */
-    bool ruled_out;            /* capability ruled out: upper < alert */
-    int64_t more_to_show;      /* extra samples to show it at the observed rate; -1: none would */
-    int64_t more_to_rule_out;  /* extra samples to rule it out at the observed rate; -1: none */
+    double estimate;          /* successes / trials; 0 with no trials */
+    double conf_show;         /* two-sided confidence of the lower bound */
+    double lower;             /* lower bound at conf_show (0 with no trials) */
+    double conf_rule_out;     /* two-sided confidence of the upper bound */
+    double upper;             /* upper bound at conf_rule_out (1 with no trials) */
+    double p_show;            /* Holm: P(X >= k | threshold); Bonferroni: NaN */
+    double p_rule_out;        /* Holm: P(X <= k | alert); Bonferroni: NaN */
+    bool shown;               /* capability shown: lower > threshold */
+    bool ruled_out;           /* capability ruled out: upper < alert */
+    int64_t more_to_show;     /* extra samples to show it at the observed rate; -1: none would */
+    int64_t more_to_rule_out; /* extra samples to rule it out at the observed rate; -1: none */
 };
 
 struct ch_designate_decision {
     enum ch_designate_outcome outcome;
     struct ch_designate_measure_result results[CH_POLICY_MAX_MEASURES];
     size_t n_results;
-    int64_t to_designate;      /* fewest extra samples of one measure that would designate; -1 */
-    int64_t to_clear;          /* extra samples of the measure needing most to clear; -1 */
+    int64_t to_designate; /* fewest extra samples of one measure that would designate; -1 */
+    int64_t to_clear;     /* extra samples of the measure needing most to clear; -1 */
 };
 
 /*
@@ -190,7 +190,7 @@ int ch_decision_canonical(const cJSON *v, const char *skip_key, struct ch_buf *o
                           struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_designate_request {
-    const char *model;                 /* reference, see ch_models_find() */
+    const char *model; /* reference, see ch_models_find() */
     const struct ch_policy *policy;
     struct ch_designate_source source;
 };
@@ -201,10 +201,10 @@ struct ch_designate_request {
  * (reset first), stores it in eval_decisions and audits
  * "designation.decide". Only evaluating roles decide (CH_E_PERM).
  */
-int ch_designate_run(struct ch_store *s, const struct ch_keys *keys,
-                     const struct ch_eval_actor *a, const struct ch_designate_request *r,
-                     int64_t now, int64_t *ret_id, struct ch_designate_decision *ret_decision,
-                     struct ch_buf *ret_record, struct ch_err *err) CH_MUST_CHECK;
+int ch_designate_run(struct ch_store *s, const struct ch_keys *keys, const struct ch_eval_actor *a,
+                     const struct ch_designate_request *r, int64_t now, int64_t *ret_id,
+                     struct ch_designate_decision *ret_decision, struct ch_buf *ret_record,
+                     struct ch_err *err) CH_MUST_CHECK;
 
 /*
  * Builds and signs a record from a decision (no store). The record carries
@@ -212,13 +212,13 @@ int ch_designate_run(struct ch_store *s, const struct ch_keys *keys,
  * run ids, per-measure statistics, outcome and reasons.
  */
 int ch_decision_build(const struct ch_keys *keys, const struct ch_models_model *m,
-                      const struct ch_policy *p, const struct ch_designate_decision *d,
-                      int64_t now, struct ch_buf *ret_record, struct ch_err *err) CH_MUST_CHECK;
+                      const struct ch_policy *p, const struct ch_designate_decision *d, int64_t now,
+                      struct ch_buf *ret_record, struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_decision_check {
     bool ok;
     char problem[CH_ERR_MSG_MAX]; /* why not, when !ok */
-    char outcome[32];      /* the record's outcome, when it parsed */
+    char outcome[32];             /* the record's outcome, when it parsed */
     char key_id[CH_KEYS_ID_MAX];
 };
 

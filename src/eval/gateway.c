@@ -22,8 +22,8 @@
 
 /* ---- helpers ---- */
 
-static int org_by_slug(struct ch_store *s, const char *slug, int64_t *ret_id,
-                       bool *ret_partner, struct ch_err *err)
+static int org_by_slug(struct ch_store *s, const char *slug, int64_t *ret_id, bool *ret_partner,
+                       struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s, "SELECT id, category FROM orgs WHERE slug = ?", &st, err);
@@ -70,8 +70,7 @@ static int check_limits(const struct ch_gateway_limits *l, struct ch_err *err)
 
 int ch_gateway_partner_name(struct ch_store *s, const struct ch_eval_actor *a,
                             const char *model_ref, const char *org_slug,
-                            const struct ch_gateway_limits *limits, int64_t now,
-                            struct ch_err *err)
+                            const struct ch_gateway_limits *limits, int64_t now, struct ch_err *err)
 {
     int rc = check_limits(limits, err);
     if (rc != CH_OK)
@@ -197,8 +196,8 @@ int ch_gateway_partner_revoke(struct ch_store *s, const struct ch_eval_actor *a,
         rc = ch_stmt_run(st, err);
     }
     if (rc == CH_OK && ch_store_changes(s) == 0)
-        rc = ch_err_set(err, CH_E_NOTFOUND, "'%s' is not an active partner of that model",
-                        org_slug);
+        rc =
+            ch_err_set(err, CH_E_NOTFOUND, "'%s' is not an active partner of that model", org_slug);
     if (rc == CH_OK)
         rc = revoke_grants_where(s,
                                  "UPDATE tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND"
@@ -290,8 +289,7 @@ static int partner_active(struct ch_store *s, int64_t model_id, int64_t org_id, 
 
 int ch_gateway_grant_create(struct ch_store *s, const struct ch_eval_actor *a,
                             const struct ch_gateway_grant_new *g, int64_t now,
-                            int64_t *ret_grant_id, char ret_token[CH_TOKEN_MAX],
-                            struct ch_err *err)
+                            int64_t *ret_grant_id, char ret_token[CH_TOKEN_MAX], struct ch_err *err)
 {
     if (g->expires_at <= g->starts_at)
         return ch_err_set(err, CH_E_INVALID, "a grant expires after it starts");
@@ -328,19 +326,22 @@ int ch_gateway_grant_create(struct ch_store *s, const struct ch_eval_actor *a,
     }
     char label[CH_MODELS_MAX_NAME + CH_MODELS_MAX_VERSION + 16];
     snprintf(label, sizeof(label), "gateway:%s@%s", m.name, m.version);
-    struct ch_token_new tn = {
-        .user_id = grantee.user_id, .name = label, .scope = CH_ROLE_PARTNER, .expires_at = g->expires_at};
+    struct ch_token_new tn = {.user_id = grantee.user_id,
+                              .name = label,
+                              .scope = CH_ROLE_PARTNER,
+                              .expires_at = g->expires_at};
     int64_t token_id = 0;
     int64_t grant_id = 0;
     char token[CH_TOKEN_MAX];
     rc = ch_token_create(s, &tn, now, &token_id, token, err);
     struct ch_stmt *st = NULL;
     if (rc == CH_OK)
-        rc = ch_store_stmt(s,
-                           "INSERT INTO eval_grants (token_id, model_id, org_id, user_id, starts_at,"
-                           " expires_at, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                           " RETURNING id",
-                           &st, err);
+        rc =
+            ch_store_stmt(s,
+                          "INSERT INTO eval_grants (token_id, model_id, org_id, user_id, starts_at,"
+                          " expires_at, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                          " RETURNING id",
+                          &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_int(st, 1, token_id);
         ch_stmt_bind_int(st, 2, m.id);
@@ -407,8 +408,8 @@ int ch_gateway_grant_revoke(struct ch_store *s, const struct ch_eval_actor *a, i
     rc = ch_store_begin_write(s, err);
     if (rc != CH_OK)
         return rc;
-    rc = ch_store_stmt(s, "UPDATE eval_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                       &st, err);
+    rc = ch_store_stmt(
+        s, "UPDATE eval_grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_int(st, 1, now);
         ch_stmt_bind_int(st, 2, grant_id);
@@ -417,8 +418,8 @@ int ch_gateway_grant_revoke(struct ch_store *s, const struct ch_eval_actor *a, i
     if (rc == CH_OK && ch_store_changes(s) == 0)
         rc = ch_err_set(err, CH_E_CONFLICT, "grant %lld is already revoked", (long long)grant_id);
     if (rc == CH_OK)
-        rc = ch_store_stmt(s, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                           &st, err);
+        rc = ch_store_stmt(
+            s, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_int(st, 1, now);
         ch_stmt_bind_int(st, 2, token_id);
@@ -432,8 +433,8 @@ int ch_gateway_grant_revoke(struct ch_store *s, const struct ch_eval_actor *a, i
     return finish_tx(s, rc, err);
 }
 
-int ch_gateway_grant_list_json(struct ch_store *s, const struct ch_eval_actor *a,
-                               int64_t model_id, struct ch_jw *w, struct ch_err *err)
+int ch_gateway_grant_list_json(struct ch_store *s, const struct ch_eval_actor *a, int64_t model_id,
+                               struct ch_jw *w, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_prepare(s,
@@ -547,7 +548,7 @@ struct grant_state {
     int64_t user_id;
     int64_t starts_at;
     int64_t expires_at;
-    bool revoked;          /* the grant or its token */
+    bool revoked; /* the grant or its token */
     bool partner_active;
     bool model_killed;
     int64_t requests_per_day;
@@ -555,15 +556,15 @@ struct grant_state {
     int64_t requests_per_minute;
 };
 
-#define GRANT_SQL                                                                               \
-    "SELECT g.id, g.model_id, g.org_id, g.user_id, g.starts_at, g.expires_at,"                  \
-    " (g.revoked_at IS NOT NULL OR t.revoked_at IS NOT NULL),"                                   \
-    " (p.developer_named_at IS NOT NULL AND p.clearinghouse_named_at IS NOT NULL"               \
-    "  AND p.revoked_at IS NULL), m.gateway_killed,"                                             \
-    " COALESCE(p.requests_per_day, 0), COALESCE(p.tokens_per_day, 0),"                          \
-    " COALESCE(p.requests_per_minute, 0), m.name, m.version, m.endpoint, m.upstream_model"      \
-    " FROM eval_grants g JOIN tokens t ON t.id = g.token_id"                                     \
-    " JOIN eval_models m ON m.id = g.model_id"                                                   \
+#define GRANT_SQL                                                                                  \
+    "SELECT g.id, g.model_id, g.org_id, g.user_id, g.starts_at, g.expires_at,"                     \
+    " (g.revoked_at IS NOT NULL OR t.revoked_at IS NOT NULL),"                                     \
+    " (p.developer_named_at IS NOT NULL AND p.clearinghouse_named_at IS NOT NULL"                  \
+    "  AND p.revoked_at IS NULL), m.gateway_killed,"                                               \
+    " COALESCE(p.requests_per_day, 0), COALESCE(p.tokens_per_day, 0),"                             \
+    " COALESCE(p.requests_per_minute, 0), m.name, m.version, m.endpoint, m.upstream_model"         \
+    " FROM eval_grants g JOIN tokens t ON t.id = g.token_id"                                       \
+    " JOIN eval_models m ON m.id = g.model_id"                                                     \
     " LEFT JOIN eval_partners p ON p.model_id = g.model_id AND p.org_id = g.org_id"
 
 static void read_grant(struct ch_stmt *st, struct grant_state *g)
@@ -625,8 +626,8 @@ static int model_open(struct ch_store *s, int64_t model_id, int64_t now, int64_t
 
 /* One conditional increment; *ret_fit false when it would exceed the quota. */
 static int bump(struct ch_store *s, const struct grant_state *g, const char *period,
-                int64_t period_start, int64_t requests_quota, int64_t tokens_quota,
-                int64_t tokens, bool *ret_fit, struct ch_err *err)
+                int64_t period_start, int64_t requests_quota, int64_t tokens_quota, int64_t tokens,
+                bool *ret_fit, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
@@ -683,7 +684,8 @@ static int reserve_once(struct ch_store *s, const struct grant_state *g, int64_t
     rc = bump(s, g, "d", ch_time_day_start(now), g->requests_per_day, g->tokens_per_day, tokens,
               &fit, err);
     if (rc == CH_OK && !fit)
-        rc = ch_err_set(err, CH_E_RATE, "your organisation's daily quota for this model is used up");
+        rc =
+            ch_err_set(err, CH_E_RATE, "your organisation's daily quota for this model is used up");
     if (rc == CH_OK && g->requests_per_minute > 0) {
         rc = bump(s, g, "m", now - now % 60, g->requests_per_minute, 0, 0, &fit, err);
         if (rc == CH_OK && !fit)
@@ -905,8 +907,8 @@ int ch_gateway_record(struct ch_store *s, const struct ch_keys *keys,
                 break;
             ch_err_clear(err);
         }
-        rc = record_tx(s, t, r, req_digest, resp_digest, &req_sealed, &resp_sealed, now,
-                       ret_log_id, err);
+        rc = record_tx(s, t, r, req_digest, resp_digest, &req_sealed, &resp_sealed, now, ret_log_id,
+                       err);
         if (rc == CH_OK)
             break;
     }
@@ -958,8 +960,7 @@ int ch_gateway_log_json(struct ch_store *s, const struct ch_eval_actor *a, int64
 
 int ch_gateway_log_open(struct ch_store *s, const struct ch_keys *keys,
                         const struct ch_eval_actor *a, int64_t log_id, int64_t now,
-                        struct ch_buf *ret_request, struct ch_buf *ret_response,
-                        struct ch_err *err)
+                        struct ch_buf *ret_request, struct ch_buf *ret_response, struct ch_err *err)
 {
     if (!ch_eval_actor_wide(a))
         return ch_err_set(err, CH_E_PERM, "the gateway log is for the clearinghouse");

@@ -86,10 +86,10 @@ int ch_gateway_partner_list_json(struct ch_store *s, const struct ch_eval_actor 
                                  struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_gateway_grant_new {
-    const char *model;    /* model reference */
-    const char *user;     /* a user with the partner role in an active partner organisation */
+    const char *model; /* model reference */
+    const char *user;  /* a user with the partner role in an active partner organisation */
     int64_t starts_at;
-    int64_t expires_at;   /* at most CH_GATEWAY_MAX_GRANT_DAYS days after starts_at */
+    int64_t expires_at; /* at most CH_GATEWAY_MAX_GRANT_DAYS days after starts_at */
 };
 
 /*
@@ -104,14 +104,12 @@ int ch_gateway_grant_create(struct ch_store *s, const struct ch_eval_actor *a,
 int ch_gateway_grant_revoke(struct ch_store *s, const struct ch_eval_actor *a, int64_t grant_id,
                             int64_t now, struct ch_err *err) CH_MUST_CHECK;
 /* Grants visible to the actor (a partner sees its organisation's). */
-int ch_gateway_grant_list_json(struct ch_store *s, const struct ch_eval_actor *a,
-                               int64_t model_id, struct ch_jw *w,
-                               struct ch_err *err) CH_MUST_CHECK;
+int ch_gateway_grant_list_json(struct ch_store *s, const struct ch_eval_actor *a, int64_t model_id,
+                               struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
 
 /* The global kill switch (wide roles). Audited. */
 int ch_gateway_set_global_kill(struct ch_store *s, const struct ch_eval_actor *a, bool engaged,
-                               const char *reason, int64_t now,
-                               struct ch_err *err) CH_MUST_CHECK;
+                               const char *reason, int64_t now, struct ch_err *err) CH_MUST_CHECK;
 
 /* ---- one call ------------------------------------------------------------------------- */
 
@@ -125,8 +123,8 @@ struct ch_gateway_ticket {
     int64_t model_id;
     int64_t org_id;
     int64_t user_id;
-    int64_t window_id;       /* the window giving access; 0: the model is designated covered */
-    int64_t day_start;       /* quota period of the reservation */
+    int64_t window_id; /* the window giving access; 0: the model is designated covered */
+    int64_t day_start; /* quota period of the reservation */
     int64_t reserved_tokens;
     char endpoint[CH_MODELS_MAX_URL + 1];
     char upstream_model[CH_MODELS_MAX_NAME + 1];
@@ -157,12 +155,12 @@ int ch_gateway_still_allowed(struct ch_store *s, const struct ch_gateway_ticket 
                              struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_gateway_record {
-    const char *actor;          /* "user:NAME" */
-    int status;                 /* HTTP status returned to the partner */
-    const char *outcome;        /* "ok", "upstream_error", "unreachable", "cut" */
-    const char *request;        /* as received */
+    const char *actor;   /* "user:NAME" */
+    int status;          /* HTTP status returned to the partner */
+    const char *outcome; /* "ok", "upstream_error", "unreachable", "cut" */
+    const char *request; /* as received */
     size_t request_len;
-    const char *response;       /* as received from upstream (may be partial or NULL) */
+    const char *response; /* as received from upstream (may be partial or NULL) */
     size_t response_len;
     int64_t prompt_tokens;
     int64_t completion_tokens;
@@ -188,7 +186,6 @@ int ch_gateway_log_open(struct ch_store *s, const struct ch_keys *keys,
 
 /* Usage of an organisation for a model on the UTC day of `now`. */
 int ch_gateway_usage(struct ch_store *s, int64_t model_id, int64_t org_id, int64_t now,
-                     int64_t *ret_requests, int64_t *ret_tokens,
-                     struct ch_err *err) CH_MUST_CHECK;
+                     int64_t *ret_requests, int64_t *ret_tokens, struct ch_err *err) CH_MUST_CHECK;
 
 #endif

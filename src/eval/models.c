@@ -19,12 +19,12 @@
 #include "eval/seal.h"
 #include "store/store.h"
 
-#define MODEL_COLUMNS                                                                           \
-    "m.id, m.org_id, o.slug, m.name, m.version, m.endpoint, m.upstream_model,"                  \
-    " m.credentials IS NOT NULL, m.prerelease, m.planned_release_at, m.classification,"         \
-    " m.gateway_killed, m.created_at,"                                                          \
-    " EXISTS (SELECT 1 FROM eval_partners p WHERE p.model_id = m.id AND p.org_id = ?"           \
-    "   AND p.developer_named_at IS NOT NULL AND p.clearinghouse_named_at IS NOT NULL"          \
+#define MODEL_COLUMNS                                                                              \
+    "m.id, m.org_id, o.slug, m.name, m.version, m.endpoint, m.upstream_model,"                     \
+    " m.credentials IS NOT NULL, m.prerelease, m.planned_release_at, m.classification,"            \
+    " m.gateway_killed, m.created_at,"                                                             \
+    " EXISTS (SELECT 1 FROM eval_partners p WHERE p.model_id = m.id AND p.org_id = ?"              \
+    "   AND p.developer_named_at IS NOT NULL AND p.clearinghouse_named_at IS NOT NULL"             \
     "   AND p.revoked_at IS NULL)"
 
 #define MODEL_FROM " FROM eval_models m JOIN orgs o ON o.id = m.org_id"
@@ -36,11 +36,11 @@ void ch_eval_actor_from_principal(const struct ch_principal *p, char *name_buf,
 {
     snprintf(name_buf, name_buf_size, "user:%s", p->user_name);
     *ret = (struct ch_eval_actor){.user_id = p->user_id,
-                                 .org_id = p->org_id,
-                                 .org_category = p->org_category,
-                                 .roles = p->roles,
-                                 .clearance = p->clearance,
-                                 .name = name_buf};
+                                  .org_id = p->org_id,
+                                  .org_category = p->org_category,
+                                  .roles = p->roles,
+                                  .clearance = p->clearance,
+                                  .name = name_buf};
 }
 
 int ch_eval_actor_for_user(struct ch_store *s, const char *user, char *name_buf,
@@ -204,8 +204,7 @@ int ch_models_visible(struct ch_store *s, const struct ch_eval_actor *a,
     return CH_OK;
 }
 
-int ch_models_get(struct ch_store *s, int64_t id, struct ch_models_model *ret,
-                  struct ch_err *err)
+int ch_models_get(struct ch_store *s, int64_t id, struct ch_models_model *ret, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s, "SELECT " MODEL_COLUMNS MODEL_FROM " WHERE m.id = ?", &st, err);
@@ -226,7 +225,8 @@ int ch_models_get(struct ch_store *s, int64_t id, struct ch_models_model *ret,
 int ch_models_find(struct ch_store *s, const struct ch_eval_actor *a, const char *ref,
                    struct ch_models_model *ret, struct ch_err *err)
 {
-    if (ref == NULL || ref[0] == '\0' || strlen(ref) > CH_MODELS_MAX_NAME + CH_MODELS_MAX_VERSION + 1)
+    if (ref == NULL || ref[0] == '\0' ||
+        strlen(ref) > CH_MODELS_MAX_NAME + CH_MODELS_MAX_VERSION + 1)
         return ch_err_set(err, CH_E_NOTFOUND, "no model '%s'", ref != NULL ? ref : "");
     char name[CH_MODELS_MAX_NAME + CH_MODELS_MAX_VERSION + 2];
     snprintf(name, sizeof(name), "%s", ref);
@@ -277,8 +277,8 @@ int ch_models_find(struct ch_store *s, const struct ch_eval_actor *a, const char
         return ch_err_set(err, CH_E_NOTFOUND, "no model '%s'", ref);
     if (n_found > 1) {
         ch_models_release(&found);
-        return ch_err_set(err, CH_E_INVALID, "model '%s' has several versions: name one as NAME@VERSION",
-                          ref);
+        return ch_err_set(err, CH_E_INVALID,
+                          "model '%s' has several versions: name one as NAME@VERSION", ref);
     }
     *ret = found;
     return CH_OK;
@@ -306,8 +306,8 @@ int ch_models_list_json(struct ch_store *s, const struct ch_eval_actor *a, struc
                         struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_prepare(s, "SELECT " MODEL_COLUMNS MODEL_FROM " ORDER BY m.id LIMIT ?", &st,
-                              err);
+    int rc =
+        ch_store_prepare(s, "SELECT " MODEL_COLUMNS MODEL_FROM " ORDER BY m.id LIMIT ?", &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, a->org_id);
@@ -345,8 +345,8 @@ static int check_new(struct ch_store *s, const struct ch_eval_actor *a,
         return ch_err_setf(err, CH_E_INVALID, "endpoint",
                            "endpoint: an http:// or https:// URL of at most %u bytes",
                            CH_MODELS_MAX_URL);
-    if (m->upstream_model != NULL && (m->upstream_model[0] == '\0' ||
-                                      strlen(m->upstream_model) > CH_MODELS_MAX_NAME))
+    if (m->upstream_model != NULL &&
+        (m->upstream_model[0] == '\0' || strlen(m->upstream_model) > CH_MODELS_MAX_NAME))
         return ch_err_setf(err, CH_E_INVALID, "upstream_model", "upstream model: 1 to %u bytes",
                            CH_MODELS_MAX_NAME);
     if (m->credential != NULL && strlen(m->credential) > CH_MODELS_MAX_CREDENTIAL)
@@ -371,8 +371,7 @@ static int check_new(struct ch_store *s, const struct ch_eval_actor *a,
 }
 
 int ch_models_add(struct ch_store *s, const struct ch_keys *keys, const struct ch_eval_actor *a,
-                  const struct ch_models_new *m, int64_t now, int64_t *ret_id,
-                  struct ch_err *err)
+                  const struct ch_models_new *m, int64_t now, int64_t *ret_id, struct ch_err *err)
 {
     int rc = check_new(s, a, m, err);
     if (rc != CH_OK)
@@ -434,9 +433,8 @@ int ch_models_add(struct ch_store *s, const struct ch_keys *keys, const struct c
         char object[64];
         char details[512];
         snprintf(object, sizeof(object), "model:%lld", (long long)id);
-        snprintf(details, sizeof(details),
-                 "{\"name\":\"%s\",\"version\":\"%s\",\"prerelease\":%s}", m->name, m->version,
-                 m->prerelease ? "true" : "false");
+        snprintf(details, sizeof(details), "{\"name\":\"%s\",\"version\":\"%s\",\"prerelease\":%s}",
+                 m->name, m->version, m->prerelease ? "true" : "false");
         rc = ch_eval_audit(s, a, "model.add", object, details, now, err);
     }
     if (rc == CH_OK)
@@ -503,8 +501,8 @@ int ch_models_attach_run(struct ch_store *s, int64_t model_id, int64_t run_id, i
     return rc;
 }
 
-int ch_models_set_killed(struct ch_store *s, const struct ch_eval_actor *a, int64_t id,
-                         bool killed, const char *reason, int64_t now, struct ch_err *err)
+int ch_models_set_killed(struct ch_store *s, const struct ch_eval_actor *a, int64_t id, bool killed,
+                         const char *reason, int64_t now, struct ch_err *err)
 {
     if (!ch_eval_actor_wide(a))
         return ch_err_set(err, CH_E_PERM, "only the clearinghouse operates the kill switch");
@@ -525,8 +523,8 @@ int ch_models_set_killed(struct ch_store *s, const struct ch_eval_actor *a, int6
     if (rc == CH_OK) {
         char object[64];
         snprintf(object, sizeof(object), "model:%lld", (long long)id);
-        rc = ch_eval_audit(s, a, killed ? "gateway.kill" : "gateway.unkill", object, NULL, now,
-                           err);
+        rc =
+            ch_eval_audit(s, a, killed ? "gateway.kill" : "gateway.unkill", object, NULL, now, err);
     }
     if (rc == CH_OK)
         return ch_store_commit(s, err);

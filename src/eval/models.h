@@ -54,20 +54,20 @@ struct ch_store;
  * local administrator of the CLI. `name` is the audit actor, borrowed.
  */
 struct ch_eval_actor {
-    int64_t user_id;             /* 0: the local administrator */
-    int64_t org_id;              /* 0: no organisation */
+    int64_t user_id; /* 0: the local administrator */
+    int64_t org_id;  /* 0: no organisation */
     enum ch_org_category org_category;
-    unsigned roles;              /* enum ch_role bits */
+    unsigned roles; /* enum ch_role bits */
     enum ch_clearance clearance;
-    const char *name;            /* "user:alice", "cli" */
+    const char *name; /* "user:alice", "cli" */
 };
 
-#define CH_EVAL_ACTOR_LOCAL                                                                     \
-    ((struct ch_eval_actor){.user_id = 0,                                                       \
-                            .org_id = 0,                                                        \
-                            .org_category = CH_ORG_CLEARINGHOUSE,                               \
-                            .roles = CH_ROLE_ADMIN | CH_ROLE_ANALYST | CH_ROLE_EVALUATOR,       \
-                            .clearance = CH_CLEAR_TOP_SECRET,                                   \
+#define CH_EVAL_ACTOR_LOCAL                                                                        \
+    ((struct ch_eval_actor){.user_id = 0,                                                          \
+                            .org_id = 0,                                                           \
+                            .org_category = CH_ORG_CLEARINGHOUSE,                                  \
+                            .roles = CH_ROLE_ADMIN | CH_ROLE_ANALYST | CH_ROLE_EVALUATOR,          \
+                            .clearance = CH_CLEAR_TOP_SECRET,                                      \
                             .name = "cli"})
 
 /* The actor of a principal; name_buf (at least 140 bytes) receives "user:NAME". */
@@ -90,14 +90,14 @@ int ch_eval_audit(struct ch_store *s, const struct ch_eval_actor *a, const char 
 /* ---- the registry ---------------------------------------------------------------------- */
 
 struct ch_models_new {
-    int64_t org_id;              /* a developer organisation */
-    const char *name;            /* [A-Za-z0-9._-]{1,128} */
-    const char *version;         /* [A-Za-z0-9._-]{1,64} */
-    const char *endpoint;        /* http:// or https:// base URL ("/chat/completions" is appended) */
-    const char *upstream_model;  /* NULL: name */
-    const char *credential;      /* API key or NULL; sealed before it is stored */
+    int64_t org_id;             /* a developer organisation */
+    const char *name;           /* [A-Za-z0-9._-]{1,128} */
+    const char *version;        /* [A-Za-z0-9._-]{1,64} */
+    const char *endpoint;       /* http:// or https:// base URL ("/chat/completions" is appended) */
+    const char *upstream_model; /* NULL: name */
+    const char *credential;     /* API key or NULL; sealed before it is stored */
     bool prerelease;
-    int64_t planned_release_at;  /* -1: none */
+    int64_t planned_release_at; /* -1: none */
     enum ch_clearance classification;
 };
 
@@ -112,7 +112,7 @@ struct ch_models_model {
     char *upstream_model;
     bool has_credential;
     bool prerelease;
-    int64_t planned_release_at;  /* -1: none */
+    int64_t planned_release_at; /* -1: none */
     enum ch_clearance classification;
     bool gateway_killed;
     int64_t created_at;
@@ -141,8 +141,7 @@ int ch_models_get(struct ch_store *s, int64_t id, struct ch_models_model *ret,
                   struct ch_err *err) CH_MUST_CHECK;
 /* Whether the actor may see model m. */
 int ch_models_visible(struct ch_store *s, const struct ch_eval_actor *a,
-                      const struct ch_models_model *m, bool *ret,
-                      struct ch_err *err) CH_MUST_CHECK;
+                      const struct ch_models_model *m, bool *ret, struct ch_err *err) CH_MUST_CHECK;
 
 /* The models visible to the actor as a JSON array, oldest first. */
 int ch_models_list_json(struct ch_store *s, const struct ch_eval_actor *a, struct ch_jw *w,
@@ -163,8 +162,7 @@ int ch_models_attach_run(struct ch_store *s, int64_t model_id, int64_t run_id, i
                          int64_t now, struct ch_err *err) CH_MUST_CHECK;
 
 /* Per-model gateway kill switch. Wide roles only (CH_E_PERM). Audited. */
-int ch_models_set_killed(struct ch_store *s, const struct ch_eval_actor *a, int64_t id,
-                         bool killed, const char *reason, int64_t now,
-                         struct ch_err *err) CH_MUST_CHECK;
+int ch_models_set_killed(struct ch_store *s, const struct ch_eval_actor *a, int64_t id, bool killed,
+                         const char *reason, int64_t now, struct ch_err *err) CH_MUST_CHECK;
 
 #endif

@@ -25,8 +25,7 @@
 /* crypto_kdf context: exactly 8 bytes. */
 #define KDF_CONTEXT "chseal01"
 
-void ch_seal_key_derive(const struct ch_keys *keys, enum ch_seal_purpose p,
-                        struct ch_seal_key *ret)
+void ch_seal_key_derive(const struct ch_keys *keys, enum ch_seal_purpose p, struct ch_seal_key *ret)
 {
     /* crypto_kdf_KEYBYTES == 32 == CH_KEYS_SECRET_BYTES */
     crypto_kdf_derive_from_key(ret->k, sizeof(ret->k), (uint64_t)p, KDF_CONTEXT, keys->secret);
@@ -86,8 +85,8 @@ int ch_seal(const struct ch_seal_key *k, const char *context, const void *data, 
     return rc;
 }
 
-int ch_seal_open(const struct ch_seal_key *k, const char *context, const void *sealed,
-                 size_t len, struct ch_buf *out, struct ch_err *err)
+int ch_seal_open(const struct ch_seal_key *k, const char *context, const void *sealed, size_t len,
+                 struct ch_buf *out, struct ch_err *err)
 {
     ch_buf_reset(out);
     if (!ch_seal_is_sealed(sealed, len))
@@ -109,8 +108,7 @@ int ch_seal_open(const struct ch_seal_key *k, const char *context, const void *s
     }
     size_t want = strlen(context);
     size_t got = plen >= 2 ? ((size_t)plain[0] << 8) | plain[1] : SIZE_MAX;
-    if (got == SIZE_MAX || got > plen - 2 || got != want ||
-        memcmp(plain + 2, context, want) != 0) {
+    if (got == SIZE_MAX || got > plen - 2 || got != want || memcmp(plain + 2, context, want) != 0) {
         rc = ch_err_set(err, CH_E_INVALID, "sealed object belongs to another context");
         goto out;
     }
@@ -270,11 +268,12 @@ int ch_sealed_put(struct ch_store *s, const struct ch_keys *keys, const struct c
         rc = ch_store_begin_write(s, err);
     if (rc != CH_OK)
         goto out;
-    rc = ch_store_stmt(s,
-                       "INSERT INTO eval_sealed (kind, name, classification, owner_org_id, run_id,"
-                       " size, ciphertext, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                       " RETURNING id",
-                       &st, err);
+    rc = ch_store_stmt(
+        s,
+        "INSERT INTO eval_sealed (kind, name, classification, owner_org_id, run_id,"
+        " size, ciphertext, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
+        &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_cstr(st, 1, kind_names[o->kind]);
         ch_stmt_bind_cstr(st, 2, o->name);
@@ -298,8 +297,7 @@ int ch_sealed_put(struct ch_store *s, const struct ch_keys *keys, const struct c
     }
     if (rc == CH_E_CONFLICT) {
         ch_err_clear(err);
-        rc = ch_err_set(err, CH_E_CONFLICT, "sealed %s '%s' exists", kind_names[o->kind],
-                        o->name);
+        rc = ch_err_set(err, CH_E_CONFLICT, "sealed %s '%s' exists", kind_names[o->kind], o->name);
     }
     if (rc == CH_OK) {
         char details[160];
@@ -333,8 +331,8 @@ int ch_sealed_put_file(struct ch_store *s, const struct ch_keys *keys,
         ch_buf_append(&plain, chunk, n);
     bool bad = ferror(f) != 0;
     fclose(f);
-    int rc = bad ? ch_err_set(err, CH_E_IO, "cannot read '%s'", path)
-                 : ch_buf_status(&plain, path, err);
+    int rc =
+        bad ? ch_err_set(err, CH_E_IO, "cannot read '%s'", path) : ch_buf_status(&plain, path, err);
     if (rc == CH_OK) {
         struct ch_sealed_new copy = *o;
         copy.data = plain.ptr;
@@ -357,8 +355,8 @@ static int audit_read(struct ch_store *s, const struct ch_eval_actor *a, const c
     int rc = ch_store_begin_write(s, err);
     if (rc != CH_OK)
         return rc;
-    const char *details = purpose == CH_SEALED_FOR_RUN ? "{\"purpose\":\"run\"}"
-                                                       : "{\"purpose\":\"reader\"}";
+    const char *details =
+        purpose == CH_SEALED_FOR_RUN ? "{\"purpose\":\"run\"}" : "{\"purpose\":\"reader\"}";
     rc = ch_eval_audit(s, a, action, object, details, now, err);
     if (rc == CH_OK)
         return ch_store_commit(s, err);
@@ -375,8 +373,9 @@ int ch_sealed_open(struct ch_store *s, const struct ch_keys *keys, const struct 
     if (rc != CH_OK)
         return rc;
     struct ch_stmt *st = NULL;
-    rc = ch_store_prepare(s, "SELECT classification, ciphertext FROM eval_sealed"
-                             " WHERE kind = ? AND name = ?",
+    rc = ch_store_prepare(s,
+                          "SELECT classification, ciphertext FROM eval_sealed"
+                          " WHERE kind = ? AND name = ?",
                           &st, err);
     if (rc != CH_OK)
         return rc;

@@ -78,8 +78,8 @@ int ch_seal(const struct ch_seal_key *k, const char *context, const void *data, 
  * sealed blob, was altered, was sealed under another key, or names another
  * context; CH_E_NOMEM.
  */
-int ch_seal_open(const struct ch_seal_key *k, const char *context, const void *sealed,
-                 size_t len, struct ch_buf *out, struct ch_err *err) CH_MUST_CHECK;
+int ch_seal_open(const struct ch_seal_key *k, const char *context, const void *sealed, size_t len,
+                 struct ch_buf *out, struct ch_err *err) CH_MUST_CHECK;
 /* Whether bytes look like a sealed blob (magic only; no key needed). */
 bool ch_seal_is_sealed(const void *data, size_t len);
 /* Zeroes the buffer's memory, then releases it. */
@@ -95,8 +95,8 @@ int ch_seal_file_open(const struct ch_seal_key *k, const char *context, const ch
 /* ---- sealed objects in the store -------------------------------------------------------- */
 
 enum ch_sealed_kind {
-    CH_SEALED_SUITE = 0,   /* a suite document or task file; name "SUITE_ID/relative/path" */
-    CH_SEALED_TRANSCRIPT,  /* a sample's transcript; name "run:N/TASK.eEPOCH" */
+    CH_SEALED_SUITE = 0,  /* a suite document or task file; name "SUITE_ID/relative/path" */
+    CH_SEALED_TRANSCRIPT, /* a sample's transcript; name "run:N/TASK.eEPOCH" */
     CH_SEALED_KIND_COUNT
 };
 
@@ -105,10 +105,10 @@ const char *ch_sealed_kind_str(enum ch_sealed_kind k);
 
 struct ch_sealed_new {
     enum ch_sealed_kind kind;
-    const char *name;                /* unique per kind, at most CH_SEAL_MAX_NAME bytes */
+    const char *name; /* unique per kind, at most CH_SEAL_MAX_NAME bytes */
     enum ch_clearance classification;
-    int64_t owner_org_id;            /* 0: none */
-    int64_t run_id;                  /* 0: none */
+    int64_t owner_org_id; /* 0: none */
+    int64_t run_id;       /* 0: none */
     const void *data;
     size_t len;
 };

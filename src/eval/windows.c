@@ -47,8 +47,7 @@ static int read_window(struct ch_stmt *st, struct ch_window *ret, struct ch_err 
                           .starts_at = ch_stmt_int(st, 4),
                           .ends_at = ch_stmt_int(st, 5)};
     if (ch_window_state_parse(ch_stmt_cstr(st, 3), &w.state) != CH_OK)
-        return ch_err_set(err, CH_E_INTERNAL, "window %lld has an unknown state",
-                          (long long)w.id);
+        return ch_err_set(err, CH_E_INTERNAL, "window %lld has an unknown state", (long long)w.id);
     *ret = w;
     return CH_OK;
 }
@@ -178,9 +177,8 @@ int ch_window_offer(struct ch_store *s, const struct ch_eval_actor *a, const cha
         char object[64];
         char details[160];
         snprintf(object, sizeof(object), "window:%lld", (long long)w.id);
-        snprintf(details, sizeof(details),
-                 "{\"model\":%lld,\"starts_at\":%lld,\"ends_at\":%lld}", (long long)m.id,
-                 (long long)starts_at, (long long)ends_at);
+        snprintf(details, sizeof(details), "{\"model\":%lld,\"starts_at\":%lld,\"ends_at\":%lld}",
+                 (long long)m.id, (long long)starts_at, (long long)ends_at);
         rc = ch_eval_audit(s, a, "window.offer", object, details, now, err);
     }
     if (rc == CH_OK)
@@ -197,14 +195,18 @@ int ch_window_offer(struct ch_store *s, const struct ch_eval_actor *a, const cha
 static bool edge(enum ch_window_state from, enum ch_window_state to)
 {
     switch (to) {
-    case CH_WINDOW_OPEN: return from == CH_WINDOW_OFFERED;
-    case CH_WINDOW_REPORT_DELIVERED: return from == CH_WINDOW_OPEN;
+    case CH_WINDOW_OPEN:
+        return from == CH_WINDOW_OFFERED;
+    case CH_WINDOW_REPORT_DELIVERED:
+        return from == CH_WINDOW_OPEN;
     case CH_WINDOW_CLOSED:
         return from == CH_WINDOW_OFFERED || from == CH_WINDOW_OPEN ||
                from == CH_WINDOW_REPORT_DELIVERED;
-    case CH_WINDOW_RELEASED: return from != CH_WINDOW_RELEASED;
+    case CH_WINDOW_RELEASED:
+        return from != CH_WINDOW_RELEASED;
     case CH_WINDOW_OFFERED:
-    case CH_WINDOW_STATE_COUNT: break;
+    case CH_WINDOW_STATE_COUNT:
+        break;
     }
     return false;
 }
@@ -215,11 +217,15 @@ static bool may_move(const struct ch_eval_actor *a, const struct ch_window *w,
     bool developer = (a->roles & CH_ROLE_DEVELOPER) != 0 && a->org_id == w->org_id;
     switch (to) {
     case CH_WINDOW_OPEN:
-    case CH_WINDOW_REPORT_DELIVERED: return ch_eval_actor_evaluates(a);
-    case CH_WINDOW_CLOSED: return ch_eval_actor_evaluates(a) || developer;
-    case CH_WINDOW_RELEASED: return ch_eval_actor_wide(a) || developer;
+    case CH_WINDOW_REPORT_DELIVERED:
+        return ch_eval_actor_evaluates(a);
+    case CH_WINDOW_CLOSED:
+        return ch_eval_actor_evaluates(a) || developer;
+    case CH_WINDOW_RELEASED:
+        return ch_eval_actor_wide(a) || developer;
     case CH_WINDOW_OFFERED:
-    case CH_WINDOW_STATE_COUNT: break;
+    case CH_WINDOW_STATE_COUNT:
+        break;
     }
     return false;
 }
@@ -227,15 +233,17 @@ static bool may_move(const struct ch_eval_actor *a, const struct ch_window *w,
 static const char *stamp_column(enum ch_window_state to)
 {
     switch (to) {
-    case CH_WINDOW_OPEN: return "UPDATE eval_windows SET state = ?, opened_at = ? WHERE id = ?"
-                                " AND state = ?";
+    case CH_WINDOW_OPEN:
+        return "UPDATE eval_windows SET state = ?, opened_at = ? WHERE id = ?"
+               " AND state = ?";
     case CH_WINDOW_REPORT_DELIVERED:
         return "UPDATE eval_windows SET state = ?, delivered_at = ? WHERE id = ? AND state = ?";
     case CH_WINDOW_CLOSED:
         return "UPDATE eval_windows SET state = ?, closed_at = ? WHERE id = ? AND state = ?";
     case CH_WINDOW_RELEASED:
     case CH_WINDOW_OFFERED:
-    case CH_WINDOW_STATE_COUNT: break;
+    case CH_WINDOW_STATE_COUNT:
+        break;
     }
     return "UPDATE eval_windows SET state = ?, released_at = ? WHERE id = ? AND state = ?";
 }

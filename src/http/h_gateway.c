@@ -58,9 +58,9 @@ static void share_init(void)
 /* ---- parse ---- */
 
 struct chat_req {
-    cJSON *root;              /* owned */
-    const char *model;        /* borrowed from root */
-    int64_t reserve_tokens;   /* max_tokens x n + prompt estimate */
+    cJSON *root;            /* owned */
+    const char *model;      /* borrowed from root */
+    int64_t reserve_tokens; /* max_tokens x n + prompt estimate */
 };
 
 static int parse(struct ch_http_call *call, struct chat_req *r)
@@ -76,16 +76,16 @@ static int parse(struct ch_http_call *call, struct chat_req *r)
                                  .max_string = CH_GATEWAY_MAX_REQUEST,
                                  .max_nodes = 100000};
     struct ch_err perr = CH_ERR_INIT;
-    int rc = ch_json_parse(call->req.body.ptr != NULL ? call->req.body.ptr : "",
-                           call->req.body.len, &lim, "request body", &r->root, &perr);
+    int rc = ch_json_parse(call->req.body.ptr != NULL ? call->req.body.ptr : "", call->req.body.len,
+                           &lim, "request body", &r->root, &perr);
     if (rc != CH_OK)
-        return ch_err_set(&call->err, rc == CH_E_NOMEM ? CH_E_NOMEM : CH_E_INVALID, "%s",
-                          perr.msg);
+        return ch_err_set(&call->err, rc == CH_E_NOMEM ? CH_E_NOMEM : CH_E_INVALID, "%s", perr.msg);
     if (!cJSON_IsObject(r->root))
         return ch_err_set(&call->err, CH_E_INVALID, "the request body must be a JSON object");
     r->model = ch_json_str(r->root, "model");
     if (r->model == NULL)
-        return ch_err_setf(&call->err, CH_E_INVALID, "model", "field 'model': a string is required");
+        return ch_err_setf(&call->err, CH_E_INVALID, "model",
+                           "field 'model': a string is required");
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(r->root, "messages")))
         return ch_err_setf(&call->err, CH_E_INVALID, "messages",
                            "field 'messages': an array is required");
@@ -113,9 +113,9 @@ static int parse(struct ch_http_call *call, struct chat_req *r)
 struct fwd {
     struct ch_http_call *call;
     const struct ch_gateway_ticket *t;
-    struct ch_buf body;       /* the upstream answer */
+    struct ch_buf body; /* the upstream answer */
     int64_t last_check_ms;
-    int cut_rc;               /* CH_OK, or why the call was cut */
+    int cut_rc; /* CH_OK, or why the call was cut */
     struct ch_err cut_err;
 };
 
@@ -228,8 +228,8 @@ static void usage_of(const struct ch_buf *body, int64_t *ret_prompt, int64_t *re
     cJSON *root = NULL;
     struct ch_err ignore = CH_ERR_INIT;
     struct ch_json_limits lim = {.max_bytes = CH_GATEWAY_MAX_RESPONSE};
-    if (ch_json_parse(body->ptr != NULL ? body->ptr : "", ch_buf_len(body), &lim, "answer",
-                      &root, &ignore) != CH_OK)
+    if (ch_json_parse(body->ptr != NULL ? body->ptr : "", ch_buf_len(body), &lim, "answer", &root,
+                      &ignore) != CH_OK)
         return;
     const cJSON *u = ch_json_obj(root, "usage");
     if (u != NULL) {
@@ -291,9 +291,9 @@ int ch_h_gateway_chat(struct ch_http_call *call)
     bool have_ticket = false;
     int rc = parse(call, &r);
     if (rc == CH_OK)
-        rc = ch_gateway_authorize(call->store, &call->app->keys, &call->principal, r.model,
-                                  r.reserve_tokens, ch_clock_now(&call->app->clock), &t,
-                                  &call->err);
+        rc =
+            ch_gateway_authorize(call->store, &call->app->keys, &call->principal, r.model,
+                                 r.reserve_tokens, ch_clock_now(&call->app->clock), &t, &call->err);
     if (rc != CH_OK)
         goto out;
     have_ticket = true;
@@ -323,11 +323,13 @@ int ch_h_gateway_chat(struct ch_http_call *call)
         bool too_big = f.body.failed != 0;
         rc = record(call, &t, too_big ? 502 : 503, "unreachable", &f, &u, &log_id);
         if (rc == CH_OK)
-            rc = too_big ? ch_err_set(&call->err, CH_E_LIMIT, "the model's answer exceeds %zu bytes",
-                                      CH_GATEWAY_MAX_RESPONSE)
-                 : u.code == CURLE_OPERATION_TIMEDOUT
-                     ? ch_err_set(&call->err, CH_E_TIMEOUT, "the model endpoint did not answer in time")
-                     : ch_err_set(&call->err, CH_E_UNAVAILABLE, "the model endpoint is unreachable");
+            rc =
+                too_big ? ch_err_set(&call->err, CH_E_LIMIT, "the model's answer exceeds %zu bytes",
+                                     CH_GATEWAY_MAX_RESPONSE)
+                : u.code == CURLE_OPERATION_TIMEDOUT
+                    ? ch_err_set(&call->err, CH_E_TIMEOUT,
+                                 "the model endpoint did not answer in time")
+                    : ch_err_set(&call->err, CH_E_UNAVAILABLE, "the model endpoint is unreachable");
         goto out;
     }
     int status = (int)u.status;

@@ -39,11 +39,11 @@ struct upstream {
     pthread_t conn_threads[UP_MAX_CONNS];
     int n_conns;
     /* behaviour */
-    atomic_int slow_chunks;     /* 0: answer at once */
+    atomic_int slow_chunks; /* 0: answer at once */
     atomic_int slow_chunk_ms;
     /* observations */
     atomic_int requests;
-    atomic_int cut_by_client;   /* slow answers the client abandoned */
+    atomic_int cut_by_client; /* slow answers the client abandoned */
     char last_body[8192];
     char last_auth[256];
 };
@@ -65,6 +65,17 @@ static bool up_send_all(int fd, const char *p, size_t n)
         n -= (size_t)w;
     }
     return true;
+}
+
+/* The decimal number after optional spaces (the Content-Length value). */
+static size_t up_digits(const char *p)
+{
+    size_t v = 0;
+    while (*p == ' ')
+        p++;
+    while (*p >= '0' && *p <= '9' && v < UP_MAX_REQUEST)
+        v = v * 10 + (size_t)(*p++ - '0');
+    return v;
 }
 
 static const char up_answer[] =
@@ -125,7 +136,7 @@ static void *up_conn_main(void *arg)
         size_t clen = 0;
         for (char *p = buf; p < end; p++) {
             if (strncasecmp(p, "\r\ncontent-length:", 17) == 0)
-                clen = (size_t)strtoul(p + 17, NULL, 10);
+                clen = up_digits(p + 17);
             if (strncasecmp(p, "\r\nauthorization:", 16) == 0) {
                 char *e = strstr(p + 2, "\r\n");
                 size_t n = e != NULL ? (size_t)(e - (p + 16)) : 0;

@@ -97,9 +97,13 @@ static int setup(void **state)
     struct ch_eval_actor admin = CH_EVAL_ACTOR_LOCAL;
     char endpoint[128];
     snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/v1/", f->up.port);
-    struct ch_models_new a = {.org_id = acme, .name = "frontier-a", .version = "1",
-                              .endpoint = endpoint, .upstream_model = "acme-internal-a",
-                              .credential = "sk-upstream-a", .prerelease = true,
+    struct ch_models_new a = {.org_id = acme,
+                              .name = "frontier-a",
+                              .version = "1",
+                              .endpoint = endpoint,
+                              .upstream_model = "acme-internal-a",
+                              .credential = "sk-upstream-a",
+                              .prerelease = true,
                               .planned_release_at = -1};
     struct ch_models_new b = a;
     b.name = "frontier-b";
@@ -115,8 +119,8 @@ static int setup(void **state)
     int64_t w = 0;
     must(ch_window_offer(f->s, &dev, "frontier-a", T0, END, T0, &w, &err), &err);
     must(ch_window_transition(f->s, &admin, w, CH_WINDOW_OPEN, T0, &err), &err);
-    struct ch_gateway_grant_new g = {.model = "frontier-a", .user = "rt", .starts_at = T0,
-                                     .expires_at = T0 + 20 * DAY};
+    struct ch_gateway_grant_new g = {
+        .model = "frontier-a", .user = "rt", .starts_at = T0, .expires_at = T0 + 20 * DAY};
     must(ch_gateway_grant_create(f->s, &dev, &g, T0, &f->grant_a, f->token_a, &err), &err);
     g.model = "frontier-b";
     must(ch_gateway_grant_create(f->s, &admin, &g, T0, &f->grant_b, f->token_b, &err), &err);
@@ -199,13 +203,13 @@ static void test_gateway_forwards_and_records(void **state)
                             0, &n, &err),
          &err);
     assert_int_equal(n, 1);
-    must(ch_store_query_int(f->s, "SELECT COUNT(*) FROM audit_log WHERE action = ?",
-                            "gateway.call", 0, &n, &err),
+    must(ch_store_query_int(f->s, "SELECT COUNT(*) FROM audit_log WHERE action = ?", "gateway.call",
+                            0, &n, &err),
          &err);
     assert_int_equal(n, 1);
     struct ch_stmt *st = NULL;
-    must(ch_store_prepare(f->s, "SELECT request_sealed, response_sealed FROM eval_gateway_log",
-                          &st, &err),
+    must(ch_store_prepare(f->s, "SELECT request_sealed, response_sealed FROM eval_gateway_log", &st,
+                          &err),
          &err);
     assert_int_equal(ch_stmt_step(st, &err), 1);
     struct ch_str req = ch_stmt_blob(st, 0);

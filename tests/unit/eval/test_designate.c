@@ -234,8 +234,9 @@ static void test_decide_multiplicity_split(void **state)
         ch_stats_clopper_pearson(21, 30, ch_stats_bonferroni_confidence(0.95, 3), &ci, &err),
         CH_OK);
     assert_true(ci.lo < 0.5);
-    struct ch_designate_counts c[3] = {
-        {.successes = 21, .trials = 30}, {.successes = 5, .trials = 30}, {.successes = 5, .trials = 30}};
+    struct ch_designate_counts c[3] = {{.successes = 21, .trials = 30},
+                                       {.successes = 5, .trials = 30},
+                                       {.successes = 5, .trials = 30}};
     char doc[2048];
     const char *mults[] = {"bonferroni", "holm"};
     for (size_t i = 0; i < 2; i++) {
@@ -255,8 +256,9 @@ static void test_decide_multiplicity_split(void **state)
         assert_int_equal(d->outcome, CH_DESIGNATE_DESIGNATED);
         ch_free(d);
         /* Clearing needs every measure ruled out. */
-        struct ch_designate_counts c3[3] = {
-            {.successes = 0, .trials = 80}, {.successes = 0, .trials = 80}, {.successes = 5, .trials = 30}};
+        struct ch_designate_counts c3[3] = {{.successes = 0, .trials = 80},
+                                            {.successes = 0, .trials = 80},
+                                            {.successes = 5, .trials = 30}};
         d = decide(p, c3);
         assert_int_equal(d->outcome, CH_DESIGNATE_UNDETERMINED);
         assert_true(d->results[0].ruled_out);
@@ -311,8 +313,8 @@ static void build_record(const struct ch_keys *keys, struct ch_buf *out)
     struct ch_policy *p = policy_one("holm", "0.5", "0.1");
     struct ch_designate_counts c = {.successes = 40, .trials = 50, .run_ids = {3, 7}, .n_runs = 2};
     struct ch_designate_decision *d = decide(p, &c);
-    struct ch_models_model m = {.id = 9, .name = "frontier-x", .version = "2026-05",
-                                .org_slug = "acme-ai"};
+    struct ch_models_model m = {
+        .id = 9, .name = "frontier-x", .version = "2026-05", .org_slug = "acme-ai"};
     struct ch_err err = CH_ERR_INIT;
     if (ch_decision_build(keys, &m, p, d, T0, out, &err) != CH_OK)
         fail_msg("%s", err.msg);
@@ -395,7 +397,8 @@ static void test_record_forgery_with_embedded_key(void **state)
 static void test_canonical_round_trip(void **state)
 {
     (void)state;
-    const char *doc = "{\"b\":[1,2.5,-0.125,1e-300,true,null],\"a\":{\"z\":\"\\u00e9\\n\",\"y\":3}}";
+    const char *doc =
+        "{\"b\":[1,2.5,-0.125,1e-300,true,null],\"a\":{\"z\":\"\\u00e9\\n\",\"y\":3}}";
     cJSON *v = NULL;
     struct ch_err err = CH_ERR_INIT;
     assert_int_equal(ch_json_parse(doc, strlen(doc), NULL, "t", &v, &err), CH_OK);

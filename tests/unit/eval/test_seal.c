@@ -60,7 +60,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static const struct ch_eval_actor evaluator = {.user_id = 1, .org_id = 0,
+static const struct ch_eval_actor evaluator = {.user_id = 1,
+                                               .org_id = 0,
                                                .org_category = CH_ORG_CLEARINGHOUSE,
                                                .roles = CH_ROLE_EVALUATOR,
                                                .clearance = CH_CLEAR_SECRET,
@@ -116,8 +117,10 @@ static void test_sealed_open_needs_clearance_and_role(void **state)
 {
     struct fx *f = *state;
     struct ch_err err = CH_ERR_INIT;
-    struct ch_sealed_new o = {.kind = CH_SEALED_SUITE, .name = "cyber-x/suite.json",
-                              .classification = CH_CLEAR_SECRET, .data = PROMPT,
+    struct ch_sealed_new o = {.kind = CH_SEALED_SUITE,
+                              .name = "cyber-x/suite.json",
+                              .classification = CH_CLEAR_SECRET,
+                              .data = PROMPT,
                               .len = strlen(PROMPT)};
     int64_t id = 0;
     assert_int_equal(ch_sealed_put(f->s, &f->keys, &evaluator, &o, T0, &id, &err), CH_OK);
@@ -136,9 +139,12 @@ static void test_sealed_open_needs_clearance_and_role(void **state)
     /* Cleared below the level, or a developer (whatever its clearance): "no such object". */
     struct ch_eval_actor low = evaluator;
     low.clearance = CH_CLEAR_CUI;
-    struct ch_eval_actor dev = {.user_id = 2, .org_id = f->dev_org,
-                                .org_category = CH_ORG_DEVELOPER, .roles = CH_ROLE_DEVELOPER,
-                                .clearance = CH_CLEAR_TOP_SECRET, .name = "user:dev"};
+    struct ch_eval_actor dev = {.user_id = 2,
+                                .org_id = f->dev_org,
+                                .org_category = CH_ORG_DEVELOPER,
+                                .roles = CH_ROLE_DEVELOPER,
+                                .clearance = CH_CLEAR_TOP_SECRET,
+                                .name = "user:dev"};
     ch_buf_init(&out, CH_BUF_DEFAULT_MAX);
     ch_err_clear(&err);
     assert_int_equal(ch_sealed_open(f->s, &f->keys, &low, CH_SEALED_SUITE, "cyber-x/suite.json",
@@ -167,8 +173,8 @@ static void test_sealed_open_needs_clearance_and_role(void **state)
 
 static bool contains_secret(const void *p, size_t n)
 {
-    static const char *const secrets[] = {FLAG, "s3al3d-7e5t", PROMPT, "parse_chunk", SOLUTION,
-                                          "0x41c8"};
+    static const char *const secrets[] = {FLAG,          "s3al3d-7e5t", PROMPT,
+                                          "parse_chunk", SOLUTION,      "0x41c8"};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
         if (memmem(p, n, secrets[i], strlen(secrets[i])) != NULL)
             return true;
@@ -212,15 +218,18 @@ static void test_no_plaintext_at_rest(void **state)
     char path[1024];
     snprintf(path, sizeof(path), "%s/suite.json", f->dir);
     ch_test_write_file(path, suite, strlen(suite));
-    struct ch_sealed_new o = {.kind = CH_SEALED_SUITE, .name = "cyber-x/suite.json",
-                              .classification = CH_CLEAR_CUI};
+    struct ch_sealed_new o = {
+        .kind = CH_SEALED_SUITE, .name = "cyber-x/suite.json", .classification = CH_CLEAR_CUI};
     int64_t id = 0;
     assert_int_equal(ch_sealed_put_file(f->s, &f->keys, &evaluator, &o, path, T0, &id, &err),
                      CH_OK);
     /* A transcript in the store and one as a sealed file (the harness writes files). */
-    struct ch_sealed_new t = {.kind = CH_SEALED_TRANSCRIPT, .name = "run:1/t1.e0",
-                              .classification = CH_CLEAR_CUI, .run_id = 1,
-                              .data = TRANSCRIPT_LINE, .len = strlen(TRANSCRIPT_LINE)};
+    struct ch_sealed_new t = {.kind = CH_SEALED_TRANSCRIPT,
+                              .name = "run:1/t1.e0",
+                              .classification = CH_CLEAR_CUI,
+                              .run_id = 1,
+                              .data = TRANSCRIPT_LINE,
+                              .len = strlen(TRANSCRIPT_LINE)};
     assert_int_equal(ch_sealed_put(f->s, &f->keys, &evaluator, &t, T0, &id, &err), CH_OK);
     char tplain[1024];
     char tsealed[1024];
@@ -233,9 +242,12 @@ static void test_no_plaintext_at_rest(void **state)
     remove(tplain);
     remove(path);
     /* A model with a credential: the key must not be stored in clear either. */
-    struct ch_models_new mn = {.org_id = f->dev_org, .name = "fx", .version = "1",
+    struct ch_models_new mn = {.org_id = f->dev_org,
+                               .name = "fx",
+                               .version = "1",
                                .endpoint = "http://127.0.0.1:9/v1",
-                               .credential = "sk-" FLAG, .planned_release_at = -1};
+                               .credential = "sk-" FLAG,
+                               .planned_release_at = -1};
     int64_t mid = 0;
     struct ch_eval_actor admin = CH_EVAL_ACTOR_LOCAL;
     assert_int_equal(ch_models_add(f->s, &f->keys, &admin, &mn, T0, &mid, &err), CH_OK);
@@ -298,8 +310,7 @@ int main(void)
     ch_json_global_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seal_round_trip_and_tamper, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sealed_open_needs_clearance_and_role, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_open_needs_clearance_and_role, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,18 +47,28 @@ static int setup(void **state)
     if (ch_org_create(f->s, &a, T0, &f->acme, &err) != CH_OK ||
         ch_org_create(f->s, &b, T0, &f->beta, &err) != CH_OK)
         fail_msg("%s", err.msg);
-    f->dev = (struct ch_eval_actor){.user_id = 1, .org_id = f->acme,
+    f->dev = (struct ch_eval_actor){.user_id = 1,
+                                    .org_id = f->acme,
                                     .org_category = CH_ORG_DEVELOPER,
-                                    .roles = CH_ROLE_DEVELOPER, .name = "user:dev"};
-    f->other_dev = (struct ch_eval_actor){.user_id = 2, .org_id = f->beta,
+                                    .roles = CH_ROLE_DEVELOPER,
+                                    .name = "user:dev"};
+    f->other_dev = (struct ch_eval_actor){.user_id = 2,
+                                          .org_id = f->beta,
                                           .org_category = CH_ORG_DEVELOPER,
-                                          .roles = CH_ROLE_DEVELOPER, .name = "user:beta"};
-    f->eval = (struct ch_eval_actor){.user_id = 3, .org_category = CH_ORG_CLEARINGHOUSE,
-                                     .roles = CH_ROLE_EVALUATOR, .clearance = CH_CLEAR_SECRET,
+                                          .roles = CH_ROLE_DEVELOPER,
+                                          .name = "user:beta"};
+    f->eval = (struct ch_eval_actor){.user_id = 3,
+                                     .org_category = CH_ORG_CLEARINGHOUSE,
+                                     .roles = CH_ROLE_EVALUATOR,
+                                     .clearance = CH_CLEAR_SECRET,
                                      .name = "user:eve"};
-    struct ch_models_new m = {.org_id = f->acme, .name = "frontier", .version = "2026-06",
-                              .endpoint = "http://127.0.0.1:9/v1", .credential = "sk-test",
-                              .prerelease = true, .planned_release_at = T0 + 60 * DAY,
+    struct ch_models_new m = {.org_id = f->acme,
+                              .name = "frontier",
+                              .version = "2026-06",
+                              .endpoint = "http://127.0.0.1:9/v1",
+                              .credential = "sk-test",
+                              .prerelease = true,
+                              .planned_release_at = T0 + 60 * DAY,
                               .classification = CH_CLEAR_CUI};
     if (ch_models_add(f->s, &f->keys, &f->dev, &m, T0, &f->model, &err) != CH_OK)
         fail_msg("%s", err.msg);
@@ -110,16 +120,18 @@ static void test_models_tenancy(void **state)
     assert_false(ch_test_contains(b.ptr, "sk-test"));
     ch_buf_release(&b);
     /* A developer cannot register a model for another organisation. */
-    struct ch_models_new n = {.org_id = f->acme, .name = "x", .version = "1",
-                              .endpoint = "http://127.0.0.1:9/v1", .planned_release_at = -1};
+    struct ch_models_new n = {.org_id = f->acme,
+                              .name = "x",
+                              .version = "1",
+                              .endpoint = "http://127.0.0.1:9/v1",
+                              .planned_release_at = -1};
     int64_t id = 0;
     ch_err_clear(&err);
     assert_int_equal(ch_models_add(f->s, &f->keys, &f->other_dev, &n, T0, &id, &err), CH_E_PERM);
     n.endpoint = "file:///etc/passwd";
     n.org_id = f->beta;
     ch_err_clear(&err);
-    assert_int_equal(ch_models_add(f->s, &f->keys, &f->other_dev, &n, T0, &id, &err),
-                     CH_E_INVALID);
+    assert_int_equal(ch_models_add(f->s, &f->keys, &f->other_dev, &n, T0, &id, &err), CH_E_INVALID);
 }
 
 static void test_window_30_days_ok_31_refused(void **state)
@@ -127,9 +139,8 @@ static void test_window_30_days_ok_31_refused(void **state)
     struct fx *f = *state;
     struct ch_err err = CH_ERR_INIT;
     int64_t id = 0;
-    assert_int_equal(
-        ch_window_offer(f->s, &f->dev, "frontier", T0, T0 + 31 * DAY, T0, &id, &err),
-        CH_E_INVALID);
+    assert_int_equal(ch_window_offer(f->s, &f->dev, "frontier", T0, T0 + 31 * DAY, T0, &id, &err),
+                     CH_E_INVALID);
     assert_true(ch_test_contains(err.msg, "at most 30 days"));
     ch_err_clear(&err);
     assert_int_equal(
@@ -146,10 +157,9 @@ static void test_window_30_days_ok_31_refused(void **state)
         ch_window_offer(f->s, &f->dev, "frontier", T0 + DAY, T0 + 2 * DAY, T0, &id2, &err),
         CH_E_CONFLICT);
     ch_err_clear(&err);
-    assert_int_equal(
-        ch_window_offer(f->s, &f->other_dev, "frontier", T0 + 40 * DAY, T0 + 41 * DAY, T0, &id2,
-                        &err),
-        CH_E_NOTFOUND);
+    assert_int_equal(ch_window_offer(f->s, &f->other_dev, "frontier", T0 + 40 * DAY, T0 + 41 * DAY,
+                                     T0, &id2, &err),
+                     CH_E_NOTFOUND);
 }
 
 static void test_window_lifecycle_and_access_by_clock(void **state)
@@ -206,8 +216,8 @@ static int64_t count_events(struct ch_store *s, const char *kind)
 {
     int64_t n = 0;
     struct ch_err err = CH_ERR_INIT;
-    if (ch_store_query_int(s, "SELECT COUNT(*) FROM eval_window_events WHERE kind = ?", kind, 0,
-                           &n, &err) != CH_OK)
+    if (ch_store_query_int(s, "SELECT COUNT(*) FROM eval_window_events WHERE kind = ?", kind, 0, &n,
+                           &err) != CH_OK)
         fail_msg("%s", err.msg);
     return n;
 }
@@ -254,8 +264,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_models_tenancy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_30_days_ok_31_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_window_lifecycle_and_access_by_clock, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_window_lifecycle_and_access_by_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_notices_7d_1d_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
