@@ -176,7 +176,8 @@ static void test_hostile_path_parameters(void **state)
     longv[sizeof(longv) - 1] = '\0';
     for (const struct ch_route *rt = ch_routes; rt->pattern != NULL; rt++) {
         const char *brace = strchr(rt->pattern, '{');
-        if (brace == NULL)
+        /* POST-only routes take their parameters in bodies (tested elsewhere) */
+        if (brace == NULL || !(rt->methods & (CH_HTTP_GET | CH_HTTP_DELETE)))
             continue;
         const char *close = strchr(brace, '}');
         for (size_t i = 0; i <= sizeof(hostile) / sizeof(hostile[0]); i++) {
