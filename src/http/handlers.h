@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "http/h_coord.h"
 #include "http/h_disclose.h"
+#include "http/h_gateway.h"
 #include "http/h_taxii.h"
 #include "http/http.h"
 

@@ -97,6 +97,10 @@ const struct ch_route ch_routes[] = {
     ROUTE(GET, "/taxii2/api/collections/{c}/manifest/", ch_h_taxii_manifest, 0, ANYONE,
           "taxii.manifest"),
 
+    /* the trusted-partner gateway to covered and pre-release models (src/http/h_gateway.c) */
+    {.methods = POST, .pattern = "/v1/chat/completions", .handler = ch_h_gateway_chat,
+     .roles = CH_ROLE_PARTNER, .name = "gateway.chat", .max_body = CH_GATEWAY_MAX_REQUEST},
+
     ROUTE(GET, "/api/v1/audit/checkpoints", ch_h_audit_checkpoints, PUBLIC, 0, "audit.checkpoints"),
     ROUTE(GET, "/api/v1/audit/log", ch_h_audit_log, 0, WIDE, "audit.log"),
     ROUTE(POST, "/api/v1/audit/verify", ch_h_audit_verify, 0, ADMIN, "audit.verify"),
