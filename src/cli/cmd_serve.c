@@ -3,12 +3,14 @@
  * cmd_serve.c: `clearinghouse serve` runs the HTTP server until SIGINT or
  * SIGTERM.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "config.h"
 #include "core/num.h"
+#include "disclose/publish.h"
 #include "http/server.h"
 #include "match/index.h"
 #include "store/store.h"
@@ -21,6 +23,7 @@ CH_CLI_COMMAND(serve) = {
     .usage =
         "usage: clearinghouse [--db URL] serve [--listen HOST:PORT] [--loops N] [--workers N]\n"
         "                                      [--timeout MS] [--private]\n"
+        "                                      [--base-url URL] [--publisher NAME]\n"
         "\n"
         "Serves the HTTP API until SIGINT or SIGTERM, then finishes the requests in\n"
         "flight and exits. Prints 'listening on http://HOST:PORT' once ready (with\n"
@@ -32,7 +35,11 @@ CH_CLI_COMMAND(serve) = {
         "  --workers N         worker threads for database work (default: 2 per core)\n"
         "  --timeout MS        time allowed to send a request, and idle keep-alive\n"
         "                      (default 10000)\n"
-        "  --private           require a token on public routes too\n",
+        "  --private           require a token on public routes too\n"
+        "  --base-url URL      public address of this server, named by the CSAF\n"
+        "                      provider feed (default https://clearinghouse.invalid)\n"
+        "  --publisher NAME    publisher named by the CSAF documents (default\n"
+        "                      Clearinghouse)\n",
     .run = run_serve,
 };
 
@@ -42,38 +49,80 @@ static int parse_uint(struct ch_cli *cli, const char *opt, const char *v, unsign
     struct ch_err err = CH_ERR_INIT;
     uint64_t n;
     if (ch_num_parse_u64(ch_str_c(v), max, &n, &err) != CH_OK || n == 0)
-        return ch_cli_usage_error(cli, "serve", "%s: expected a number from 1 to %u, got '%s'",
-                                  opt, max, v);
+        return ch_cli_usage_error(cli, "serve", "%s: expected a number from 1 to %u, got '%s'", opt,
+                                  max, v);
     *ret = (unsigned)n;
     return CH_EXIT_OK;
 }
 
+/* The feed appends paths such as "/.well-known/csaf/..." to the base URL. */
+static bool base_url_ok(const char *u)
+{
+    size_t skip = strncmp(u, "https://", 8) == 0 ? 8 : strncmp(u, "http://", 7) == 0 ? 7 : 0;
+    size_t n = strlen(u);
+    if (skip == 0 || n == skip || u[n - 1] == '/')
+        return false;
+    for (const char *p = u; *p != '\0'; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '<' || *p == '>' || *p == 0x7f)
+            return false;
+    return true;
+}
+
 static int run_serve(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"loops", required_argument, NULL, 'L'},
-        {"workers", required_argument, NULL, 'w'}, {"timeout", required_argument, NULL, 't'},
-        {"private", no_argument, NULL, 'p'},       CH_CLI_OPT_HELP,
-        {0}};
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                         {"loops", required_argument, NULL, 'L'},
+                                         {"workers", required_argument, NULL, 'w'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"private", no_argument, NULL, 'p'},
+                                         {"base-url", required_argument, NULL, 'b'},
+                                         {"publisher", required_argument, NULL, 'P'},
+                                         CH_CLI_OPT_HELP,
+                                         {0}};
+    struct ch_disclose_publisher pub = {0};
     struct ch_server_options so = {.listen = CH_SERVER_DEFAULT_LISTEN, .announce = stdout};
     struct ch_app app = {.clock = cli->clock, .version = CH_VERSION};
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_serve, argc, argv, "h", opts, &exit_code)) != -1) {
         int r = CH_EXIT_OK;
         switch (c) {
-        case -2: return exit_code;
-        case 'l': so.listen = optarg; break;
-        case 'L': r = parse_uint(cli, "--loops", optarg, 256, &so.loops); break;
-        case 'w': r = parse_uint(cli, "--workers", optarg, 1024, &so.workers); break;
-        case 't': r = parse_uint(cli, "--timeout", optarg, 3600000, &so.request_timeout_ms); break;
-        case 'p': app.private_mode = true; break;
-        default: return CH_EXIT_USAGE;
+        case -2:
+            return exit_code;
+        case 'l':
+            so.listen = optarg;
+            break;
+        case 'L':
+            r = parse_uint(cli, "--loops", optarg, 256, &so.loops);
+            break;
+        case 'w':
+            r = parse_uint(cli, "--workers", optarg, 1024, &so.workers);
+            break;
+        case 't':
+            r = parse_uint(cli, "--timeout", optarg, 3600000, &so.request_timeout_ms);
+            break;
+        case 'p':
+            app.private_mode = true;
+            break;
+        case 'b':
+            pub.base_url = optarg;
+            break;
+        case 'P':
+            pub.name = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
         }
         if (r != CH_EXIT_OK)
             return r;
     }
     if (optind < argc)
         return ch_cli_usage_error(cli, "serve", "unexpected argument '%s'", argv[optind]);
+    if (pub.base_url != NULL && !base_url_ok(pub.base_url))
+        return ch_cli_usage_error(cli, "serve",
+                                  "--base-url: expected http:// or https:// and a host, with no"
+                                  " trailing '/', got '%s'",
+                                  pub.base_url);
+    app.publisher = &pub;
 
     struct ch_err err = CH_ERR_INIT;
     app.db_url = ch_cli_db_url(cli);

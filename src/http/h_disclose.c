@@ -19,17 +19,10 @@
 /* Longest file name of a CSAF document: a lowercased tracking id + ".json". */
 #define CSAF_FILE_MAX 64
 
-static const struct ch_disclose_publisher *configured;
-
-void ch_h_disclose_configure(const struct ch_disclose_publisher *p)
-{
-    configured = p;
-}
-
-static const struct ch_disclose_publisher *publisher(void)
+static const struct ch_disclose_publisher *publisher(const struct ch_http_call *call)
 {
     static const struct ch_disclose_publisher defaults = {0};
-    return configured != NULL ? configured : &defaults;
+    return call->app->publisher != NULL ? call->app->publisher : &defaults;
 }
 
 static void actor_of(struct ch_http_call *call, char *name, size_t size,
@@ -45,7 +38,7 @@ int ch_h_csaf_provider_metadata(struct ch_http_call *call)
         return rc;
     struct ch_jw w;
     ch_api_respond(call, 200, &w);
-    rc = ch_disclose_provider_metadata_json(call->store, publisher(),
+    rc = ch_disclose_provider_metadata_json(call->store, publisher(call),
                                             ch_clock_now(&call->app->clock), &w, &call->err);
     if (rc != CH_OK)
         return rc;
@@ -59,8 +52,8 @@ int ch_h_csaf_rolie_feed(struct ch_http_call *call)
         return rc;
     struct ch_jw w;
     ch_api_respond(call, 200, &w);
-    rc = ch_disclose_rolie_feed_json(call->store, publisher(), ch_clock_now(&call->app->clock), &w,
-                                     &call->err);
+    rc = ch_disclose_rolie_feed_json(call->store, publisher(call), ch_clock_now(&call->app->clock),
+                                     &w, &call->err);
     if (rc != CH_OK)
         return rc;
     return ch_jw_finish(&w, &call->err);

@@ -12,18 +12,14 @@
  *  - /api/v1/published?after=N: published advisories after an id, for the
  *    notices of the remediation subsystem.
  *
- * The publisher (name, base URL) comes from ch_h_disclose_configure(), called
- * by the server before it starts; without it documents name
- * CH_DISCLOSE_DEFAULT_BASE_URL.
+ * The publisher (name, base URL) comes from app->publisher (`serve
+ * --public-url`); without it documents name CH_DISCLOSE_DEFAULT_BASE_URL.
  */
 #ifndef CH_HTTP_H_DISCLOSE_H
 #define CH_HTTP_H_DISCLOSE_H
 
 #include "disclose/publish.h"
 #include "http/http.h"
-
-/* Borrows p (and its strings) until the server stops; NULL restores the defaults. */
-void ch_h_disclose_configure(const struct ch_disclose_publisher *p);
 
 int ch_h_csaf_provider_metadata(struct ch_http_call *call);
 int ch_h_csaf_rolie_feed(struct ch_http_call *call);

@@ -48,6 +48,7 @@ enum ch_http_method {
 
 /* Application-wide state, read-only while serving. Owned by the server. */
 struct ch_match_index;
+struct ch_disclose_publisher;
 
 struct ch_app {
     const struct ch_match_index *match; /* read-only, built at start; NULL: no OSV queries */
@@ -59,6 +60,8 @@ struct ch_app {
     int64_t schema_version;
     bool private_mode; /* --private: public routes need a token too */
     const char *version;
+    /* who the CSAF provider feed names and where it says documents live; NULL: defaults */
+    const struct ch_disclose_publisher *publisher;
 };
 
 struct ch_http_request {

@@ -7,8 +7,11 @@
 #include "testhttp.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -18,7 +21,12 @@ static struct ch_test_server srv;
 
 static int start(void **state)
 {
-    static const char *const args[] = {"--timeout", "700", "--loops", "2", "--workers", "2", NULL};
+    static const char *const args[] = {"--timeout",   "700",
+                                       "--loops",     "2",
+                                       "--workers",   "2",
+                                       "--base-url",  "https://ch.example.gov",
+                                       "--publisher", "Example Agency",
+                                       NULL};
     ch_test_server_start(&srv, NULL, args);
     return 0;
 }
@@ -165,11 +173,48 @@ static void test_concurrent_requests(void **state)
     for (int i = 0; i < 200; i++) {
         struct ch_test_response r;
         ch_test_response_init(&r);
-        assert_int_equal(ch_test_http(srv.port, "GET", i % 2 ? "/readyz" : "/healthz", NULL, NULL,
-                                      0, &r),
-                         0);
+        assert_int_equal(
+            ch_test_http(srv.port, "GET", i % 2 ? "/readyz" : "/healthz", NULL, NULL, 0, &r), 0);
         assert_int_equal(r.status, 200);
         ch_test_response_release(&r);
+    }
+}
+
+static void test_csaf_feed_names_the_configured_publisher(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    assert_int_equal(ch_test_http(srv.port, "GET", "/.well-known/csaf/provider-metadata.json", NULL,
+                                  NULL, 0, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    cJSON *j = json_body(&r);
+    assert_string_equal(ch_json_str(j, "canonical_url"),
+                        "https://ch.example.gov/.well-known/csaf/provider-metadata.json");
+    assert_string_equal(ch_json_str(ch_json_obj(j, "publisher"), "name"), "Example Agency");
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+}
+
+static void test_serve_rejects_a_bad_base_url(void **state)
+{
+    /* usage errors exit 2 before anything is opened */
+    static const char *const bad[] = {"ftp://x", "https://", "https://x/", "https://a b"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *bin = getenv("CH_BINARY");
+        assert_non_null(bin);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int null_fd = open("/dev/null", O_WRONLY);
+            dup2(null_fd, 2);
+            execl(bin, bin, "serve", "--base-url", bad[i], (char *)NULL);
+            _exit(127);
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 2);
     }
 }
 
@@ -185,6 +230,8 @@ int main(void)
         cmocka_unit_test(test_malformed_request_is_rejected),
         cmocka_unit_test(test_slow_client_is_closed_after_timeout),
         cmocka_unit_test(test_concurrent_requests),
+        cmocka_unit_test(test_csaf_feed_names_the_configured_publisher),
+        cmocka_unit_test(test_serve_rejects_a_bad_base_url),
     };
     return cmocka_run_group_tests_name("serve", tests, start, stop);
 }

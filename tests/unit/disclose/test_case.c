@@ -421,7 +421,8 @@ static struct ch_case_fix_result verify(int64_t id, const char *target_dir, cons
 /* Calls an HTTP handler as the server would, on this store. */
 static int call_handler(ch_http_handler_fn h, const char *p0, const char *p1, struct ch_buf *out)
 {
-    struct ch_app app = {.clock = CH_CLOCK_FIXED(F.now)};
+    static const struct ch_disclose_publisher conf = {.base_url = "https://ch.example.gov"};
+    struct ch_app app = {.clock = CH_CLOCK_FIXED(F.now), .publisher = &conf};
     struct ch_http_call call = {.app = &app, .store = F.s, .arena = ch_arena_new(1 << 20)};
     ch_buf_init(&call.res.body, CH_HTTP_MAX_RESPONSE);
     call.err = (struct ch_err)CH_ERR_INIT;
@@ -532,8 +533,6 @@ static void test_case_lifecycle_and_publication(void **state)
     assert_true(ch_test_contains(ch_buf_cstr(&b), "\"vuln_key\":\"CH-2026-0001\""));
 
     /* the provider feed over HTTP handlers */
-    struct ch_disclose_publisher conf = {.base_url = "https://ch.example.gov"};
-    ch_h_disclose_configure(&conf);
     assert_int_equal(call_handler(ch_h_csaf_rolie_feed, NULL, NULL, &b), CH_OK);
     assert_true(ch_test_contains(
         ch_buf_cstr(&b), "https://ch.example.gov/.well-known/csaf/white/2026/ch-2026-0001.json"));
@@ -549,7 +548,6 @@ static void test_case_lifecycle_and_publication(void **state)
     assert_int_equal(call_handler(ch_h_csaf_document, "2026", "ch-2026-0002.json", &b),
                      CH_E_NOTFOUND);
     assert_int_equal(call_handler(ch_h_csaf_document, "2026", "../../etc.json", &b), CH_E_NOTFOUND);
-    ch_h_disclose_configure(NULL);
 
     /* the published documents pass the standard validators */
     struct ch_stmt *st = NULL;
