@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "config.h"
+#include "coord/service.h"
 #include "core/num.h"
 #include "disclose/publish.h"
 #include "http/server.h"
@@ -135,10 +136,17 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
     struct ch_match_build_stats bs;
     if (rc == CH_OK)
         rc = ch_match_index_build(s, &ix, &bs, &err);
+    /* the deconfliction index of current leases, kept in step by each request */
+    struct ch_coord *coord = NULL;
+    if (rc == CH_OK)
+        rc = ch_coord_new(s, NULL, ch_clock_now(&cli->clock), &coord, &err);
     ch_store_free(s);
-    if (rc != CH_OK)
+    if (rc != CH_OK) {
+        ch_match_index_free(ix);
         return ch_cli_fail(cli, &err);
+    }
     app.match = ix;
+    app.coord = coord;
     fprintf(cli->errout, "matching index: %zu affected entries of %zu packages (%.0f ms)\n",
             bs.entries, bs.packages, bs.seconds * 1e3);
     char kbuf[1024];
@@ -148,6 +156,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
         app.have_keys = true;
     } else if (kerr.rc != CH_E_NOTFOUND) {
         ch_match_index_free(ix);
+        ch_coord_free(coord);
         return ch_cli_fail(cli, &kerr); /* present but unsafe or damaged: do not serve */
     } else {
         /* serving works without keys; signing (audit checkpoints) needs them */
@@ -157,6 +166,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
     rc = ch_server_run(&so, &app, &err);
     ch_keys_wipe(&app.keys);
     ch_match_index_free(ix);
+    ch_coord_free(coord);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     return CH_EXIT_OK;

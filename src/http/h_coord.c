@@ -14,7 +14,6 @@
  */
 #include "http/h_coord.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,44 +27,13 @@
 /* Nesting of a batch body: object → array → question. */
 #define BATCH_MAX_DEPTH 3
 
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct ch_coord *g_coord;
-static bool g_owned;
-
-void ch_h_coord_attach(struct ch_coord *c)
-{
-    pthread_mutex_lock(&g_mu);
-    if (g_owned)
-        ch_coord_free(g_coord);
-    g_coord = c;
-    g_owned = false;
-    pthread_mutex_unlock(&g_mu);
-}
-
-void ch_h_coord_shutdown(void)
-{
-    pthread_mutex_lock(&g_mu);
-    if (g_owned)
-        ch_coord_free(g_coord);
-    g_coord = NULL;
-    g_owned = false;
-    pthread_mutex_unlock(&g_mu);
-}
-
-/* The process's service, caught up with the store. */
+/* The server's service (app->coord), caught up with the store. */
 static int service(struct ch_http_call *call, struct ch_coord **ret)
 {
-    int rc = CH_OK;
-    pthread_mutex_lock(&g_mu);
-    if (g_coord == NULL) {
-        rc = ch_coord_new(call->store, NULL, ch_clock_now(&call->app->clock), &g_coord,
-                          &call->err);
-        g_owned = rc == CH_OK;
-    }
-    struct ch_coord *c = g_coord;
-    pthread_mutex_unlock(&g_mu);
-    if (rc == CH_OK)
-        rc = ch_coord_sync(c, call->store, &call->err);
+    struct ch_coord *c = call->app->coord;
+    if (c == NULL)
+        return ch_err_set(&call->err, CH_E_UNAVAILABLE, "scan coordination is not running");
+    int rc = ch_coord_sync(c, call->store, &call->err);
     if (rc == CH_OK)
         *ret = c;
     return rc;
@@ -98,7 +66,7 @@ static int fail(struct ch_http_call *call, int rc)
 
 struct scan {
     const char *p, *end;
-    char *scratch;      /* unescaped strings, from the arena (body-sized) */
+    char *scratch; /* unescaped strings, from the arena (body-sized) */
     size_t scratch_len, scratch_cap;
 };
 
@@ -198,14 +166,30 @@ static int scan_string(struct scan *s, struct ch_str *ret)
         char e = *q;
         unsigned cp = 0;
         switch (e) {
-        case '"': cp = '"'; break;
-        case '\\': cp = '\\'; break;
-        case '/': cp = '/'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
+        case '"':
+            cp = '"';
+            break;
+        case '\\':
+            cp = '\\';
+            break;
+        case '/':
+            cp = '/';
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
         case 'u':
             if (stop - q < 5 || hex4(q + 1, &cp) != CH_OK)
                 return CH_E_INVALID;
@@ -223,7 +207,8 @@ static int scan_string(struct scan *s, struct ch_str *ret)
             if (cp == 0)
                 return CH_E_INVALID; /* NUL would cut the text short */
             break;
-        default: return CH_E_INVALID;
+        default:
+            return CH_E_INVALID;
         }
         put_utf8(s, cp);
     }
@@ -301,8 +286,8 @@ static int batch_error(struct ch_http_call *call, const struct scan *s, const ch
                        size_t index, const char *what)
 {
     return ch_err_setf(&call->err, CH_E_INVALID, "queries",
-                       "request body: question %zu (byte %zu): %s", index,
-                       (size_t)(s->p - body), what);
+                       "request body: question %zu (byte %zu): %s", index, (size_t)(s->p - body),
+                       what);
 }
 
 static int deconflict_batch(struct ch_http_call *call, struct ch_coord *c,
@@ -419,8 +404,8 @@ int ch_h_deconflict(struct ch_http_call *call)
 
 /* ---- resources ---- */
 
-typedef int (*render_fn)(struct ch_http_call *call, const struct ch_coord_actor *a,
-                         struct ch_jw *w, void *arg);
+typedef int (*render_fn)(struct ch_http_call *call, const struct ch_coord_actor *a, struct ch_jw *w,
+                         void *arg);
 
 static int respond_json(struct ch_http_call *call, int status, render_fn fn, void *arg)
 {
@@ -498,8 +483,8 @@ static int body_org(struct ch_http_call *call, const cJSON *doc, const char *key
 
 int ch_h_coord_targets_create(struct ch_http_call *call)
 {
-    static const char *const fields[] = {"name", "kind", "org", "repo", "ref", "purl", "range",
-                                         "scope", "description", NULL};
+    static const char *const fields[] = {"name", "kind",  "org",   "repo",        "ref",
+                                         "purl", "range", "scope", "description", NULL};
     cJSON *doc = NULL;
     int rc = ch_api_json_body(call, fields, &doc);
     if (rc != CH_OK)
@@ -532,18 +517,17 @@ int ch_h_coord_targets_create(struct ch_http_call *call)
     if (rc == CH_OK) {
         struct actor_buf ab;
         actor_of(call, &ab);
-        rc = fail(call, ch_coord_target_add(c, call->store, &ab.a, &t, now_of(call), &id,
-                                            &call->err));
+        rc = fail(call,
+                  ch_coord_target_add(c, call->store, &ab.a, &t, now_of(call), &id, &call->err));
     }
     cJSON_Delete(doc);
     return rc == CH_OK ? respond_id(call, 201, "id", id) : rc;
 }
 
-static int render_target(struct ch_http_call *call, const struct ch_coord_actor *a,
-                         struct ch_jw *w, void *arg)
+static int render_target(struct ch_http_call *call, const struct ch_coord_actor *a, struct ch_jw *w,
+                         void *arg)
 {
-    return ch_coord_target_show_json(call->store, a, *(int64_t *)arg, now_of(call), w,
-                                     &call->err);
+    return ch_coord_target_show_json(call->store, a, *(int64_t *)arg, now_of(call), w, &call->err);
 }
 
 int ch_h_coord_targets_get(struct ch_http_call *call)
@@ -574,13 +558,12 @@ int ch_h_coord_targets_uncovered(struct ch_http_call *call)
     return rc == CH_OK ? respond_json(call, 200, render_uncovered, &days) : rc;
 }
 
-static int render_auths(struct ch_http_call *call, const struct ch_coord_actor *a,
-                        struct ch_jw *w, void *arg)
+static int render_auths(struct ch_http_call *call, const struct ch_coord_actor *a, struct ch_jw *w,
+                        void *arg)
 {
     ch_jw_obj_open(w);
     ch_jw_key(w, "items");
-    int rc = ch_coord_auth_list_json(call->store, a, *(int64_t *)arg, now_of(call), w,
-                                     &call->err);
+    int rc = ch_coord_auth_list_json(call->store, a, *(int64_t *)arg, now_of(call), w, &call->err);
     ch_jw_obj_close(w);
     return rc;
 }
@@ -663,8 +646,8 @@ struct lease_list_arg {
     struct ch_coord_lease_filter f;
 };
 
-static int render_leases(struct ch_http_call *call, const struct ch_coord_actor *a,
-                         struct ch_jw *w, void *arg)
+static int render_leases(struct ch_http_call *call, const struct ch_coord_actor *a, struct ch_jw *w,
+                         void *arg)
 {
     const struct lease_list_arg *l = arg;
     ch_jw_obj_open(w);
@@ -699,8 +682,8 @@ int ch_h_coord_leases_request(struct ch_http_call *call)
     if (rc != CH_OK)
         return rc;
     struct ch_coord_lease_new l = {.mode = CH_LEASE_EXCLUSIVE, .start = now_of(call)};
-    rc = fail(call, ch_json_get_int(doc, "target", true, "", 1, INT64_MAX, &l.target_id,
-                                    &call->err));
+    rc = fail(call,
+              ch_json_get_int(doc, "target", true, "", 1, INT64_MAX, &l.target_id, &call->err));
     const char *mode = NULL;
     if (rc == CH_OK)
         rc = body_str(call, doc, "mode", false, &mode);
@@ -736,11 +719,10 @@ int ch_h_coord_leases_request(struct ch_http_call *call)
     return rc == CH_OK ? respond_id(call, 201, "id", id) : rc;
 }
 
-static int render_lease(struct ch_http_call *call, const struct ch_coord_actor *a,
-                        struct ch_jw *w, void *arg)
+static int render_lease(struct ch_http_call *call, const struct ch_coord_actor *a, struct ch_jw *w,
+                        void *arg)
 {
-    return ch_coord_lease_show_json(call->store, a, *(int64_t *)arg, now_of(call), w,
-                                    &call->err);
+    return ch_coord_lease_show_json(call->store, a, *(int64_t *)arg, now_of(call), w, &call->err);
 }
 
 int ch_h_coord_leases_get(struct ch_http_call *call)
@@ -787,8 +769,7 @@ static int lease_end(struct ch_http_call *call, bool revoke)
         return rc;
     struct actor_buf ab;
     actor_of(call, &ab);
-    rc = revoke ? ch_coord_lease_revoke(c, call->store, &ab.a, id, reason, now_of(call),
-                                        &call->err)
+    rc = revoke ? ch_coord_lease_revoke(c, call->store, &ab.a, id, reason, now_of(call), &call->err)
                 : ch_coord_lease_release(c, call->store, &ab.a, id, now_of(call), &call->err);
     return rc == CH_OK ? respond_id(call, 200, revoke ? "revoked" : "released", id)
                        : fail(call, rc);
@@ -854,8 +835,8 @@ int ch_h_coord_incidents_list(struct ch_http_call *call)
 
 int ch_h_coord_incidents_open(struct ch_http_call *call)
 {
-    static const char *const fields[] = {"title", "source", "target", "time", "classification",
-                                         "org", NULL};
+    static const char *const fields[] = {"title",          "source", "target", "time",
+                                         "classification", "org",    NULL};
     cJSON *doc = NULL;
     int rc = ch_api_json_body(call, fields, &doc);
     if (rc != CH_OK)

@@ -22,10 +22,8 @@
 /* Body cap for POST /api/v1/deconflict: about 60 bytes a question. */
 #define CH_H_DECONFLICT_MAX_BODY ((size_t)64 << 20)
 
-/* Gives the handlers a service (borrowed until ch_h_coord_shutdown()). */
-void ch_h_coord_attach(struct ch_coord *c);
-/* Frees a service the handlers built themselves; call after the workers stop. */
-void ch_h_coord_shutdown(void);
+/* The handlers use app->coord, built by the server before it starts (the
+ * service locks itself; each request first catches up with the store). */
 
 int ch_h_deconflict(struct ch_http_call *call);
 

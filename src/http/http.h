@@ -49,6 +49,7 @@ enum ch_http_method {
 /* Application-wide state, read-only while serving. Owned by the server. */
 struct ch_match_index;
 struct ch_disclose_publisher;
+struct ch_coord;
 
 struct ch_app {
     const struct ch_match_index *match; /* read-only, built at start; NULL: no OSV queries */
@@ -62,6 +63,8 @@ struct ch_app {
     const char *version;
     /* who the CSAF provider feed names and where it says documents live; NULL: defaults */
     const struct ch_disclose_publisher *publisher;
+    /* scan coordination: locks itself, so handlers share it; NULL: routes answer 503 */
+    struct ch_coord *coord;
 };
 
 struct ch_http_request {
