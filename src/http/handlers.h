@@ -12,6 +12,7 @@
 #include "http/h_coord.h"
 #include "http/h_disclose.h"
 #include "http/h_gateway.h"
+#include "http/h_remediate.h"
 #include "http/h_taxii.h"
 #include "http/http.h"
 

@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,6 +226,73 @@ static void test_users_and_tokens(void **state)
     ch_test_response_release(&r);
 }
 
+/* Assets and exposures are scoped: another organisation's are 404, not 403. */
+static void test_assets_and_exposures_are_scoped(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"rem-a\",\"name\":\"A\",\"category\":\"fceb\"}", 201, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"rem-b\",\"name\":\"B\",\"category\":\"sltt\"}", 201, &r);
+    /* the CLI computes exposures against the shipped directives */
+    const char *src = getenv("CH_SOURCE_DIR");
+    assert_non_null(src);
+    char dirs[1100];
+    snprintf(dirs, sizeof(dirs), "%s/directives", src);
+    setenv("CLEARINGHOUSE_DIRECTIVES", dirs, 1);
+    const char *add[] = {"asset", "add", "web1", "--org", "rem-a", NULL};
+    assert_int_equal(ch_test_server_cli(&srv, add, NULL, NULL), 0);
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/requirements.txt", db_dir);
+    static const char req[] = "example-lib==1.4.1\n";
+    ch_test_write_file(path, req, sizeof(req) - 1);
+    const char *inv[] = {"asset", "inventory", "web1", "--org", "rem-a", path, NULL};
+    assert_int_equal(ch_test_server_cli(&srv, inv, NULL, NULL), 0);
+
+    /* a clearinghouse-wide admin sees the asset and its exposure */
+    ch_test_api_expect(srv.port, "GET", "/api/v1/assets", root, NULL, 200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    int64_t asset_id = 0;
+    for (const cJSON *a = ch_json_arr(j, "items")->child; a != NULL; a = a->next)
+        if (strcmp(ch_json_str(a, "name"), "web1") == 0)
+            asset_id = (int64_t)cJSON_GetObjectItem(a, "id")->valuedouble;
+    cJSON_Delete(j);
+    assert_true(asset_id > 0);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/exposures?status=active", root, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    const cJSON *first = ch_json_arr(j, "items")->child;
+    assert_non_null(first);
+    int64_t exposure_id = (int64_t)cJSON_GetObjectItem(first, "id")->valuedouble;
+    cJSON_Delete(j);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "example-lib"));
+    char url[128];
+    snprintf(url, sizeof(url), "/api/v1/assets/%lld", (long long)asset_id);
+    ch_test_api_expect(srv.port, "GET", url, root, NULL, 200, &r);
+    char eurl[128];
+    snprintf(eurl, sizeof(eurl), "/api/v1/exposures/%lld", (long long)exposure_id);
+    ch_test_api_expect(srv.port, "GET", eurl, root, NULL, 200, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/exposures?status=cosmic", root, NULL, 422, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/exposures?limit=0", root, NULL, 422, &r);
+
+    /* an operator of the other organisation sees neither */
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"bob-b\",\"org\":\"rem-b\",\"roles\":[\"operator\"]}", 201, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", root, "{\"user\":\"bob-b\"}", 201, &r);
+    j = ch_test_response_json(&r);
+    char *tok = strdup(ch_json_str(j, "token"));
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/assets", tok, NULL, 200, &r);
+    assert_false(ch_test_contains(ch_buf_cstr(&r.body), "web1"));
+    ch_test_api_expect(srv.port, "GET", "/api/v1/exposures?status=all", tok, NULL, 200, &r);
+    assert_false(ch_test_contains(ch_buf_cstr(&r.body), "example-lib"));
+    ch_test_api_expect(srv.port, "GET", url, tok, NULL, 404, &r);
+    ch_test_api_expect(srv.port, "GET", eurl, tok, NULL, 404, &r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/notices", tok, NULL, 200, &r);
+    free(tok);
+    ch_test_response_release(&r);
+}
+
 static void test_vulns_search_and_show(void **state)
 {
     struct ch_test_response r;
@@ -387,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_orgs_create_get_conflict_and_validation),
         cmocka_unit_test(test_cursor_pagination_visits_everything_once),
         cmocka_unit_test(test_users_and_tokens),
+        cmocka_unit_test(test_assets_and_exposures_are_scoped),
         cmocka_unit_test(test_vulns_search_and_show),
         cmocka_unit_test(test_osv_endpoint_returns_the_record_verbatim),
         cmocka_unit_test(test_etag_and_if_none_match),
