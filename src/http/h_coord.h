@@ -4,12 +4,16 @@
  * /api/v1/coord/... for targets, authorisations, leases, reports and
  * incidents, and POST /api/v1/deconflict (one question or a batch).
  *
- * The handlers share one coordination service (coord/service.h) per
- * process: the server may hand it one with ch_h_coord_attach() at start;
- * otherwise the first request builds it from its worker's store. Before
- * answering, each request catches up with lease changes made by other
+ * The handlers share the server's coordination service (app->coord,
+ * coord/service.h), built by `serve` at start. Before answering, each request catches up with lease changes made by other
  * processes (one small query). Tenancy and roles are the service's; the
  * route table only admits the roles listed in docs/coordination.md.
+ *
+ * Served so far: the deconfliction question and the GET lists of targets,
+ * uncovered targets, leases and incidents. The other handlers below are
+ * written but not yet in the route table (they need their rows in the
+ * authorisation matrix and tests over sockets); the CLI covers those
+ * operations meanwhile.
  */
 #ifndef CH_HTTP_H_COORD_H
 #define CH_HTTP_H_COORD_H
