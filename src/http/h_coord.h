@@ -5,15 +5,10 @@
  * incidents, and POST /api/v1/deconflict (one question or a batch).
  *
  * The handlers share the server's coordination service (app->coord,
- * coord/service.h), built by `serve` at start. Before answering, each request catches up with lease changes made by other
- * processes (one small query). Tenancy and roles are the service's; the
+ * coord/service.h), built by `serve` at start. Before answering, each
+ * request catches up with lease changes made by other processes (one small
+ * query). Tenancy and roles are the service's; the
  * route table only admits the roles listed in docs/coordination.md.
- *
- * Served so far: the deconfliction question and the GET lists of targets,
- * uncovered targets, leases and incidents. The other handlers below are
- * written but not yet in the route table (they need their rows in the
- * authorisation matrix and tests over sockets); the CLI covers those
- * operations meanwhile.
  */
 #ifndef CH_HTTP_H_COORD_H
 #define CH_HTTP_H_COORD_H

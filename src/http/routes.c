@@ -20,6 +20,8 @@
 #define ANYONE CH_ROLE_ALL /* any authenticated user */
 #define ADMIN CH_ROLE_ADMIN
 #define WIDE CH_ROLE_WIDE /* admin, analyst */
+/* scan coordination: the service decides ownership and tenancy within these roles */
+#define COORD (CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE)
 
 #define ROUTE(m, p, h, f, r, n)                                                                    \
     {                                                                                              \
@@ -58,14 +60,37 @@ const struct ch_route ch_routes[] = {
      .roles = CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE,
      .name = "deconflict",
      .max_body = CH_H_DECONFLICT_MAX_BODY},
-    ROUTE(GET, "/api/v1/coord/targets", ch_h_coord_targets_list, 0,
-          CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, "coord.targets.list"),
-    ROUTE(GET, "/api/v1/coord/uncovered", ch_h_coord_targets_uncovered, 0,
-          CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, "coord.uncovered"),
-    ROUTE(GET, "/api/v1/coord/leases", ch_h_coord_leases_list, 0,
-          CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, "coord.leases.list"),
+    ROUTE(GET, "/api/v1/coord/targets", ch_h_coord_targets_list, 0, COORD, "coord.targets.list"),
+    ROUTE(POST, "/api/v1/coord/targets", ch_h_coord_targets_create, 0, COORD,
+          "coord.targets.create"),
+    ROUTE(GET, "/api/v1/coord/targets/{id}", ch_h_coord_targets_get, 0, COORD, "coord.targets.get"),
+    ROUTE(GET, "/api/v1/coord/uncovered", ch_h_coord_targets_uncovered, 0, COORD,
+          "coord.uncovered"),
+    ROUTE(GET, "/api/v1/coord/authorizations", ch_h_coord_auth_list, 0, COORD, "coord.auth.list"),
+    ROUTE(POST, "/api/v1/coord/targets/{id}/authorizations", ch_h_coord_auth_grant, 0, COORD,
+          "coord.auth.grant"),
+    ROUTE(DELETE, "/api/v1/coord/authorizations/{id}", ch_h_coord_auth_revoke, 0, COORD,
+          "coord.auth.revoke"),
+    ROUTE(GET, "/api/v1/coord/leases", ch_h_coord_leases_list, 0, COORD, "coord.leases.list"),
+    ROUTE(POST, "/api/v1/coord/leases", ch_h_coord_leases_request, 0, COORD,
+          "coord.leases.request"),
+    ROUTE(GET, "/api/v1/coord/leases/{id}", ch_h_coord_leases_get, 0, COORD, "coord.leases.get"),
+    ROUTE(POST, "/api/v1/coord/leases/{id}/extend", ch_h_coord_leases_extend, 0, COORD,
+          "coord.leases.extend"),
+    ROUTE(POST, "/api/v1/coord/leases/{id}/release", ch_h_coord_leases_release, 0, COORD,
+          "coord.leases.release"),
+    ROUTE(POST, "/api/v1/coord/leases/{id}/revoke", ch_h_coord_leases_revoke, 0, COORD,
+          "coord.leases.revoke"),
+    ROUTE(POST, "/api/v1/coord/leases/{id}/reports", ch_h_coord_leases_report, 0, COORD,
+          "coord.leases.report"),
     ROUTE(GET, "/api/v1/coord/incidents", ch_h_coord_incidents_list, 0, CH_ROLE_OPERATOR | WIDE,
           "coord.incidents.list"),
+    ROUTE(POST, "/api/v1/coord/incidents", ch_h_coord_incidents_open, 0, CH_ROLE_OPERATOR | WIDE,
+          "coord.incidents.open"),
+    ROUTE(GET, "/api/v1/coord/incidents/{id}", ch_h_coord_incidents_get, 0, CH_ROLE_OPERATOR | WIDE,
+          "coord.incidents.get"),
+    ROUTE(POST, "/api/v1/coord/incidents/{id}/evidence", ch_h_coord_incidents_evidence, 0,
+          CH_ROLE_OPERATOR | WIDE, "coord.incidents.evidence"),
 
     /* remediation: read-only views scoped by organisation (src/http/h_remediate.c) */
     ROUTE(GET, "/api/v1/assets", ch_h_assets_list, 0, ANYONE, "assets.list"),

@@ -34,6 +34,7 @@
 #define WIDE (CH_ROLE_ADMIN | CH_ROLE_ANALYST)
 #define ANY CH_ROLE_ALL
 #define ADMIN CH_ROLE_ADMIN
+#define COORD (CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE)
 
 struct spec {
     const char *name; /* route name in ch_routes */
@@ -96,6 +97,39 @@ static const struct spec specs[] = {
      CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE, 0, 0, 200, 0, 0},
     {"coord.incidents.list", "GET", "/api/v1/coord/incidents", NULL, NULL, NULL,
      CH_ROLE_OPERATOR | WIDE, 0, 0, 200, 0, 0},
+    /* writes and single objects: unknown ids are 404 and bodies that break the
+     * rules 422 for every admitted role; ownership is the service's (tested in
+     * test_coord_cli and test_api_resources) */
+    {"coord.targets.create", "POST", "/api/v1/coord/targets", NULL,
+     "{\"name\":\"t-{n}\",\"kind\":\"bogus\"}", NULL, COORD, 0, 0, 422, 0, 0},
+    {"coord.targets.get", "GET", "/api/v1/coord/targets/999999", NULL, NULL, NULL, COORD, 0, 0, 404,
+     0, 0},
+    {"coord.auth.list", "GET", "/api/v1/coord/authorizations", NULL, NULL, NULL, COORD, 0, 0, 200,
+     0, 0},
+    {"coord.auth.grant", "POST", "/api/v1/coord/targets/999999/authorizations", NULL, "{}", NULL,
+     COORD, 0, 0, 422, 0, 0},
+    {"coord.auth.revoke", "DELETE", "/api/v1/coord/authorizations/999999", NULL, NULL, NULL, COORD,
+     0, 0, 404, 0, 0},
+    {"coord.leases.request", "POST", "/api/v1/coord/leases", NULL, "{}", NULL, COORD, 0, 0, 422, 0,
+     0},
+    {"coord.leases.get", "GET", "/api/v1/coord/leases/999999", NULL, NULL, NULL, COORD, 0, 0, 404,
+     0, 0},
+    {"coord.leases.extend", "POST", "/api/v1/coord/leases/999999/extend", NULL,
+     "{\"end\":\"2030-01-01T00:00:00Z\"}", NULL, COORD, 0, 0, 404, 0, 0},
+    {"coord.leases.release", "POST", "/api/v1/coord/leases/999999/release", NULL, NULL, NULL, COORD,
+     0, 0, 404, 0, 0},
+    {"coord.leases.revoke", "POST", "/api/v1/coord/leases/999999/revoke", NULL, NULL, NULL, COORD,
+     0, 0, 404, 0, 0},
+    {"coord.leases.report", "POST", "/api/v1/coord/leases/999999/reports", NULL,
+     "{\"scanned\":\"192.0.2.0/24\",\"tool\":\"nmap\",\"findings\":0}", NULL, COORD, 0, 0, 404, 0,
+     0},
+    {"coord.incidents.open", "POST", "/api/v1/coord/incidents", NULL, "{}", NULL,
+     CH_ROLE_OPERATOR | WIDE, 0, 0, 422, 0, 0},
+    {"coord.incidents.get", "GET", "/api/v1/coord/incidents/999999", NULL, NULL, NULL,
+     CH_ROLE_OPERATOR | WIDE, 0, 0, 404, 0, 0},
+    {"coord.incidents.evidence", "POST", "/api/v1/coord/incidents/999999/evidence", NULL,
+     "{\"kind\":\"log\",\"name\":\"x\",\"content\":\"y\"}", NULL, CH_ROLE_OPERATOR | WIDE, 0, 0,
+     404, 0, 0},
     {"csaf.metadata", "GET", "/.well-known/csaf/provider-metadata.json", NULL, NULL, NULL, 0, 0, 0,
      200, 1, 0},
     {"csaf.rolie", "GET", "/.well-known/csaf/white/csaf-feed-tlp-white.json", NULL, NULL, NULL, 0,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "http/openapi.h"
@@ -293,6 +294,95 @@ static void test_assets_and_exposures_are_scoped(void **state)
     ch_test_response_release(&r);
 }
 
+/* Scan coordination over HTTP: an operator registers a network target and
+ * authorises a partner, the partner leases it, the operator's deconfliction
+ * question says "authorised" until the lease is released. */
+static void test_coordination_lease_lifecycle(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(
+        srv.port, "POST", "/api/v1/orgs", root,
+        "{\"slug\":\"grid\",\"name\":\"Grid\",\"category\":\"ci\",\"sector\":\"energy\"}", 201, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"acme\",\"name\":\"Acme\",\"category\":\"partner\"}", 201, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"grid-op\",\"org\":\"grid\",\"roles\":[\"operator\"]}", 201, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root,
+                       "{\"name\":\"acme-p\",\"org\":\"acme\",\"roles\":[\"partner\"]}", 201, &r);
+    char *op = NULL, *partner = NULL;
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", root, "{\"user\":\"grid-op\"}", 201, &r);
+    cJSON *j = ch_test_response_json(&r);
+    op = strdup(ch_json_str(j, "token"));
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", root, "{\"user\":\"acme-p\"}", 201, &r);
+    j = ch_test_response_json(&r);
+    partner = strdup(ch_json_str(j, "token"));
+    cJSON_Delete(j);
+
+    ch_test_api_expect(srv.port, "POST", "/api/v1/coord/targets", op,
+                       "{\"name\":\"grid-net\",\"kind\":\"network\",\"scope\":\"192.0.2.0/24\"}",
+                       201, &r);
+    j = ch_test_response_json(&r);
+    long long target = (long long)cJSON_GetObjectItem(j, "id")->valuedouble;
+    cJSON_Delete(j);
+    char path[160];
+    snprintf(path, sizeof(path), "/api/v1/coord/targets/%lld", target);
+    /* a network target is invisible to a partner until authorised */
+    ch_test_api_expect(srv.port, "GET", path, partner, NULL, 404, &r);
+    ch_test_api_expect(srv.port, "GET", path, op, NULL, 200, &r);
+    /* no authorisation, no lease */
+    /* leases last at most 90 days from now (the server's real clock) */
+    time_t end_at = time(NULL) + 30 * 86400;
+    time_t from_at = time(NULL) - 86400, until_at = time(NULL) + 60 * 86400;
+    char end[32], from[32], until[32], grant[512];
+    struct tm tm;
+    strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&end_at, &tm));
+    strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&from_at, &tm));
+    strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&until_at, &tm));
+    char body[512];
+    snprintf(body, sizeof(body), "{\"target\":%lld,\"end\":\"%s\",\"sources\":\"198.51.100.0/24\"}",
+             target, end);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/coord/leases", partner, body, 403, &r);
+    snprintf(path, sizeof(path), "/api/v1/coord/targets/%lld/authorizations", target);
+    snprintf(grant, sizeof(grant),
+             "{\"partner\":\"acme\",\"start\":\"%s\",\"end\":\"%s\","
+             "\"rules\":{\"contacts\":[\"soc@grid.example\"]}}",
+             from, until);
+    ch_test_api_expect(srv.port, "POST", path, op, grant, 201, &r);
+    /* the partner may not grant itself more */
+    ch_test_api_expect(srv.port, "POST", path, partner, grant, 403, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/coord/leases", partner, body, 201, &r);
+    j = ch_test_response_json(&r);
+    long long lease = (long long)cJSON_GetObjectItem(j, "id")->valuedouble;
+    cJSON_Delete(j);
+
+    static const char q[] = "{\"source\":\"198.51.100.7\",\"target\":\"192.0.2.9\"}";
+    ch_test_api_expect(srv.port, "POST", "/api/v1/deconflict", op, q, 200, &r);
+    j = ch_test_response_json(&r);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "authorised")));
+    cJSON_Delete(j);
+    /* a source outside the lease's declared sources is not covered */
+    ch_test_api_expect(srv.port, "POST", "/api/v1/deconflict", op,
+                       "{\"source\":\"203.0.113.5\",\"target\":\"192.0.2.9\"}", 200, &r);
+    j = ch_test_response_json(&r);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "authorised")));
+    cJSON_Delete(j);
+
+    snprintf(path, sizeof(path), "/api/v1/coord/leases/%lld/release", lease);
+    ch_test_api_expect(srv.port, "POST", path, partner, NULL, 200, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/deconflict", op, q, 200, &r);
+    j = ch_test_response_json(&r);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "authorised")));
+    cJSON_Delete(j);
+    snprintf(path, sizeof(path), "/api/v1/coord/leases/%lld", lease);
+    ch_test_api_expect(srv.port, "GET", path, partner, NULL, 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "released"));
+    free(op);
+    free(partner);
+    ch_test_response_release(&r);
+}
+
 static void test_vulns_search_and_show(void **state)
 {
     struct ch_test_response r;
@@ -456,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_cursor_pagination_visits_everything_once),
         cmocka_unit_test(test_users_and_tokens),
         cmocka_unit_test(test_assets_and_exposures_are_scoped),
+        cmocka_unit_test(test_coordination_lease_lifecycle),
         cmocka_unit_test(test_vulns_search_and_show),
         cmocka_unit_test(test_osv_endpoint_returns_the_record_verbatim),
         cmocka_unit_test(test_etag_and_if_none_match),
