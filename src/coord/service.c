@@ -103,8 +103,7 @@ int ch_coord_actor_for_user(struct ch_store *s, const char *user, char *name_buf
     if (ch_roles_parse(ch_stmt_cstr(st, 1), &a.roles, &ignore) != CH_OK ||
         ch_clearance_parse(ch_stmt_cstr(st, 2), &a.clearance) != CH_OK) {
         ch_stmt_reset(st);
-        return ch_err_set(err, CH_E_INTERNAL, "user '%s' has unreadable roles or clearance",
-                          user);
+        return ch_err_set(err, CH_E_INTERNAL, "user '%s' has unreadable roles or clearance", user);
     }
     ch_stmt_reset(st);
     snprintf(name_buf, name_buf_size, "user:%s", user);
@@ -129,8 +128,7 @@ static bool ascii_lower_eq(const char *a, size_t n, const char *lit)
     return strlen(lit) == n && ch_str_case_eq(ch_str_make(a, n), ch_str_c(lit));
 }
 
-int ch_coord__repo_key(struct ch_str url, struct ch_str ref, struct ch_buf *out,
-                       struct ch_err *err)
+int ch_coord__repo_key(struct ch_str url, struct ch_str ref, struct ch_buf *out, struct ch_err *err)
 {
     url = ch_str_trim(url);
     ref = ch_str_trim(ref);
@@ -160,8 +158,9 @@ int ch_coord__repo_key(struct ch_str url, struct ch_str ref, struct ch_buf *out,
     bool hex = ref.len >= 7 && ref.len <= 64;
     for (size_t i = 0; i < ref.len; i++) {
         char ch = ref.ptr[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '.' || ch == '_' || ch == '-' || ch == '/' || ch == '+';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' || ch == '/' ||
+                  ch == '+';
         if (!ok)
             return ch_err_setf(err, CH_E_INVALID, "ref", "ref '%.*s' has a character not allowed",
                                CH_STR_FMT(ref));
@@ -298,8 +297,8 @@ static int check_prefix_width(const struct ch_prefix *p, const char *field, stru
 }
 
 /* Parses "10.0.0.0/8 example.com, *.example.org" (names only if allowed). */
-static int scope_parse(struct ch_str text, bool names_allowed, const char *field,
-                       struct scope *sc, struct ch_err *err)
+static int scope_parse(struct ch_str text, bool names_allowed, const char *field, struct scope *sc,
+                       struct ch_err *err)
 {
     if (text.len > CH_COORD_LIST_MAX)
         return ch_err_setf(err, CH_E_LIMIT, field, "%s list exceeds %zu bytes", field,
@@ -411,8 +410,8 @@ static void ua_format(const struct scope *sc, struct ch_buf *out)
 }
 
 /* True when every prefix and name of inner lies inside outer. */
-static bool scope_within(const struct scope *inner, const struct scope *outer,
-                         char *what, size_t what_size)
+static bool scope_within(const struct scope *inner, const struct scope *outer, char *what,
+                         size_t what_size)
 {
     for (size_t i = 0; i < inner->n_pfx; i++) {
         bool in = false;
@@ -531,13 +530,13 @@ static void drop_lease(struct ch_coord *c, int64_t id)
 }
 
 /* The columns every lease read selects, in this order (see add_row). */
-#define LEASE_COLS                                                                               \
-    "l.id, l.target_id, l.org_id, COALESCE(l.authorization_id, 0), l.mode, l.starts_at,"         \
-    " l.ends_at, l.scope, l.sources, l.ua_tokens, t.kind, t.match_key, t.scope, t.org_id,"        \
+#define LEASE_COLS                                                                                 \
+    "l.id, l.target_id, l.org_id, COALESCE(l.authorization_id, 0), l.mode, l.starts_at,"           \
+    " l.ends_at, l.scope, l.sources, l.ua_tokens, t.kind, t.match_key, t.scope, t.org_id,"         \
     " t.name, o.slug, COALESCE(a.hours_from, -1), COALESCE(a.hours_to, -1)"
-#define LEASE_FROM                                                                               \
-    " FROM coord_leases l JOIN coord_targets t ON t.id = l.target_id"                           \
-    " JOIN orgs o ON o.id = l.org_id"                                                           \
+#define LEASE_FROM                                                                                 \
+    " FROM coord_leases l JOIN coord_targets t ON t.id = l.target_id"                              \
+    " JOIN orgs o ON o.id = l.org_id"                                                              \
     " LEFT JOIN coord_authorizations a ON a.id = l.authorization_id"
 
 /* Adds the lease of the current row of st (LEASE_COLS) to memory. All or nothing. */
@@ -793,7 +792,7 @@ int ch_coord_new(struct ch_store *s, const struct ch_coord_options *opts, int64_
         return ch_err_set(err, CH_E_NOMEM, "cannot create the coordination lock");
     }
     c->history = opts != NULL && opts->history_seconds > 0 ? opts->history_seconds
-                                                            : CH_COORD_HISTORY_DEFAULT;
+                                                           : CH_COORD_HISTORY_DEFAULT;
     c->horizon = now - c->history;
     int rc = load_all(c, s, err);
     if (rc != CH_OK) {
@@ -972,8 +971,8 @@ static bool name_valid(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '.' || ch == '_' || ch == '-';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
         if (!ok)
             return false;
     }
@@ -985,8 +984,7 @@ static int text_valid(const char *s, bool required, const char *field, struct ch
     if (s == NULL || s[0] == '\0')
         return required ? ch_err_setf(err, CH_E_INVALID, field, "%s is required", field) : CH_OK;
     if (strlen(s) > CH_COORD_TEXT_MAX)
-        return ch_err_setf(err, CH_E_LIMIT, field, "%s exceeds %d bytes", field,
-                           CH_COORD_TEXT_MAX);
+        return ch_err_setf(err, CH_E_LIMIT, field, "%s exceeds %d bytes", field, CH_COORD_TEXT_MAX);
     return CH_OK;
 }
 
@@ -1026,7 +1024,8 @@ static int target_values(const struct ch_coord_target_new *t, struct ch_buf *loc
         scope_release(&sc);
         break;
     }
-    default: return ch_err_setf(err, CH_E_INVALID, "kind", "kind must be repo, package or network");
+    default:
+        return ch_err_setf(err, CH_E_INVALID, "kind", "kind must be repo, package or network");
     }
     if (rc == CH_OK)
         rc = ch_buf_status(locator, "target", err);
@@ -1126,9 +1125,9 @@ out:
 }
 
 /* Visibility of targets as SQL over alias t, binding (wide, org, org). */
-#define TARGET_VISIBLE                                                                           \
-    "(CAST(? AS BIGINT) = 1 OR t.org_id = ? OR t.kind <> 'network' OR EXISTS (SELECT 1 FROM"      \
-    " coord_authorizations va WHERE va.target_id = t.id AND va.partner_org_id = ?"               \
+#define TARGET_VISIBLE                                                                             \
+    "(CAST(? AS BIGINT) = 1 OR t.org_id = ? OR t.kind <> 'network' OR EXISTS (SELECT 1 FROM"       \
+    " coord_authorizations va WHERE va.target_id = t.id AND va.partner_org_id = ?"                 \
     " AND va.revoked_at IS NULL))"
 
 static void bind_target_visible(struct ch_stmt *st, int first, const struct ch_coord_actor *a)
@@ -1193,11 +1192,11 @@ static void target_json(struct ch_stmt *st, struct ch_jw *w)
     ch_jw_obj_close(w);
 }
 
-#define TARGET_COLS                                                                              \
+#define TARGET_COLS                                                                                \
     "t.id, o.slug, t.kind, t.name, t.locator, t.description, t.created_at, t.created_by"
 
-int ch_coord_target_list_json(struct ch_store *s, const struct ch_coord_actor *a,
-                              struct ch_jw *w, struct ch_err *err)
+int ch_coord_target_list_json(struct ch_store *s, const struct ch_coord_actor *a, struct ch_jw *w,
+                              struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
@@ -1270,10 +1269,10 @@ static void target_row_release(struct target_row *t)
 static int target_load(struct ch_store *s, int64_t id, struct target_row *t, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(
-        s, "SELECT org_id, kind, name, COALESCE(match_key, ''), COALESCE(scope, '')"
-           " FROM coord_targets WHERE id = ?",
-        &st, err);
+    int rc = ch_store_stmt(s,
+                           "SELECT org_id, kind, name, COALESCE(match_key, ''), COALESCE(scope, '')"
+                           " FROM coord_targets WHERE id = ?",
+                           &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, id);
@@ -1322,8 +1321,7 @@ static int parse_hours(const char *s, int32_t *ret_from, int32_t *ret_to)
     return *ret_from == *ret_to ? CH_E_INVALID : CH_OK;
 }
 
-static int rules_string_list(const cJSON *arr, const char *key, bool need_one,
-                             struct ch_err *err)
+static int rules_string_list(const cJSON *arr, const char *key, bool need_one, struct ch_err *err)
 {
     if (arr == NULL)
         return need_one ? ch_err_setf(err, CH_E_INVALID, key, "rules need '%s'", key) : CH_OK;
@@ -1361,8 +1359,8 @@ static int rules_check(const char *text, struct ch_buf *out, int32_t *ret_from, 
         snprintf(err->field, sizeof(err->field), "rules");
         return rc;
     }
-    static const char *const allowed[] = {"techniques", "max_rate_pps", "max_rate_rps", "hours",
-                                          "contacts", "notes"};
+    static const char *const allowed[] = {"techniques", "max_rate_pps", "max_rate_rps",
+                                          "hours",      "contacts",     "notes"};
     if (!cJSON_IsObject(doc)) {
         rc = ch_err_setf(err, CH_E_INVALID, "rules", "rules must be a JSON object");
         goto out;
@@ -1381,8 +1379,8 @@ static int rules_check(const char *text, struct ch_buf *out, int32_t *ret_from, 
             goto out;
         }
     }
-    rc = rules_string_list(cJSON_GetObjectItemCaseSensitive(doc, "techniques"), "techniques",
-                           false, err);
+    rc = rules_string_list(cJSON_GetObjectItemCaseSensitive(doc, "techniques"), "techniques", false,
+                           err);
     if (rc == CH_OK)
         rc = rules_string_list(cJSON_GetObjectItemCaseSensitive(doc, "contacts"), "contacts", true,
                                err);
@@ -1403,8 +1401,7 @@ static int rules_check(const char *text, struct ch_buf *out, int32_t *ret_from, 
     *ret_to = -1;
     if (rc == CH_OK && hours != NULL && parse_hours(hours, ret_from, ret_to) != CH_OK)
         rc = ch_err_setf(err, CH_E_INVALID, "rules",
-                         "hours must be \"HH:MM-HH:MM\" (UTC, may wrap midnight), not '%s'",
-                         hours);
+                         "hours must be \"HH:MM-HH:MM\" (UTC, may wrap midnight), not '%s'", hours);
     if (rc == CH_OK) {
         struct ch_jw w;
         ch_jw_init(&w, out, 0);
@@ -1507,8 +1504,8 @@ int ch_coord_auth_grant(struct ch_coord *c, struct ch_store *s, const struct ch_
     char object[64];
     snprintf(object, sizeof(object), "authorization:%lld", (long long)id);
     if (rc == CH_OK)
-        rc = ch_coord__audit(s, a, "coord.authorization.grant", object, ch_buf_cstr(&details),
-                             now, err);
+        rc = ch_coord__audit(s, a, "coord.authorization.grant", object, ch_buf_cstr(&details), now,
+                             err);
     rc = change_end(c, s, seq, rc, NULL, 0, err);
     if (rc == CH_OK)
         *ret_id = id;
@@ -1585,8 +1582,7 @@ int ch_coord_auth_revoke(struct ch_coord *c, struct ch_store *s, const struct ch
                         "only an operator of the target's organisation or an admin may revoke"
                         " an authorisation");
     if (rc == CH_OK && revoked)
-        rc = ch_err_set(err, CH_E_CONFLICT, "authorisation %lld is already revoked",
-                        (long long)id);
+        rc = ch_err_set(err, CH_E_CONFLICT, "authorisation %lld is already revoked", (long long)id);
     if (rc == CH_OK)
         rc = ch_store_stmt(s,
                            "UPDATE coord_authorizations SET revoked_at = ?, revoked_by = ?,"
@@ -1677,7 +1673,7 @@ int ch_coord_auth_list_json(struct ch_store *s, const struct ch_coord_actor *a, 
     ch_jw_arr_open(w);
     while ((rc = ch_stmt_step(st, err)) == 1) {
         int64_t revoked = ch_stmt_int(st, 10);
-        const char *state = revoked >= 0 ? "revoked"
+        const char *state = revoked >= 0                ? "revoked"
                             : ch_stmt_int(st, 6) <= now ? "expired"
                             : ch_stmt_int(st, 5) > now  ? "scheduled"
                                                         : "active";
@@ -1713,9 +1709,9 @@ struct cand {
     enum ch_lease_mode mode;
     int64_t start, end;
     enum ch_target_kind kind;
-    const char *key;                 /* repo/package */
-    struct scope targets;            /* network: what is leased */
-    struct scope sources;            /* prefixes and UA tokens */
+    const char *key;      /* repo/package */
+    struct scope targets; /* network: what is leased */
+    struct scope sources; /* prefixes and UA tokens */
 };
 
 static void cand_release(struct cand *k)
@@ -1813,6 +1809,33 @@ static int find_auth(struct ch_store *s, int64_t target, int64_t org, int64_t st
     return rc < 0 ? rc : CH_OK;
 }
 
+/*
+ * A network target is visible to a partner only once authorised for it
+ * (TARGET_VISIBLE); before that a lease request answers "not found", as
+ * reading it would, so neither its existence nor its name leaks.
+ */
+static int network_target_visible(struct ch_store *s, const struct ch_coord_actor *a,
+                                  const struct target_row *t, struct ch_err *err)
+{
+    if (t->kind != CH_TARGET_NETWORK || is_wide(a) || t->owner == a->org_id)
+        return CH_OK;
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(s,
+                           "SELECT 1 FROM coord_authorizations WHERE target_id = ?"
+                           " AND partner_org_id = ? AND revoked_at IS NULL LIMIT 1",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, t->id);
+    ch_stmt_bind_int(st, 2, a->org_id);
+    rc = ch_stmt_step(st, err);
+    ch_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    return rc == 1 ? CH_OK
+                   : ch_err_setf(err, CH_E_NOTFOUND, "target", "no target %lld", (long long)t->id);
+}
+
 static int no_auth_error(struct ch_store *s, int64_t org, const char *target, struct ch_err *err)
 {
     char slug[64] = "?";
@@ -1847,8 +1870,8 @@ static int cand_fill(struct cand *k, const struct target_row *t, const char *sco
         if (rc == CH_OK && k->targets.n_pfx + k->targets.n_names == 0)
             rc = ch_err_setf(err, CH_E_INVALID, "scope", "the lease scope is empty");
         if (rc == CH_OK && !scope_within(&k->targets, &whole, what, sizeof(what)))
-            rc = ch_err_setf(err, CH_E_INVALID, "scope",
-                             "'%s' is outside the scope of target '%s'", what, t->name);
+            rc = ch_err_setf(err, CH_E_INVALID, "scope", "'%s' is outside the scope of target '%s'",
+                             what, t->name);
         scope_release(&whole);
     } else if (rc == CH_OK) {
         k->targets = whole;
@@ -1905,6 +1928,8 @@ int ch_coord_lease_request(struct ch_coord *c, struct ch_store *s, const struct 
     char slug[64] = "";
     int64_t seq = 0, id = 0, auth = 0;
     rc = target_load(s, l->target_id, &t, err);
+    if (rc == CH_OK)
+        rc = network_target_visible(s, a, &t, err);
     if (rc == CH_OK)
         rc = org_slug(s, holder, slug, err);
     if (rc == CH_OK) {
@@ -2028,12 +2053,13 @@ static int lease_load(struct ch_store *s, const struct ch_coord_actor *a, int64_
                       struct lease_row *r, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(s,
-                           "SELECT l.target_id, l.org_id, t.org_id, COALESCE(l.authorization_id, 0),"
-                           " l.starts_at, l.ends_at, l.mode, l.state, COALESCE(l.scope, ''),"
-                           " l.sources, l.ua_tokens FROM coord_leases l JOIN coord_targets t"
-                           " ON t.id = l.target_id WHERE l.id = ?",
-                           &st, err);
+    int rc =
+        ch_store_stmt(s,
+                      "SELECT l.target_id, l.org_id, t.org_id, COALESCE(l.authorization_id, 0),"
+                      " l.starts_at, l.ends_at, l.mode, l.state, COALESCE(l.scope, ''),"
+                      " l.sources, l.ua_tokens FROM coord_leases l JOIN coord_targets t"
+                      " ON t.id = l.target_id WHERE l.id = ?",
+                      &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, id);
@@ -2046,8 +2072,8 @@ static int lease_load(struct ch_store *s, const struct ch_coord_actor *a, int64_
         r->auth = ch_stmt_int(st, 3);
         r->start = ch_stmt_int(st, 4);
         r->end = ch_stmt_int(st, 5);
-        r->mode = ch_str_eq_c(ch_stmt_text(st, 6), "exclusive") ? CH_LEASE_EXCLUSIVE
-                                                               : CH_LEASE_SHARED;
+        r->mode =
+            ch_str_eq_c(ch_stmt_text(st, 6), "exclusive") ? CH_LEASE_EXCLUSIVE : CH_LEASE_SHARED;
         snprintf(r->state, sizeof(r->state), "%s", ch_stmt_cstr(st, 7));
         ch_buf_reset(&r->scope);
         ch_buf_append_str(&r->scope, ch_stmt_text(st, 8));
@@ -2201,7 +2227,7 @@ int ch_coord_lease_revoke(struct ch_coord *c, struct ch_store *s, const struct c
 }
 
 /* Lease visibility as SQL over aliases l and t, binding (wide, org, org, operator). */
-#define LEASE_VISIBLE                                                                            \
+#define LEASE_VISIBLE                                                                              \
     "(CAST(? AS BIGINT) = 1 OR l.org_id = ? OR (t.org_id = ? AND CAST(? AS BIGINT) = 1))"
 
 static void bind_lease_visible(struct ch_stmt *st, int first, const struct ch_coord_actor *a)
@@ -2212,12 +2238,12 @@ static void bind_lease_visible(struct ch_stmt *st, int first, const struct ch_co
     ch_stmt_bind_int(st, first + 3, ch_coord__has_role(a, CH_ROLE_OPERATOR) ? 1 : 0);
 }
 
-#define LEASE_LIST_COLS                                                                          \
-    "l.id, l.target_id, t.name, t.kind, o.slug, ow.slug, COALESCE(l.authorization_id, 0),"       \
-    " l.mode, l.starts_at, l.ends_at, l.state, l.scope, l.sources, l.ua_tokens, l.created_at,"    \
+#define LEASE_LIST_COLS                                                                            \
+    "l.id, l.target_id, t.name, t.kind, o.slug, ow.slug, COALESCE(l.authorization_id, 0),"         \
+    " l.mode, l.starts_at, l.ends_at, l.state, l.scope, l.sources, l.ua_tokens, l.created_at,"     \
     " l.created_by, COALESCE(l.ended_at, -1), l.end_reason"
-#define LEASE_LIST_FROM                                                                          \
-    " FROM coord_leases l JOIN coord_targets t ON t.id = l.target_id"                           \
+#define LEASE_LIST_FROM                                                                            \
+    " FROM coord_leases l JOIN coord_targets t ON t.id = l.target_id"                              \
     " JOIN orgs o ON o.id = l.org_id JOIN orgs ow ON ow.id = t.org_id"
 
 static const char *lease_state(const char *stored, int64_t start, int64_t end, int64_t now)
@@ -2289,10 +2315,9 @@ int ch_coord_lease_show_json(struct ch_store *s, const struct ch_coord_actor *a,
                              int64_t now, struct ch_jw *w, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(s,
-                           "SELECT " LEASE_LIST_COLS LEASE_LIST_FROM " WHERE l.id = ? AND "
-                           LEASE_VISIBLE,
-                           &st, err);
+    int rc = ch_store_stmt(
+        s, "SELECT " LEASE_LIST_COLS LEASE_LIST_FROM " WHERE l.id = ? AND " LEASE_VISIBLE, &st,
+        err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, id);
@@ -2428,10 +2453,9 @@ static int score_leases(struct ch_store *s, int64_t target_id, int64_t *ret_scor
 
 /* purl type → OSV ecosystem name, as the exposure tables (0007) record it. */
 static const char *const purl_ecosystems[][2] = {
-    {"pypi", "PyPI"},         {"npm", "npm"},         {"cargo", "crates.io"},
-    {"golang", "Go"},         {"maven", "Maven"},     {"nuget", "NuGet"},
-    {"gem", "RubyGems"},      {"composer", "Packagist"}, {"hex", "Hex"},
-    {"pub", "Pub"},           {"deb", "Debian"},      {"apk", "Alpine"},
+    {"pypi", "PyPI"},      {"npm", "npm"},     {"cargo", "crates.io"}, {"golang", "Go"},
+    {"maven", "Maven"},    {"nuget", "NuGet"}, {"gem", "RubyGems"},    {"composer", "Packagist"},
+    {"hex", "Hex"},        {"pub", "Pub"},     {"deb", "Debian"},      {"apk", "Alpine"},
     {"swift", "SwiftURL"},
 };
 
@@ -2447,9 +2471,8 @@ static int score_exposures(struct ch_store *s, int64_t target_id, int64_t *ret_s
                            struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(s,
-                           "SELECT kind, COALESCE(match_key, '') FROM coord_targets WHERE id = ?",
-                           &st, err);
+    int rc = ch_store_stmt(
+        s, "SELECT kind, COALESCE(match_key, '') FROM coord_targets WHERE id = ?", &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, target_id);

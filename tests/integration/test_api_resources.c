@@ -331,7 +331,7 @@ static void test_coordination_lease_lifecycle(void **state)
     /* a network target is invisible to a partner until authorised */
     ch_test_api_expect(srv.port, "GET", path, partner, NULL, 404, &r);
     ch_test_api_expect(srv.port, "GET", path, op, NULL, 200, &r);
-    /* no authorisation, no lease */
+    /* no authorisation, no lease: and the request answers as if the target did not exist */
     /* leases last at most 90 days from now (the server's real clock) */
     time_t end_at = time(NULL) + 30 * 86400;
     time_t from_at = time(NULL) - 86400, until_at = time(NULL) + 60 * 86400;
@@ -343,7 +343,8 @@ static void test_coordination_lease_lifecycle(void **state)
     char body[512];
     snprintf(body, sizeof(body), "{\"target\":%lld,\"end\":\"%s\",\"sources\":\"198.51.100.0/24\"}",
              target, end);
-    ch_test_api_expect(srv.port, "POST", "/api/v1/coord/leases", partner, body, 403, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/coord/leases", partner, body, 404, &r);
+    assert_false(ch_test_contains(ch_buf_cstr(&r.body), "grid-net"));
     snprintf(path, sizeof(path), "/api/v1/coord/targets/%lld/authorizations", target);
     snprintf(grant, sizeof(grant),
              "{\"partner\":\"acme\",\"start\":\"%s\",\"end\":\"%s\","

@@ -18,19 +18,19 @@
 #define HOUR 3600
 
 /* Like assert_int_equal, printing the error message on a mismatch. */
-#define assert_rc(expr, want, e)                                                               \
-    do {                                                                                       \
-        int rc_ = (expr);                                                                      \
-        if (rc_ != (want))                                                                     \
-            fail_msg("%s: got %d, want %d: %s", #expr, rc_, (int)(want), (e)->msg);            \
+#define assert_rc(expr, want, e)                                                                   \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != (want))                                                                         \
+            fail_msg("%s: got %d, want %d: %s", #expr, rc_, (int)(want), (e)->msg);                \
     } while (0)
 
 struct fx {
     struct ch_store *s;
     char *dir;
     struct ch_coord *c;
-    int64_t grid, acme, beta;       /* orgs: operator, two partners */
-    int64_t net, repo, pkg;         /* targets */
+    int64_t grid, acme, beta; /* orgs: operator, two partners */
+    int64_t net, repo, pkg;   /* targets */
     int64_t auth_acme, auth_beta;
     struct ch_coord_actor admin, op, pa, pb;
 };
@@ -69,12 +69,18 @@ static int setup(void **state)
     f->acme = org(f, "acme", CH_ORG_PARTNER);
     f->beta = org(f, "beta", CH_ORG_PARTNER);
     f->admin = CH_COORD_ACTOR_LOCAL;
-    f->op = (struct ch_coord_actor){.org_id = f->grid, .roles = CH_ROLE_OPERATOR,
-                                    .clearance = CH_CLEAR_SECRET, .name = "user:op"};
-    f->pa = (struct ch_coord_actor){.org_id = f->acme, .roles = CH_ROLE_PARTNER,
-                                    .clearance = CH_CLEAR_UNCLASSIFIED, .name = "user:pa"};
-    f->pb = (struct ch_coord_actor){.org_id = f->beta, .roles = CH_ROLE_PARTNER,
-                                    .clearance = CH_CLEAR_UNCLASSIFIED, .name = "user:pb"};
+    f->op = (struct ch_coord_actor){.org_id = f->grid,
+                                    .roles = CH_ROLE_OPERATOR,
+                                    .clearance = CH_CLEAR_SECRET,
+                                    .name = "user:op"};
+    f->pa = (struct ch_coord_actor){.org_id = f->acme,
+                                    .roles = CH_ROLE_PARTNER,
+                                    .clearance = CH_CLEAR_UNCLASSIFIED,
+                                    .name = "user:pa"};
+    f->pb = (struct ch_coord_actor){.org_id = f->beta,
+                                    .roles = CH_ROLE_PARTNER,
+                                    .clearance = CH_CLEAR_UNCLASSIFIED,
+                                    .name = "user:pb"};
     struct ch_err err = CH_ERR_INIT;
     if (ch_coord_new(f->s, NULL, T0, &f->c, &err) != CH_OK)
         fail_msg("%s", err.msg);
@@ -173,8 +179,9 @@ static void test_network_overlap_prefixes_and_boundaries(void **state)
     must_lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 100 * HOUR,
                                  T0 + 200 * HOUR, "192.0.2.128/25", "203.0.113.0/24", NULL});
     /* the enclosing /24 collides, and the message names the lease */
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 150 * HOUR,
-                                              T0 + 160 * HOUR, "192.0.2.0/24", NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 150 * HOUR,
+                                          T0 + 160 * HOUR, "192.0.2.0/24", NULL, NULL},
                            NULL, &err),
                      CH_E_CONFLICT);
     char want[64];
@@ -182,8 +189,9 @@ static void test_network_overlap_prefixes_and_boundaries(void **state)
     assert_true(ch_test_contains(err.msg, want));
     assert_true(ch_test_contains(err.msg, "'acme'"));
     /* a nested /26 too */
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 199 * HOUR,
-                                              T0 + 250 * HOUR, "192.0.2.64/26", NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 199 * HOUR,
+                                          T0 + 250 * HOUR, "192.0.2.64/26", NULL, NULL},
                            NULL, &err),
                      CH_E_CONFLICT);
     /* boundaries: ending when it starts, starting when it ends: no overlap */
@@ -194,20 +202,22 @@ static void test_network_overlap_prefixes_and_boundaries(void **state)
     /* IPv6: /64 inside the /48 leased exclusively */
     int64_t v6 = must_lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_EXCLUSIVE, T0 + HOUR,
                                               T0 + 2 * HOUR, "2001:db8::/48", NULL, NULL});
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + HOUR,
-                                              T0 + 3 * HOUR, "2001:db8:0:1::/64", NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + HOUR, T0 + 3 * HOUR,
+                                          "2001:db8:0:1::/64", NULL, NULL},
                            NULL, &err),
                      CH_E_CONFLICT);
     snprintf(want, sizeof(want), "lease %lld", (long long)v6);
     assert_true(ch_test_contains(err.msg, want));
     /* shared with shared coexist */
-    must_lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + 400 * HOUR,
-                                 T0 + 410 * HOUR, "10.1.0.0/16", NULL, NULL});
-    must_lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 400 * HOUR,
-                                 T0 + 410 * HOUR, "10.0.0.0/8", NULL, NULL});
+    must_lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + 400 * HOUR, T0 + 410 * HOUR,
+                                 "10.1.0.0/16", NULL, NULL});
+    must_lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 400 * HOUR, T0 + 410 * HOUR,
+                                 "10.0.0.0/8", NULL, NULL});
     /* outside the target's scope */
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + HOUR,
-                                              T0 + 2 * HOUR, "192.0.3.0/24", NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + HOUR, T0 + 2 * HOUR,
+                                          "192.0.3.0/24", NULL, NULL},
                            NULL, &err),
                      CH_E_INVALID);
     assert_true(ch_test_contains(err.msg, "outside the scope"));
@@ -219,8 +229,9 @@ static void test_names_wildcards_and_addresses(void **state)
     struct ch_err err = CH_ERR_INIT;
     int64_t w = must_lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_EXCLUSIVE, T0 + HOUR,
                                              T0 + 10 * HOUR, "*.svc.example.com", NULL, NULL});
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 2 * HOUR,
-                                              T0 + 3 * HOUR, "api.svc.example.com", NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 2 * HOUR,
+                                          T0 + 3 * HOUR, "api.svc.example.com", NULL, NULL},
                            NULL, &err),
                      CH_E_CONFLICT);
     /* the base name itself is not under the wildcard; addresses never meet names */
@@ -243,19 +254,26 @@ static void test_authorisation_required_and_revocation_cascades(void **state)
     struct ch_err err = CH_ERR_INIT;
     int64_t gamma = org(f, "gamma", CH_ORG_PARTNER);
     struct ch_coord_actor pg = {.org_id = gamma, .roles = CH_ROLE_PARTNER, .name = "user:pg"};
-    assert_int_equal(lease(f, &(struct lreq){f->net, &pg, CH_LEASE_SHARED, T0 + HOUR,
-                                              T0 + 2 * HOUR, NULL, NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &pg, CH_LEASE_SHARED, T0 + HOUR, T0 + 2 * HOUR,
+                                          NULL, NULL, NULL},
                            NULL, &err),
-                     CH_E_PERM);
-    assert_true(ch_test_contains(err.msg, "no authorisation"));
+                     CH_E_NOTFOUND);
+    /* never authorised: the target is invisible, so the answer is "not found" without its name */
+    assert_true(ch_test_contains(err.msg, "no target"));
+    assert_false(ch_test_contains(err.msg, "grid-net"));
     /* beyond the authorisation's window */
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + 29 * 86400,
-                                              T0 + 31 * 86400, NULL, NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + 29 * 86400,
+                                          T0 + 31 * 86400, NULL, NULL, NULL},
                            NULL, &err),
                      CH_E_PERM);
     /* a partner cannot grant itself one, nor lease for another org */
-    struct ch_coord_auth_new g = {.target_id = f->net, .partner_org_id = f->acme, .start = T0,
-                                  .end = T0 + 86400, .rules_json = "{\"contacts\":[\"x\"]}"};
+    struct ch_coord_auth_new g = {.target_id = f->net,
+                                  .partner_org_id = f->acme,
+                                  .start = T0,
+                                  .end = T0 + 86400,
+                                  .rules_json = "{\"contacts\":[\"x\"]}"};
     int64_t id;
     assert_int_equal(ch_coord_auth_grant(f->c, f->s, &f->pa, &g, T0, &id, &err), CH_E_PERM);
     ch_err_clear(&err);
@@ -278,10 +296,12 @@ static void test_authorisation_required_and_revocation_cascades(void **state)
     char want[32];
     snprintf(want, sizeof(want), "%lld", (long long)l);
     assert_string_equal(got, want);
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + 5 * HOUR,
-                                              T0 + 6 * HOUR, NULL, NULL, NULL},
+    /* with its only authorisation revoked, the target is invisible to acme again */
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pa, CH_LEASE_SHARED, T0 + 5 * HOUR,
+                                          T0 + 6 * HOUR, NULL, NULL, NULL},
                            NULL, &err),
-                     CH_E_PERM);
+                     CH_E_NOTFOUND);
 }
 
 static void test_repo_and_package_exact_match(void **state)
@@ -290,8 +310,9 @@ static void test_repo_and_package_exact_match(void **state)
     struct ch_err err = CH_ERR_INIT;
     int64_t r = must_lease(f, &(struct lreq){f->repo, &f->pa, CH_LEASE_EXCLUSIVE, T0 + HOUR,
                                              T0 + 5 * HOUR, NULL, "", "AcmeFuzz/2"});
-    assert_int_equal(lease(f, &(struct lreq){f->repo, &f->pb, CH_LEASE_SHARED, T0 + 4 * HOUR,
-                                              T0 + 6 * HOUR, NULL, NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->repo, &f->pb, CH_LEASE_SHARED, T0 + 4 * HOUR,
+                                          T0 + 6 * HOUR, NULL, NULL, NULL},
                            NULL, &err),
                      CH_E_CONFLICT);
     /* the same repository and ref under another owner's target: same key */
@@ -302,8 +323,9 @@ static void test_repo_and_package_exact_match(void **state)
                                        .repo_ref = "v1.2.0"};
     int64_t mirror, other;
     assert_int_equal(ch_coord_target_add(f->c, f->s, &f->admin, &same, T0, &mirror, &err), CH_OK);
-    assert_int_equal(lease(f, &(struct lreq){mirror, &f->pb, CH_LEASE_SHARED, T0 + 2 * HOUR,
-                                              T0 + 3 * HOUR, NULL, NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){mirror, &f->pb, CH_LEASE_SHARED, T0 + 2 * HOUR,
+                                          T0 + 3 * HOUR, NULL, NULL, NULL},
                            NULL, &err),
                      CH_E_CONFLICT);
     /* another ref is another target */
@@ -317,8 +339,9 @@ static void test_repo_and_package_exact_match(void **state)
                                  NULL, NULL});
     must_lease(f, &(struct lreq){f->pkg, &f->pb, CH_LEASE_SHARED, T0 + HOUR, T0 + 2 * HOUR, NULL,
                                  NULL, NULL});
-    assert_int_equal(lease(f, &(struct lreq){f->pkg, &f->pb, CH_LEASE_EXCLUSIVE, T0 + HOUR,
-                                              T0 + 2 * HOUR, NULL, NULL, NULL},
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->pkg, &f->pb, CH_LEASE_EXCLUSIVE, T0 + HOUR,
+                                          T0 + 2 * HOUR, NULL, NULL, NULL},
                            NULL, &err),
                      CH_E_CONFLICT);
     must_lease(f, &(struct lreq){f->pkg, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 2 * HOUR, T0 + 3 * HOUR,
@@ -339,10 +362,10 @@ static void test_extension_conflicts_and_release(void **state)
 {
     struct fx *f = *state;
     struct ch_err err = CH_ERR_INIT;
-    int64_t a = must_lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_EXCLUSIVE, T0 + 100,
-                                             T0 + 200, "192.0.2.0/24", NULL, NULL});
-    int64_t b = must_lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 300,
-                                             T0 + 400, "192.0.2.128/25", NULL, NULL});
+    int64_t a = must_lease(f, &(struct lreq){f->net, &f->pa, CH_LEASE_EXCLUSIVE, T0 + 100, T0 + 200,
+                                             "192.0.2.0/24", NULL, NULL});
+    int64_t b = must_lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 300, T0 + 400,
+                                             "192.0.2.128/25", NULL, NULL});
     assert_int_equal(ch_coord_lease_extend(f->c, f->s, &f->pa, a, T0 + 301, T0, &err),
                      CH_E_CONFLICT);
     char want[32];
@@ -365,8 +388,7 @@ static void test_extension_conflicts_and_release(void **state)
     assert_string_equal(got, "");
     ask(f, "198.51.100.7", "192.0.2.1", T0 + 149, got, sizeof(got));
     assert_string_equal(got, want);
-    assert_int_equal(ch_coord_lease_release(f->c, f->s, &f->pa, a, T0 + 160, &err),
-                     CH_E_CONFLICT);
+    assert_int_equal(ch_coord_lease_release(f->c, f->s, &f->pa, a, T0 + 160, &err), CH_E_CONFLICT);
     /* the operator revokes; the partner cannot */
     ch_err_clear(&err);
     assert_int_equal(ch_coord_lease_revoke(f->c, f->s, &f->pb, b, "no", T0 + 10, &err), CH_E_PERM);
@@ -400,29 +422,32 @@ static void test_expired_and_window_rules(void **state)
     ask(f, "::ffff:198.51.100.1", "192.0.2.1", T0 + 1, got, sizeof(got));
     assert_string_equal(got, want);
     /* past start refused; too long refused; after expiry a new lease fits */
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 - 1, T0 + 10,
-                                              NULL, NULL, NULL},
-                           NULL, &err),
-                     CH_E_INVALID);
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0, T0 + 91 * 86400,
-                                              NULL, NULL, NULL},
+    assert_int_equal(
+        lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 - 1, T0 + 10, NULL, NULL, NULL},
+              NULL, &err),
+        CH_E_INVALID);
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0, T0 + 91 * 86400,
+                                          NULL, NULL, NULL},
                            NULL, &err),
                      CH_E_LIMIT);
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 100, T0 + 100,
-                                              NULL, NULL, NULL},
-                           NULL, &err),
-                     CH_E_INVALID);
+    assert_int_equal(
+        lease(f,
+              &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 100, T0 + 100, NULL, NULL, NULL},
+              NULL, &err),
+        CH_E_INVALID);
     must_lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 100, T0 + 200,
                                  "192.0.2.0/24", NULL, NULL});
     /* network leases need declared sources */
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 1000,
-                                              T0 + 2000, NULL, "", NULL},
-                           NULL, &err),
-                     CH_E_INVALID);
+    assert_int_equal(
+        lease(f,
+              &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 1000, T0 + 2000, NULL, "", NULL},
+              NULL, &err),
+        CH_E_INVALID);
     /* extending an expired lease is refused */
     ch_err_clear(&err);
-    assert_rc(ch_coord_lease_extend(f->c, f->s, &f->pa, a, T0 + 300, T0 + 150, &err),
-              CH_E_CONFLICT, &err);
+    assert_rc(ch_coord_lease_extend(f->c, f->s, &f->pa, a, T0 + 300, T0 + 150, &err), CH_E_CONFLICT,
+              &err);
 }
 
 static int list_count(struct fx *f, const struct ch_coord_actor *a, int64_t *ret_first)
@@ -460,8 +485,8 @@ static void test_tenancy(void **state)
     assert_int_equal(list_count(f, &f->op, NULL), 2);
     assert_int_equal(list_count(f, &f->admin, NULL), 2);
     /* an operator of another organisation sees none */
-    struct ch_coord_actor stranger = {.org_id = f->acme, .roles = CH_ROLE_OPERATOR,
-                                      .name = "user:x"};
+    struct ch_coord_actor stranger = {
+        .org_id = f->acme, .roles = CH_ROLE_OPERATOR, .name = "user:x"};
     assert_int_equal(list_count(f, &stranger, NULL), 1); /* acme's own lease only */
     struct ch_buf out;
     ch_buf_init(&out, 1 << 20);
@@ -476,17 +501,16 @@ static void test_tenancy(void **state)
     ch_jw_init(&w, &out, 0);
     bool authorised = false;
     ch_err_clear(&err);
-    assert_int_equal(ch_coord_deconflict_json(f->c, &f->pb, ch_str_c("-"),
-                                              ch_str_c("192.0.2.5"), T0 + 1, &w, &authorised,
-                                              &err),
+    assert_int_equal(ch_coord_deconflict_json(f->c, &f->pb, ch_str_c("-"), ch_str_c("192.0.2.5"),
+                                              T0 + 1, &w, &authorised, &err),
                      CH_OK);
     assert_true(authorised);
     assert_int_equal(ch_jw_finish(&w, &err), CH_OK);
     assert_true(ch_test_contains(ch_buf_cstr(&out), "\"other_leases\":1"));
     assert_false(ch_test_contains(ch_buf_cstr(&out), "\"acme\""));
     /* reports: only the holder */
-    struct ch_coord_report_new r = {.lease_id = a, .scanned = "192.0.2.0/24 tcp/1-1024",
-                                    .tool = "zmap 4.1", .findings = 3};
+    struct ch_coord_report_new r = {
+        .lease_id = a, .scanned = "192.0.2.0/24 tcp/1-1024", .tool = "zmap 4.1", .findings = 3};
     int64_t rid;
     ch_err_clear(&err);
     assert_int_equal(ch_coord_lease_report(f->c, f->s, &f->pb, &r, T0 + 50, &rid, &err),
@@ -511,10 +535,11 @@ static void test_batch_equals_single_and_rebuild(void **state)
                                  "192.0.2.0/24 example.com", "203.0.113.0/24", NULL});
     must_lease(f, &(struct lreq){f->pkg, &f->pb, CH_LEASE_SHARED, T0, T0 + 800, NULL,
                                  "203.0.113.0/24", NULL});
-    const char *srcs[] = {"198.51.100.4", "203.0.113.77", "-", "ua:x AcmeScan (y)",
-                          "ua:AcmeScanner", "2001:db8:ffff::1", "::ffff:203.0.113.1", "bogus"};
-    const char *tgts[] = {"192.0.2.1",        "192.0.2.200",         "2001:db8:0:ff::9",
-                          "a.svc.example.com", "example.com",         "pkg:pypi/pymodbus@3.6.0",
+    const char *srcs[] = {"198.51.100.4",       "203.0.113.77",   "-",
+                          "ua:x AcmeScan (y)",  "ua:AcmeScanner", "2001:db8:ffff::1",
+                          "::ffff:203.0.113.1", "bogus"};
+    const char *tgts[] = {"192.0.2.1",         "192.0.2.200",  "2001:db8:0:ff::9",
+                          "a.svc.example.com", "example.com",  "pkg:pypi/pymodbus@3.6.0",
                           "10.9.9.9",          "nope..example"};
     const int64_t times[] = {T0 - 1, T0, T0 + 499, T0 + 500, T0 + 999, T0 + 1000, T0 + 1499};
     struct ch_coord_batch b;
@@ -523,9 +548,9 @@ static void test_batch_equals_single_and_rebuild(void **state)
     for (size_t i = 0; i < CH_ARRAY_SIZE(srcs); i++)
         for (size_t j = 0; j < CH_ARRAY_SIZE(tgts); j++)
             for (size_t k = 0; k < CH_ARRAY_SIZE(times); k++)
-                assert_int_equal(ch_coord_batch_add(&b, ch_str_c(srcs[i]), ch_str_c(tgts[j]),
-                                                    times[k], &err),
-                                 CH_OK);
+                assert_int_equal(
+                    ch_coord_batch_add(&b, ch_str_c(srcs[i]), ch_str_c(tgts[j]), times[k], &err),
+                    CH_OK);
     assert_int_equal(ch_coord_batch_run(f->c, &b, &err), CH_OK);
     size_t n = 0, authorised = 0;
     /* a second service, loaded from the store, answers the same */
@@ -537,9 +562,9 @@ static void test_batch_equals_single_and_rebuild(void **state)
         for (size_t j = 0; j < CH_ARRAY_SIZE(tgts); j++) {
             for (size_t k = 0; k < CH_ARRAY_SIZE(times); k++, n++) {
                 ch_coord_batch_reset(&b2);
-                assert_int_equal(ch_coord_batch_add(&b2, ch_str_c(srcs[i]), ch_str_c(tgts[j]),
-                                                    times[k], &err),
-                                 CH_OK);
+                assert_int_equal(
+                    ch_coord_batch_add(&b2, ch_str_c(srcs[i]), ch_str_c(tgts[j]), times[k], &err),
+                    CH_OK);
                 assert_int_equal(ch_coord_batch_run(c2, &b2, &err), CH_OK);
                 assert_int_equal(b2.kind[0], b.kind[n]);
                 assert_int_equal(b2.outs[0].n, b.outs[n].n);
@@ -562,16 +587,20 @@ static void test_second_process_catches_up(void **state)
     struct ch_coord *other = NULL;
     assert_int_equal(ch_coord_new(f->s, NULL, T0, &other, &err), CH_OK);
     /* a lease granted through the other service instance */
-    struct ch_coord_lease_new l = {.target_id = f->net, .mode = CH_LEASE_EXCLUSIVE, .start = T0,
-                                   .end = T0 + 100, .scope = "192.0.2.0/24",
+    struct ch_coord_lease_new l = {.target_id = f->net,
+                                   .mode = CH_LEASE_EXCLUSIVE,
+                                   .start = T0,
+                                   .end = T0 + 100,
+                                   .scope = "192.0.2.0/24",
                                    .sources = "198.51.100.0/24"};
     int64_t id;
     assert_int_equal(ch_coord_lease_request(other, f->s, &f->pa, &l, T0, &id, &err), CH_OK);
     /* our service has not seen it yet, but a change catches up first */
-    assert_int_equal(lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0, T0 + 50,
-                                              "192.0.2.7", NULL, NULL},
-                           NULL, &err),
-                     CH_E_CONFLICT);
+    assert_int_equal(
+        lease(f,
+              &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0, T0 + 50, "192.0.2.7", NULL, NULL},
+              NULL, &err),
+        CH_E_CONFLICT);
     ch_err_clear(&err);
     assert_int_equal(ch_coord_lease_release(other, f->s, &f->pa, id, T0 + 10, &err), CH_OK);
     assert_int_equal(ch_coord_sync(f->c, f->s, &err), CH_OK);
@@ -601,9 +630,9 @@ static void test_uncovered_targets(void **state)
     /* much later nothing covers it: by lease count it ranks first */
     ch_buf_reset(&b);
     ch_jw_init(&w, &b, 0);
-    assert_int_equal(ch_coord_uncovered_json(f->s, &f->op, 1, &ch_coord_rank_leases,
-                                             T0 + 5 * 86400, &w, &err),
-                     CH_OK);
+    assert_int_equal(
+        ch_coord_uncovered_json(f->s, &f->op, 1, &ch_coord_rank_leases, T0 + 5 * 86400, &w, &err),
+        CH_OK);
     assert_int_equal(ch_jw_finish(&w, &err), CH_OK);
     const char *txt = ch_buf_cstr(&b);
     const char *pkg = strstr(txt, "modbus-lib");
