@@ -297,7 +297,8 @@ int ch_api_json_body(struct ch_http_call *call, const char *const *allowed, cJSO
     struct ch_json_limits lim = {.max_bytes = cap,
                                  .max_depth = CH_API_MAX_DEPTH,
                                  .max_string = CH_API_MAX_STRING,
-                                 .max_nodes = CH_API_MAX_NODES};
+                                 .max_nodes = call->route->max_nodes != 0 ? call->route->max_nodes
+                                                                          : CH_API_MAX_NODES};
     cJSON *j = NULL;
     struct ch_err perr = CH_ERR_INIT;
     if (ch_json_parse(call->req.body.ptr, call->req.body.len, &lim, "request body", &j, &perr) !=

@@ -26,7 +26,7 @@
 #include "store/store.h"
 
 /* OSV.dev accepts up to 1000 queries per batch. */
-#define OSV_MAX_BATCH 1000
+#define OSV_MAX_BATCH CH_H_OSV_MAX_BATCH
 
 struct q {
     const char *ecosystem;

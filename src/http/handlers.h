@@ -53,6 +53,11 @@ int ch_h_osv_vuln(struct ch_http_call *call);
 /* h_osvquery.c: OSV.dev's query API over the matching index */
 int ch_h_osv_query(struct ch_http_call *call);
 int ch_h_osv_querybatch(struct ch_http_call *call);
+/* Queries in one /v1/querybatch (osv.dev's limit), and the JSON values its
+ * body may hold: a query is at most about ten values (package with
+ * ecosystem, name, purl; version; commit; page_token). */
+#define CH_H_OSV_MAX_BATCH 1000
+#define CH_H_OSV_BATCH_MAX_NODES ((size_t)CH_H_OSV_MAX_BATCH * 16 + 64)
 
 /* h_audit.c */
 int ch_h_audit_checkpoints(struct ch_http_call *call);

@@ -38,6 +38,7 @@ struct ch_route {
     const char *name; /* for metrics and logs, e.g. "healthz" */
     unsigned roles;   /* enum ch_role bits allowed to call it */
     size_t max_body;  /* bytes; 0 = CH_ROUTE_DEFAULT_MAX_BODY */
+    size_t max_nodes; /* JSON values in a body; 0 = CH_API_MAX_NODES */
 };
 
 /* The table (routes.c), terminated by an entry with pattern NULL. */

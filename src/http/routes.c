@@ -51,7 +51,13 @@ const struct ch_route ch_routes[] = {
     ROUTE(GET, "/api/v1/vulns/{id}", ch_h_vulns_get, 0, ANYONE, "vulns.get"),
     ROUTE(GET, "/v1/vulns/{id}", ch_h_osv_vuln, PUBLIC, 0, "osv.vulns.get"),
     ROUTE(POST, "/v1/query", ch_h_osv_query, PUBLIC, 0, "osv.query"),
-    ROUTE(POST, "/v1/querybatch", ch_h_osv_querybatch, PUBLIC, 0, "osv.querybatch"),
+    /* a batch holds up to 1,000 queries of a few values each, as osv.dev allows */
+    {.methods = POST,
+     .pattern = "/v1/querybatch",
+     .handler = ch_h_osv_querybatch,
+     .flags = PUBLIC,
+     .name = "osv.querybatch",
+     .max_nodes = CH_H_OSV_BATCH_MAX_NODES},
 
     /* scan coordination: the deconfliction question and the lists (src/http/h_coord.c) */
     {.methods = POST,

@@ -109,6 +109,22 @@ static void test_querybatch(void **state)
     (void)ch_buf_append_c(&big, "]}");
     j = post("/v1/querybatch", ch_buf_cstr(&big), 413);
     cJSON_Delete(j);
+    /* exactly 1000 queries naming everything a query may name are answered */
+    ch_buf_reset(&big);
+    (void)ch_buf_append_c(&big, "{\"queries\":[");
+    for (int i = 0; i < 1000; i++)
+        (void)ch_buf_appendf(&big,
+                             "%s{\"package\":{\"ecosystem\":\"npm\",\"name\":\"example-lib\"},"
+                             "\"version\":\"1.2.%d\",\"page_token\":\"\"}",
+                             i ? "," : "", i % 4);
+    (void)ch_buf_append_c(&big, "]}");
+    j = post("/v1/querybatch", ch_buf_cstr(&big), 200);
+    res = cJSON_GetObjectItem(j, "results");
+    assert_int_equal(cJSON_GetArraySize(res), 1000);
+    assert_string_equal(
+        ch_json_str(cJSON_GetArrayItem(ch_json_arr(cJSON_GetArrayItem(res, 0), "vulns"), 0), "id"),
+        "GHSA-test-0001");
+    cJSON_Delete(j);
     ch_buf_release(&big);
 }
 
