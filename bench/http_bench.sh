@@ -7,7 +7,7 @@
 # Prints requests/s and the 99th percentile latency (wrk --latency).
 # Install wrk with `scripts/setup --bench`.
 #   bench/http_bench.sh [BINARY]
-# IMPORT names what to load (default tests/fixtures/osv/good), e.g. an OSV
+# IMPORT names more to load besides tests/fixtures/osv/good, e.g. an OSV
 # export zip, so that queries run against a realistic index.
 # Environment: DURATION (default 10s), CONNECTIONS (64), THREADS (wrk
 # threads, default 2), LOOPS and WORKERS (server; default: its own),
@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 db="sqlite:$out/bench.db"
 "$bin" --db "$db" --keys "$out/keys" init >/dev/null
-"$bin" --db "$db" import "${IMPORT:-$root/tests/fixtures/osv/good}" >/dev/null 2>&1 || true
+"$bin" --db "$db" import ${IMPORT:-} "$root/tests/fixtures/osv/good" >/dev/null 2>&1 || true
 set -- --listen 127.0.0.1:0
 [ -n "${LOOPS:-}" ] && set -- "$@" --loops "$LOOPS"
 [ -n "${WORKERS:-}" ] && set -- "$@" --workers "$WORKERS"

