@@ -144,6 +144,21 @@ static int count_items(struct rd *r, const cJSON *arr, size_t max, const char *p
     return CH_OK;
 }
 
+/*
+ * An optional array member `key` of obj with at most `max` entries: *ret_arr
+ * stays NULL when it is absent; otherwise p (PATH_BYTES) names it for errors
+ * and *ret_n is its length.
+ */
+static int get_list(struct rd *r, const cJSON *obj, const char *key, size_t max, const char *path,
+                    char *p, const cJSON **ret_arr, size_t *ret_n)
+{
+    int rc = ch_json_get_arr(obj, key, false, path, ret_arr, r->err);
+    if (rc != CH_OK || *ret_arr == NULL)
+        return rc;
+    child_path(p, path, key);
+    return count_items(r, *ret_arr, max, p, ret_n);
+}
+
 static void *alloc_items(struct rd *r, size_t n, size_t size)
 {
     if (n == 0)
@@ -361,14 +376,10 @@ const char *ch_cve5_ecosystem_of_url(const char *url)
 static int read_cpes(struct rd *r, const cJSON *item, const char *path, struct ch_adv_affected *out)
 {
     const cJSON *arr = NULL;
-    int rc = ch_json_get_arr(item, "cpes", false, path, &arr, r->err);
-    if (rc != CH_OK || arr == NULL)
-        return rc;
     char p[PATH_BYTES];
-    child_path(p, path, "cpes");
     size_t n = 0;
-    rc = count_items(r, arr, CH_CVE5_MAX_CPES, p, &n);
-    if (rc != CH_OK)
+    int rc = get_list(r, item, "cpes", CH_CVE5_MAX_CPES, path, p, &arr, &n);
+    if (rc != CH_OK || arr == NULL)
         return rc;
     const char **cpes = alloc_items(r, n, sizeof(*cpes));
     if (n > 0 && cpes == NULL)
@@ -396,14 +407,10 @@ static int read_versions(struct rd *r, const cJSON *item, const char *path,
                          struct ch_adv_affected *out)
 {
     const cJSON *arr = NULL;
-    int rc = ch_json_get_arr(item, "versions", false, path, &arr, r->err);
-    if (rc != CH_OK || arr == NULL)
-        return rc;
     char p[PATH_BYTES];
-    child_path(p, path, "versions");
     size_t n = 0;
-    rc = count_items(r, arr, CH_CVE5_MAX_VERSIONS, p, &n);
-    if (rc != CH_OK)
+    int rc = get_list(r, item, "versions", CH_CVE5_MAX_VERSIONS, path, p, &arr, &n);
+    if (rc != CH_OK || arr == NULL)
         return rc;
     size_t i = 0;
     for (const cJSON *c = arr->child; c != NULL; c = c->next, i++) {
@@ -648,14 +655,10 @@ static int ref_type(struct rd *r, const cJSON *ref, const char *path, const char
 static int read_references(struct rd *r, const cJSON *cna, const char *path, struct ch_advisory *a)
 {
     const cJSON *arr = NULL;
-    int rc = ch_json_get_arr(cna, "references", false, path, &arr, r->err);
-    if (rc != CH_OK || arr == NULL)
-        return rc;
     char p[PATH_BYTES];
-    child_path(p, path, "references");
     size_t n = 0;
-    rc = count_items(r, arr, CH_CVE5_MAX_REFERENCES, p, &n);
-    if (rc != CH_OK)
+    int rc = get_list(r, cna, "references", CH_CVE5_MAX_REFERENCES, path, p, &arr, &n);
+    if (rc != CH_OK || arr == NULL)
         return rc;
     a->references = alloc_items(r, n, sizeof(*a->references));
     if (n > 0 && a->references == NULL)
@@ -680,14 +683,10 @@ static int read_references(struct rd *r, const cJSON *cna, const char *path, str
 static int read_credits(struct rd *r, const cJSON *cna, const char *path, struct ch_advisory *a)
 {
     const cJSON *arr = NULL;
-    int rc = ch_json_get_arr(cna, "credits", false, path, &arr, r->err);
-    if (rc != CH_OK || arr == NULL)
-        return rc;
     char p[PATH_BYTES];
-    child_path(p, path, "credits");
     size_t n = 0;
-    rc = count_items(r, arr, CH_CVE5_MAX_CREDITS, p, &n);
-    if (rc != CH_OK)
+    int rc = get_list(r, cna, "credits", CH_CVE5_MAX_CREDITS, path, p, &arr, &n);
+    if (rc != CH_OK || arr == NULL)
         return rc;
     a->credits = alloc_items(r, n, sizeof(*a->credits));
     if (n > 0 && a->credits == NULL)
