@@ -228,10 +228,14 @@ static const char *learn_flag(const struct ch_task *t)
     }
     if (flag == NULL)
         return "unknown";
+    /* Two connections may learn the same flag at once; the first one stored
+     * wins, because replacing it would free a string the other is replying with. */
     pthread_mutex_lock(&mu);
-    if (ch_map_put(flags, ch_str_c(t->id), flag) != CH_OK)
-        ch_free(flag);
     const char *got = ch_map_get(flags, ch_str_c(t->id));
+    if (got != NULL || ch_map_put(flags, ch_str_c(t->id), flag) != CH_OK)
+        ch_free(flag);
+    else
+        got = flag;
     pthread_mutex_unlock(&mu);
     return got != NULL ? got : "unknown";
 }
