@@ -71,13 +71,39 @@ struct tnode {
     uint8_t len;       /* prefix length in bits */
 };
 
+/*
+ * The jump table: a lookup visits about twenty trie levels, and the first
+ * sixteen below the root are the same for every address that shares those
+ * bits. For each value of the JUMP_BITS bits after the root's prefix, the
+ * table holds the first node deeper than them on that path and the nodes
+ * above it that carry leases, so a lookup starts there. Inserts and removals
+ * refresh only the buckets their prefix covers; compaction rebuilds it.
+ */
+#define JUMP_BITS 16
+#define JUMP_SIZE (1u << JUMP_BITS)
+/* Below this many nodes the walk is short and the table not worth 512 KiB
+ * (ch_leaseindex_set_jump_threshold changes it). */
+#define JUMP_MIN_NODES 4096u
+/* Stale ancestor lists kept before a full rebuild reclaims them. */
+#define JUMP_ANC_MAX (1u << 20)
+
+struct jump {
+    uint32_t start; /* first node of length >= base + JUMP_BITS, or 0 */
+    uint32_t anc;   /* offset in trie.anc of a 0-terminated node list; 0 = none */
+};
+
 struct trie {
     struct tnode *nodes; /* [0] unused so that 0 means "none" */
     uint32_t cap, top;   /* allocated, first never-used index */
     uint32_t free_head;  /* chain through child[0] */
     uint32_t root;
     uint32_t live;
-    unsigned bits;       /* 32 or 128 */
+    unsigned bits;     /* 32 or 128 */
+    struct jump *jump; /* JUMP_SIZE buckets, or NULL: walk from the root */
+    uint32_t *anc;     /* ancestor lists; [0] = 0 is the empty list */
+    uint32_t n_anc, cap_anc;
+    uint32_t jump_root; /* root the table was built for */
+    unsigned jump_base; /* its prefix length */
 };
 
 struct nnode {
@@ -113,12 +139,13 @@ struct ch_leaseindex {
     uint32_t free_slot;   /* chain through win[].end, INDEX_MAX+1 = none */
     struct ch_map *by_id; /* 8-byte id -> slot + 1 */
     struct trie v4, v6;
-    struct elist *lists;  /* [0] unused */
+    struct elist *lists;                  /* [0] unused */
     uint32_t nlists, caplists, free_list; /* free chain through cap */
-    struct ch_map *names; /* name -> struct nnode (owned, freed by hand) */
+    struct ch_map *names;                 /* name -> struct nnode (owned, freed by hand) */
     size_t count, n_prefixes, n_names, n_name_nodes;
-    size_t name_text;     /* bytes of the names of all name nodes */
-    size_t bytes;         /* everything but the two maps, which are estimated */
+    size_t name_text;  /* bytes of the names of all name nodes */
+    size_t bytes;      /* everything but the two maps, which are estimated */
+    uint32_t jump_min; /* trie nodes before a jump table is built */
 };
 
 #define NO_SLOT (INDEX_MAX + 1u)
@@ -195,7 +222,7 @@ struct walk {
     enum ch_coord_source_kind src_kind; /* WALK_QUERY */
     struct ch_ipaddr src;               /* unmapped */
     struct ch_str ua;
-    int64_t self_id;                    /* WALK_CONFLICT */
+    int64_t self_id; /* WALK_CONFLICT */
     uint8_t mode;
     struct ch_lease_hits *out;
     int rc; /* sticky CH_E_NOMEM */
@@ -708,11 +735,193 @@ static bool trie_remove(struct ch_leaseindex *ix, struct trie *t, struct key k, 
     return true;
 }
 
+/* ---- jump table (see struct trie) ---------------------------------------- */
+
+/* The JUMP_BITS bits of k from bit pos (pos + JUMP_BITS <= 128). */
+static unsigned key_bits16(struct key k, unsigned pos)
+{
+    if (pos + JUMP_BITS <= 64)
+        return (unsigned)(k.hi >> (64 - JUMP_BITS - pos)) & (JUMP_SIZE - 1);
+    if (pos >= 64)
+        return (unsigned)(k.lo >> (128 - JUMP_BITS - pos)) & (JUMP_SIZE - 1);
+    unsigned lo_bits = pos + JUMP_BITS - 64;
+    return (unsigned)((k.hi << lo_bits | k.lo >> (64 - lo_bits)) & (JUMP_SIZE - 1));
+}
+
+/* k with its JUMP_BITS bits from pos replaced by v. */
+static struct key key_with16(struct key k, unsigned pos, unsigned v)
+{
+    for (unsigned b = 0; b < JUMP_BITS; b++) {
+        unsigned at = pos + b;
+        uint64_t bit = (uint64_t)(v >> (JUMP_BITS - 1 - b) & 1u);
+        if (at < 64) {
+            k.hi = (k.hi & ~(1ULL << (63 - at))) | bit << (63 - at);
+        } else {
+            k.lo = (k.lo & ~(1ULL << (127 - at))) | bit << (127 - at);
+        }
+    }
+    return k;
+}
+
+static void jump_drop(struct ch_leaseindex *ix, struct trie *t)
+{
+    if (t->jump != NULL)
+        ix_account(ix, (size_t)JUMP_SIZE * sizeof(*t->jump), 0);
+    ix_account(ix, (size_t)t->cap_anc * sizeof(*t->anc), 0);
+    ch_free(t->jump);
+    ch_free(t->anc);
+    t->jump = NULL;
+    t->anc = NULL;
+    t->n_anc = t->cap_anc = 0;
+}
+
+/* Walks bucket v from the root and records where its lookups start. When
+ * `prev` is given and the bucket's ancestor list equals the one at *prev, the
+ * list is shared (consecutive buckets usually have the same ancestors). */
+static int jump_fill(struct ch_leaseindex *ix, struct trie *t, unsigned v, uint32_t *prev)
+{
+    const struct tnode *r = &t->nodes[t->root];
+    unsigned depth = t->jump_base + JUMP_BITS;
+    struct key k = key_with16((struct key){r->hi, r->lo}, t->jump_base, v);
+    uint32_t list[JUMP_BITS + 1];
+    unsigned n = 0;
+    uint32_t i = t->root, start = 0;
+    while (i != 0) {
+        const struct tnode *nd = &t->nodes[i];
+        if (nd->len >= depth) {
+            start = i;
+            break;
+        }
+        if (key_cpl(k, nd, nd->len) < nd->len)
+            break;
+        if (nd->ent != 0 && CH_ALWAYS(n < JUMP_BITS))
+            list[n++] = i;
+        i = nd->child[key_bit(k, nd->len)];
+    }
+    t->jump[v].start = start;
+    if (n == 0) {
+        t->jump[v].anc = 0;
+        return CH_OK;
+    }
+    if (prev != NULL && *prev != 0 && memcmp(&t->anc[*prev], list, n * sizeof(*list)) == 0 &&
+        t->anc[*prev + n] == 0) {
+        t->jump[v].anc = *prev;
+        return CH_OK;
+    }
+    if (t->n_anc + n + 1 > JUMP_ANC_MAX)
+        return CH_E_LIMIT;
+    if (t->n_anc + n + 1 > t->cap_anc) {
+        uint32_t cap = t->cap_anc * 2 > t->n_anc + n + 1 ? t->cap_anc * 2 : t->n_anc + n + 1;
+        uint32_t *a = ch_reallocarray(t->anc, cap, sizeof(*a));
+        if (a == NULL)
+            return CH_E_NOMEM;
+        ix_account(ix, (size_t)t->cap_anc * sizeof(*a), (size_t)cap * sizeof(*a));
+        t->anc = a;
+        t->cap_anc = cap;
+    }
+    uint32_t off = t->n_anc;
+    memcpy(&t->anc[off], list, n * sizeof(*list));
+    t->anc[off + n] = 0;
+    t->n_anc = off + n + 1;
+    t->jump[v].anc = off;
+    if (prev != NULL)
+        *prev = off;
+    return CH_OK;
+}
+
+/* Builds the table from scratch, or leaves none when the trie is small or
+ * memory short: lookups are then correct, only slower. */
+static void jump_build(struct ch_leaseindex *ix, struct trie *t)
+{
+    jump_drop(ix, t);
+    if (t->live < ix->jump_min || t->root == 0)
+        return;
+    unsigned base = t->nodes[t->root].len;
+    if (base + JUMP_BITS > t->bits)
+        return;
+    t->jump = ch_reallocarray(NULL, JUMP_SIZE, sizeof(*t->jump));
+    t->cap_anc = 1024;
+    t->anc = ch_reallocarray(NULL, t->cap_anc, sizeof(*t->anc));
+    if (t->jump == NULL || t->anc == NULL) {
+        ch_free(t->jump);
+        ch_free(t->anc);
+        t->jump = NULL;
+        t->anc = NULL;
+        t->cap_anc = 0;
+        return;
+    }
+    ix_account(ix, 0, (size_t)JUMP_SIZE * sizeof(*t->jump) + t->cap_anc * sizeof(*t->anc));
+    t->anc[0] = 0;
+    t->n_anc = 1;
+    t->jump_root = t->root;
+    t->jump_base = base;
+    uint32_t prev = 0;
+    for (unsigned v = 0; v < JUMP_SIZE; v++) {
+        if (jump_fill(ix, t, v, &prev) != CH_OK) {
+            jump_drop(ix, t);
+            return;
+        }
+    }
+}
+
+/* After inserting or removing prefix k/plen: only the buckets that prefix
+ * covers can have changed their start node or ancestors (a node split off
+ * above it has no leases of its own and is shorter than plen). A new root
+ * moves every bucket. */
+static void jump_refresh(struct ch_leaseindex *ix, struct trie *t, struct key k, unsigned plen)
+{
+    if (t->jump == NULL) {
+        if (t->live >= ix->jump_min && t->live % ix->jump_min == 0)
+            jump_build(ix, t); /* grown past the threshold since the last compaction */
+        return;
+    }
+    if (t->root != t->jump_root || t->root == 0 || t->nodes[t->root].len != t->jump_base ||
+        t->live < ix->jump_min) {
+        jump_build(ix, t);
+        return;
+    }
+    unsigned base = t->jump_base;
+    const struct tnode *r = &t->nodes[t->root];
+    if (plen < base || key_cpl(k, r, base) < base)
+        return; /* outside the root's prefix: the root would have changed */
+    unsigned v0 = key_bits16(k, base), n = 1;
+    if (plen < base + JUMP_BITS) {
+        unsigned free_bits = base + JUMP_BITS - plen;
+        v0 &= ~((1u << free_bits) - 1u);
+        n = 1u << free_bits;
+    }
+    for (unsigned v = v0; v < v0 + n; v++) {
+        if (jump_fill(ix, t, v, NULL) != CH_OK) {
+            jump_build(ix, t); /* reclaims stale lists, or drops the table */
+            return;
+        }
+    }
+}
+
+/* Where a lookup of k starts: the bucket's first deep node, with *anc set to
+ * the nodes above it that carry leases (or NULL). 0 when nothing contains k. */
+static uint32_t jump_start(const struct trie *t, struct key k, const uint32_t **anc)
+{
+    *anc = NULL;
+    if (t->jump == NULL)
+        return t->root;
+    const struct tnode *r = &t->nodes[t->root];
+    if (key_cpl(k, r, t->jump_base) < t->jump_base)
+        return 0;
+    const struct jump *j = &t->jump[key_bits16(k, t->jump_base)];
+    if (j->anc != 0)
+        *anc = &t->anc[j->anc];
+    return j->start;
+}
+
 /* Every node whose prefix contains address k. */
 static void trie_point(const struct ch_leaseindex *ix, const struct trie *t, struct key k,
                        int64_t tm, struct walk *w)
 {
-    uint32_t i = t->root;
+    const uint32_t *anc;
+    uint32_t i = jump_start(t, k, &anc);
+    for (; anc != NULL && *anc != 0; anc++)
+        ent_overlap(ix, t->nodes[*anc].ent, tm, tm + 1, w);
     while (i != 0) {
         const struct tnode *n = &t->nodes[i];
         if (key_cpl(k, n, n->len) < n->len)
@@ -797,6 +1006,7 @@ static int trie_compact(struct ch_leaseindex *ix, struct trie *t)
     t->top = next;
     t->free_head = 0;
     t->root = root;
+    jump_build(ix, t);
     return CH_OK;
 }
 
@@ -1033,8 +1243,8 @@ static int check_spec(const struct ch_lease_spec *s, struct ch_err *err)
                            (long long)s->id);
     if (s->start >= s->end)
         return ch_err_setf(err, CH_E_INVALID, "end",
-                           "lease %lld: window end %lld is not after start %lld",
-                           (long long)s->id, (long long)s->end, (long long)s->start);
+                           "lease %lld: window end %lld is not after start %lld", (long long)s->id,
+                           (long long)s->end, (long long)s->start);
     if (s->n_targets > CH_LEASE_PREFIXES_MAX || s->n_names > CH_LEASE_NAMES_MAX ||
         s->n_sources > CH_LEASE_SOURCES_MAX || s->n_ua_tokens > CH_LEASE_UA_MAX)
         return ch_err_set(err, CH_E_LIMIT,
@@ -1047,11 +1257,9 @@ static int check_spec(const struct ch_lease_spec *s, struct ch_err *err)
         return ch_err_set(err, CH_E_INVALID, "lease %lld: a count without its array",
                           (long long)s->id);
     if (s->n_targets + s->n_names == 0)
-        return ch_err_setf(err, CH_E_INVALID, "targets", "lease %lld: no target",
-                           (long long)s->id);
+        return ch_err_setf(err, CH_E_INVALID, "targets", "lease %lld: no target", (long long)s->id);
     if (s->n_sources + s->n_ua_tokens == 0)
-        return ch_err_setf(err, CH_E_INVALID, "sources", "lease %lld: no source",
-                           (long long)s->id);
+        return ch_err_setf(err, CH_E_INVALID, "sources", "lease %lld: no source", (long long)s->id);
     for (size_t i = 0; i < s->n_targets; i++) {
         int rc = check_prefix(&s->targets[i], "targets", i, err);
         if (rc != CH_OK)
@@ -1123,7 +1331,8 @@ static int lease_build(const struct ch_lease_spec *s, struct lease **ret)
     p += s->n_sources * sizeof(struct ch_prefix);
     for (size_t i = 0; i < s->n_names; i++) {
         memcpy(p, s->names[i].text, s->names[i].len);
-        l->names[i] = (struct lname){.text = p, .len = s->names[i].len, .wild = s->names[i].wildcard};
+        l->names[i] =
+            (struct lname){.text = p, .len = s->names[i].len, .wild = s->names[i].wildcard};
         p += s->names[i].len;
     }
     for (size_t i = 0; i < s->n_ua_tokens; i++) {
@@ -1178,12 +1387,15 @@ static int64_t slot_of(const struct ch_leaseindex *ix, int64_t id)
 }
 
 /* Removes the first n_tgt prefixes and n_names names of lease l (in slot). */
-static void unindex(struct ch_leaseindex *ix, const struct lease *l, uint32_t slot,
-                    uint32_t n_tgt, uint32_t n_names)
+static void unindex(struct ch_leaseindex *ix, const struct lease *l, uint32_t slot, uint32_t n_tgt,
+                    uint32_t n_names)
 {
     for (uint32_t i = 0; i < n_tgt; i++) {
         const struct ch_prefix *p = &l->tgt[i];
-        bool ok = trie_remove(ix, trie_for(ix, p->addr.family), key_of(&p->addr), p->len, slot);
+        struct trie *t = trie_for(ix, p->addr.family);
+        bool ok = trie_remove(ix, t, key_of(&p->addr), p->len, slot);
+        if (ok)
+            jump_refresh(ix, t, key_of(&p->addr), p->len);
         (void)CH_ALWAYS(ok);
     }
     for (uint32_t i = 0; i < n_names; i++) {
@@ -1204,6 +1416,7 @@ struct ch_leaseindex *ch_leaseindex_new(void)
     ix->v4.bits = 32;
     ix->v6.bits = 128;
     ix->free_slot = NO_SLOT;
+    ix->jump_min = JUMP_MIN_NODES;
     /* Names come from partners: seed the hash from this allocation's address
      * (randomised by ASLR) so that colliding names cannot be precomputed. */
     uint64_t seed = 0x636f6f7264696e78ULL ^ (uint64_t)(uintptr_t)ix;
@@ -1232,6 +1445,10 @@ void ch_leaseindex_free(struct ch_leaseindex *ix)
     ch_free(ix->lists);
     ch_free(ix->v4.nodes);
     ch_free(ix->v6.nodes);
+    ch_free(ix->v4.jump);
+    ch_free(ix->v6.jump);
+    ch_free(ix->v4.anc);
+    ch_free(ix->v6.anc);
     if (ix->names != NULL) {
         size_t it = 0;
         struct ch_str k;
@@ -1278,7 +1495,9 @@ int ch_leaseindex_insert(struct ch_leaseindex *ix, const struct ch_lease_spec *s
     have_id = true;
     for (; done_tgt < l->n_tgt; done_tgt++) {
         const struct ch_prefix *p = &l->tgt[done_tgt];
-        rc = trie_insert(ix, trie_for(ix, p->addr.family), key_of(&p->addr), p->len, slot);
+        struct trie *t = trie_for(ix, p->addr.family);
+        rc = trie_insert(ix, t, key_of(&p->addr), p->len, slot);
+        jump_refresh(ix, t, key_of(&p->addr), p->len);
         if (rc != CH_OK)
             goto out;
         ix->n_prefixes++;
@@ -1296,7 +1515,8 @@ out:
     if (have_slot) {
         unindex(ix, l, slot, done_tgt, done_names);
         if (have_id)
-            (void)CH_ALWAYS(ch_map_del(ix->by_id, ch_str_make((const char *)&spec->id, sizeof(spec->id))));
+            (void)CH_ALWAYS(
+                ch_map_del(ix->by_id, ch_str_make((const char *)&spec->id, sizeof(spec->id))));
         slot_free(ix, slot);
     }
     ch_free(l);
@@ -1345,8 +1565,8 @@ static int query_begin(const struct ch_leaseindex *ix, const struct ch_coord_que
         break;
     case CH_COORD_SRC_UA:
         if (q->src_ua.len > CH_COORD_UA_MAX)
-            return ch_err_setf(err, CH_E_LIMIT, "source",
-                               "query user agent longer than %d bytes", CH_COORD_UA_MAX);
+            return ch_err_setf(err, CH_E_LIMIT, "source", "query user agent longer than %d bytes",
+                               CH_COORD_UA_MAX);
         if (q->src_ua.len > 0 && q->src_ua.ptr == NULL)
             return ch_err_setf(err, CH_E_INVALID, "source", "query user agent without bytes");
         w->ua = q->src_ua;
@@ -1406,9 +1626,9 @@ int ch_leaseindex_query(const struct ch_leaseindex *ix, const struct ch_coord_qu
 struct lane {
     const struct trie *t;
     struct key k;
-    uint32_t i;                 /* next node, 0 when done */
-    uint32_t ent[BATCH_NODES];  /* entries of matching nodes, root first */
-    int n_ent;                  /* > BATCH_NODES: overflowed, walk again */
+    uint32_t i;                /* next node, 0 when done */
+    uint32_t ent[BATCH_NODES]; /* entries of matching nodes, root first */
+    int n_ent;                 /* > BATCH_NODES: overflowed, walk again */
 };
 
 /* Advances every lane one node per round, prefetching the next node of each:
@@ -1456,7 +1676,13 @@ int ch_leaseindex_query_batch(const struct ch_leaseindex *ix, const struct ch_co
             struct ch_ipaddr a = ch_ip_unmap(&q->tgt_addr);
             ln[j].t = a.family == CH_IP_V4 ? &ix->v4 : &ix->v6;
             ln[j].k = key_of(&a);
-            ln[j].i = ln[j].t->root;
+            const uint32_t *anc;
+            ln[j].i = jump_start(ln[j].t, ln[j].k, &anc);
+            for (; anc != NULL && *anc != 0; anc++) {
+                if (ln[j].n_ent < BATCH_NODES)
+                    ln[j].ent[ln[j].n_ent] = ln[j].t->nodes[*anc].ent;
+                ln[j].n_ent++;
+            }
             if (ln[j].i != 0)
                 __builtin_prefetch(&ln[j].t->nodes[ln[j].i]);
         }
@@ -1520,6 +1746,11 @@ int ch_leaseindex_compact(struct ch_leaseindex *ix, struct ch_err *err)
     if (rc != CH_OK)
         return ch_err_set(err, rc, "compacting the lease index: out of memory");
     return CH_OK;
+}
+
+void ch_leaseindex_set_jump_threshold(struct ch_leaseindex *ix, uint32_t nodes)
+{
+    ix->jump_min = nodes > 0 ? nodes : 1;
 }
 
 size_t ch_leaseindex_count(const struct ch_leaseindex *ix)

@@ -200,6 +200,14 @@ int ch_leaseindex_compact(struct ch_leaseindex *ix, struct ch_err *err) CH_MUST_
 /* Number of indexed leases. */
 size_t ch_leaseindex_count(const struct ch_leaseindex *ix);
 
+/*
+ * Lookups skip the top sixteen levels below a trie's root through a jump
+ * table once the trie holds this many nodes (default 4096; smaller tries are
+ * walked from the root). Tests lower it to exercise the table on small
+ * indexes. Takes effect at the next change or compaction.
+ */
+void ch_leaseindex_set_jump_threshold(struct ch_leaseindex *ix, uint32_t nodes);
+
 /* Statistics, for monitoring and the benchmark. */
 struct ch_leaseindex_stats {
     size_t leases;

@@ -359,6 +359,85 @@ static void expect_insert_error(struct ch_leaseindex *ix, struct tspec *t, int w
     ch_lease_hits_release(&h);
 }
 
+/* The answer of q() through the batch API, which starts its walks from the
+ * jump table too. */
+static const char *qb(struct ch_leaseindex *ix, const char *tgt, int64_t t)
+{
+    static char buf[512];
+    struct ch_coord_query qq;
+    memset(&qq, 0, sizeof(qq));
+    qq.t = t;
+    qq.src_kind = CH_COORD_SRC_ANY;
+    qq.tgt_kind = CH_COORD_TGT_ADDR;
+    struct ch_err err = CH_ERR_INIT;
+    if (ch_ip_parse(ch_str_c(tgt), &qq.tgt_addr, &err) != CH_OK)
+        fail_msg("%s", err.msg);
+    struct ch_lease_hits h = CH_LEASE_HITS_INIT;
+    if (ch_leaseindex_query_batch(ix, &qq, 1, &h, &err) != CH_OK)
+        fail_msg("batch: %s", err.msg);
+    ids_str(&h, buf, sizeof(buf));
+    ch_lease_hits_release(&h);
+    return buf;
+}
+
+#define ASSERT_BOTH(ix, tgt, want)                                                                 \
+    do {                                                                                           \
+        assert_string_equal(q(ix, "-", tgt, 150), want);                                           \
+        assert_string_equal(qb(ix, tgt, 150), want);                                               \
+    } while (0)
+
+/* Changes after the jump table was built must refresh it: a new node above
+ * a bucket's start, a new ancestor with leases, a new root, removals back to
+ * the old shape. Background leases (outside the queried time) make the
+ * tries big enough for a table. */
+static void test_jump_table_changes(void **state)
+{
+    (void)state;
+    struct ch_leaseindex *ix = ch_leaseindex_new();
+    assert_non_null(ix);
+    ch_leaseindex_set_jump_threshold(ix, 16);
+    int64_t id = 1000;
+    for (int a = 0; a < 4; a++) {
+        for (int b = 0; b < 16; b++) {
+            char t[128];
+            snprintf(t, sizeof(t), "10.%d.%d.1 2001:db8:%x:%x::/64", a, b * 16, a, b);
+            lease(ix, id++, SH, 1000, 2000, t, SRC);
+        }
+    }
+    struct ch_err err = CH_ERR_INIT;
+    assert_int_equal(ch_leaseindex_compact(ix, &err), CH_OK);
+    ASSERT_BOTH(ix, "10.1.32.3", "");
+    lease(ix, 1, SH, 100, 200, "10.1.0.0/16", SRC); /* new ancestor with a lease */
+    ASSERT_BOTH(ix, "10.1.32.3", "1");
+    lease(ix, 2, SH, 100, 200, "10.1.32.0/23", SRC); /* new node above the start */
+    ASSERT_BOTH(ix, "10.1.32.3", "1,2");
+    ASSERT_BOTH(ix, "10.1.33.200", "1,2");
+    ASSERT_BOTH(ix, "10.1.34.1", "1");
+    lease(ix, 3, SH, 100, 200, "10.1.32.3", SRC); /* a new leaf */
+    ASSERT_BOTH(ix, "10.1.32.3", "1,2,3");
+    lease(ix, 4, SH, 100, 200, "11.0.0.0/8 2001:db9::/32", SRC); /* new roots above both */
+    ASSERT_BOTH(ix, "10.1.32.3", "1,2,3");
+    ASSERT_BOTH(ix, "11.2.3.4", "4");
+    ASSERT_BOTH(ix, "2001:db9::1", "4");
+    lease(ix, 5, SH, 100, 200, "2001:db8:1::/48", SRC);
+    ASSERT_BOTH(ix, "2001:db8:1:5::1", "5");
+    ASSERT_BOTH(ix, "2001:db8:2:5::1", "");
+    assert_int_equal(ch_leaseindex_remove(ix, 1, &err), CH_OK);
+    ASSERT_BOTH(ix, "10.1.32.3", "2,3");
+    assert_int_equal(ch_leaseindex_remove(ix, 4, &err), CH_OK); /* the old roots return */
+    ASSERT_BOTH(ix, "10.1.32.3", "2,3");
+    ASSERT_BOTH(ix, "11.2.3.4", "");
+    ASSERT_BOTH(ix, "2001:db8:1:5::1", "5");
+    assert_int_equal(ch_leaseindex_remove(ix, 2, &err), CH_OK);
+    ASSERT_BOTH(ix, "10.1.32.3", "3");
+    ASSERT_BOTH(ix, "10.1.33.200", "");
+    assert_int_equal(ch_leaseindex_remove(ix, 3, &err), CH_OK);
+    assert_int_equal(ch_leaseindex_remove(ix, 5, &err), CH_OK);
+    ASSERT_BOTH(ix, "10.1.32.3", "");
+    ASSERT_BOTH(ix, "2001:db8:1:5::1", "");
+    ch_leaseindex_free(ix);
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -705,13 +784,15 @@ static void check_batch(struct ch_leaseindex *ix)
     ch_lease_hits_release(&h);
 }
 
-static void test_property_matches_brute_force(void **state)
+/* jump_threshold: 0 keeps the index's default (no jump table at this size). */
+static void property_matches_brute_force(uint32_t jump_threshold)
 {
-    (void)state;
     static struct tspec leases[P_MAX_IDS];
     static int64_t want[P_MAX_IDS];
     struct ch_leaseindex *ix = ch_leaseindex_new();
     assert_non_null(ix);
+    if (jump_threshold > 0)
+        ch_leaseindex_set_jump_threshold(ix, jump_threshold);
     size_t nids = 0;
     for (; nids < P_LEASES; nids++) {
         rand_spec(&leases[nids], (int64_t)nids);
@@ -829,6 +910,21 @@ static void test_property_matches_brute_force(void **state)
     ch_leaseindex_free(ix);
 }
 
+static void test_property_matches_brute_force(void **state)
+{
+    (void)state;
+    property_matches_brute_force(0);
+}
+
+/* The same with the jump table built from 64 trie nodes on, so that it is
+ * refreshed by inserts and removes, rebuilt by compaction and by root
+ * changes, and read by single and batched queries. */
+static void test_property_with_jump_table(void **state)
+{
+    (void)state;
+    property_matches_brute_force(64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -840,8 +936,10 @@ int main(void)
         cmocka_unit_test(test_remove),
         cmocka_unit_test(test_exclusive_shared),
         cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_jump_table_changes),
         cmocka_unit_test(test_many_on_one_node),
         cmocka_unit_test(test_property_matches_brute_force),
+        cmocka_unit_test(test_property_with_jump_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
