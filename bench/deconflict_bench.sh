@@ -9,13 +9,16 @@
 # 1,000,000: half aimed at a random lease's target, source and window, half
 # random). Reports the time to start (open, load the leases, build and
 # compact the index: one single question) and the batch throughput
-# (questions per second, output written to /dev/null).
+# (questions per second, output written to /dev/null). Then the same
+# questions over loopback: `clearinghouse serve` answers POST
+# /api/v1/deconflict bodies of BATCH questions (default 10,000) sent by
+# CLIENTS concurrent connections (default 2), as an analyst.
 #
 # The rows are written straight into the tables with sqlite3 (the service's
 # request path, with its conflict checks and audit entries, is not what is
 # measured here); the schema comes from `clearinghouse init`.
 #
-# Usage: bench/deconflict_bench.sh [BINARY] [LEASES] [QUERIES]
+# Usage: bench/deconflict_bench.sh [BINARY] [LEASES] [QUERIES]  (env BATCH, CLIENTS)
 #   BINARY defaults to build/src/cli/clearinghouse. Needs python3 and sqlite3.
 set -eu
 
@@ -23,7 +26,12 @@ BIN=${1:-build/src/cli/clearinghouse}
 LEASES=${2:-100000}
 QUERIES=${3:-1000000}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/deconflict-bench.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
+PID=""
+cleanup() {
+    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    rm -rf "$DIR"
+}
+trap cleanup EXIT
 DB="sqlite:$DIR/bench.db"
 
 "$BIN" --db "$DB" --keys "$DIR/keys" init >/dev/null
@@ -117,4 +125,58 @@ print("leases %d, questions %d, answers %d (%d authorised)" % (leases, queries, 
 print("start (load + index + one question): %.2f s" % start)
 print("batch: %.2f s in all, %.2f s after start: %.0f questions/s end to end, %.0f/s after start"
       % (batch, batch - start, queries / batch, queries / max(batch - start, 1e-9)))
+EOF
+
+# ---- the batch route over loopback ----
+"$BIN" --db "$DB" org create ch --name Clearinghouse --category clearinghouse >/dev/null
+"$BIN" --db "$DB" user create bench --org ch --roles analyst >/dev/null
+TOKEN=$("$BIN" --db "$DB" token create --user bench | tail -1)
+"$BIN" --db "$DB" --keys "$DIR/keys" --log-level warn serve --listen 127.0.0.1:0 \
+    >"$DIR/announce" 2>"$DIR/log" &
+PID=$!
+PORT=""
+for _ in $(seq 1 300); do
+    PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$DIR/announce" | head -1)
+    [ -n "$PORT" ] && break
+    sleep 0.1
+done
+[ -n "$PORT" ] || { echo "deconflict_bench: server did not start"; cat "$DIR/log"; exit 1; }
+python3 - "$DIR/queries.txt" "$PORT" "$TOKEN" "${BATCH:-10000}" "${CLIENTS:-2}" <<'EOF'
+import http.client, json, sys, threading, time
+path, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+batch, clients = int(sys.argv[4]), int(sys.argv[5])
+qs = []
+for line in open(path):
+    s, t, at = line.split()
+    qs.append({"source": s, "target": t, "time": int(at)})
+bodies = [json.dumps(qs[i:i + batch]).encode() for i in range(0, len(qs), batch)]
+headers = {"Content-Type": "application/json", "Authorization": "Bearer " + token}
+def post(conn, body):
+    conn.request("POST", "/api/v1/deconflict", body, headers)
+    r = conn.getresponse()
+    data = r.read()
+    if r.status != 200:
+        sys.exit("deconflict_bench: HTTP %d: %s" % (r.status, data[:300]))
+    return data.count(b'"authorised":true')
+post(http.client.HTTPConnection("127.0.0.1", port), bodies[0])  # loads the index
+totals = [0] * clients
+lat = []
+def worker(k):
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    for i in range(k, len(bodies), clients):
+        t = time.perf_counter()
+        totals[k] += post(conn, bodies[i])
+        lat.append(time.perf_counter() - t)
+t0 = time.perf_counter()
+th = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+for x in th:
+    x.start()
+for x in th:
+    x.join()
+dt = time.perf_counter() - t0
+lat.sort()
+print("HTTP batch: %d questions, %d requests of %d, %d connections: %.2f s, %.0f questions/s;"
+      " request median %.1f ms, max %.1f ms; %d authorised"
+      % (len(qs), len(bodies), batch, clients, dt, len(qs) / dt, 1000 * lat[len(lat) // 2],
+         1000 * lat[-1], sum(totals)))
 EOF

@@ -1421,7 +1421,8 @@ static int check_window(int64_t start, int64_t end, int64_t max, const char *wha
     if (end <= start)
         return ch_err_setf(err, CH_E_INVALID, "end", "%s must end after it starts", what);
     if (end - start > max)
-        return ch_err_setf(err, CH_E_LIMIT, "end", "%s window exceeds %lld days", what,
+        /* a field value out of range, not an oversized request: 422 over HTTP */
+        return ch_err_setf(err, CH_E_INVALID, "end", "%s window exceeds %lld days", what,
                            (long long)(max / 86400));
     return CH_OK;
 }

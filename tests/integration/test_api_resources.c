@@ -353,6 +353,14 @@ static void test_coordination_lease_lifecycle(void **state)
     ch_test_api_expect(srv.port, "POST", path, op, grant, 201, &r);
     /* the partner may not grant itself more */
     ch_test_api_expect(srv.port, "POST", path, partner, grant, 403, &r);
+    /* a window longer than 90 days is an unprocessable field, not an oversized body */
+    time_t far_at = time(NULL) + 91 * 86400;
+    char far[32], longer[512];
+    strftime(far, sizeof(far), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&far_at, &tm));
+    snprintf(longer, sizeof(longer),
+             "{\"target\":%lld,\"end\":\"%s\",\"sources\":\"198.51.100.0/24\"}", target, far);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/coord/leases", partner, longer, 422, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"field\":\"end\""));
     ch_test_api_expect(srv.port, "POST", "/api/v1/coord/leases", partner, body, 201, &r);
     j = ch_test_response_json(&r);
     long long lease = (long long)cJSON_GetObjectItem(j, "id")->valuedouble;

@@ -426,11 +426,13 @@ static void test_expired_and_window_rules(void **state)
         lease(f, &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 - 1, T0 + 10, NULL, NULL, NULL},
               NULL, &err),
         CH_E_INVALID);
+    ch_err_clear(&err);
     assert_int_equal(lease(f,
                            &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0, T0 + 91 * 86400,
                                           NULL, NULL, NULL},
                            NULL, &err),
-                     CH_E_LIMIT);
+                     CH_E_INVALID);
+    assert_true(ch_test_contains(err.msg, "exceeds 90 days"));
     assert_int_equal(
         lease(f,
               &(struct lreq){f->net, &f->pb, CH_LEASE_SHARED, T0 + 100, T0 + 100, NULL, NULL, NULL},
