@@ -924,49 +924,74 @@ static void free_found(void *p)
         ch_buf_release(f->advisories);
 }
 
+/* Reads one row of the exposures query below into emap. */
+static int existing_row(struct ch_rem_run *r, struct ch_stmt *st, struct ch_map *emap,
+                        struct ch_err *err)
+{
+    const char *ek = ch_stmt_cstr(st, 2), *nn = ch_stmt_cstr(st, 3);
+    struct existing *e = ch_arena_calloc(r->arena, 1, sizeof(*e));
+    char *key =
+        ch_arena_printf(r->arena, "%lld\x1f%s\x1f%s", (long long)ch_stmt_int(st, 1), ek, nn);
+    if (e == NULL || key == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    e->id = ch_stmt_int(st, 0);
+    e->vuln_id = ch_stmt_int(st, 1);
+    e->status = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 4));
+    e->version = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 5));
+    e->fixed = ch_stmt_is_null(st, 6) ? NULL : ch_arena_strdup(r->arena, ch_stmt_cstr(st, 6));
+    e->advisories = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 7));
+    e->detected = ch_stmt_int(st, 8);
+    e->kev = ch_stmt_int(st, 9) != 0;
+    if (e->status == NULL || e->version == NULL || e->advisories == NULL ||
+        ch_map_put(emap, ch_str_c(key), e) != CH_OK)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    return CH_OK;
+}
+
+#define EXISTING_COLUMNS                                                                           \
+    "SELECT id, vuln_id, eco_key, norm_name, status, version, fixed, advisories, detected_at, kev" \
+    " FROM exposures WHERE asset_id = ?"
+
+/*
+ * The asset's exposures: all of them, or (a run for some packages) those of
+ * the packages of comps. The second asks once per distinct package, so that
+ * the unique index (asset_id, vuln_id, eco_key, norm_name) filters the rows
+ * instead of this loop reading every exposure of the asset — with 300 per
+ * asset that was most of an incremental run.
+ */
 static int load_existing(struct ch_rem_run *r, int64_t asset_id, const struct vec *comps, bool all,
                          struct ch_map *emap, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(r->ctx->store,
-                           "SELECT id, vuln_id, eco_key, norm_name, status, version, fixed,"
-                           " advisories, detected_at, kev FROM exposures WHERE asset_id = ?",
-                           &st, err);
+    int rc = ch_store_stmt(
+        r->ctx->store,
+        all ? EXISTING_COLUMNS : EXISTING_COLUMNS " AND eco_key = ? AND norm_name = ?", &st, err);
     if (rc != CH_OK)
         return rc;
-    ch_stmt_bind_int(st, 1, asset_id);
-    while ((rc = ch_stmt_step(st, err)) == 1) {
-        const char *ek = ch_stmt_cstr(st, 2), *nn = ch_stmt_cstr(st, 3);
-        bool wanted = all;
-        for (size_t i = 0; !wanted && i < comps->n; i++) {
+    for (size_t i = 0; rc == CH_OK && i < (all ? 1 : comps->n); i++) {
+        ch_stmt_bind_int(st, 1, asset_id);
+        if (!all) {
             const struct comp *c = (const struct comp *)comps->v + i;
-            wanted = strcmp(c->eco_key, ek) == 0 && strcmp(c->norm_name, nn) == 0;
+            bool again = false;
+            for (size_t j = 0; !again && j < i; j++) {
+                const struct comp *d = (const struct comp *)comps->v + j;
+                again =
+                    strcmp(c->eco_key, d->eco_key) == 0 && strcmp(c->norm_name, d->norm_name) == 0;
+            }
+            if (again)
+                continue;
+            ch_stmt_bind_cstr(st, 2, c->eco_key);
+            ch_stmt_bind_cstr(st, 3, c->norm_name);
         }
-        if (!wanted)
-            continue;
-        struct existing *e = ch_arena_calloc(r->arena, 1, sizeof(*e));
-        char *key =
-            ch_arena_printf(r->arena, "%lld\x1f%s\x1f%s", (long long)ch_stmt_int(st, 1), ek, nn);
-        if (e == NULL || key == NULL) {
-            rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
-            break;
+        while ((rc = ch_stmt_step(st, err)) == 1) {
+            rc = existing_row(r, st, emap, err);
+            if (rc != CH_OK)
+                break;
         }
-        e->id = ch_stmt_int(st, 0);
-        e->vuln_id = ch_stmt_int(st, 1);
-        e->status = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 4));
-        e->version = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 5));
-        e->fixed = ch_stmt_is_null(st, 6) ? NULL : ch_arena_strdup(r->arena, ch_stmt_cstr(st, 6));
-        e->advisories = ch_arena_strdup(r->arena, ch_stmt_cstr(st, 7));
-        e->detected = ch_stmt_int(st, 8);
-        e->kev = ch_stmt_int(st, 9) != 0;
-        if (e->status == NULL || e->version == NULL || e->advisories == NULL ||
-            ch_map_put(emap, ch_str_c(key), e) != CH_OK) {
-            rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
-            break;
-        }
+        ch_stmt_reset(st);
+        rc = rc < 0 ? rc : CH_OK;
     }
-    ch_stmt_reset(st);
-    return rc < 0 ? rc : CH_OK;
+    return rc;
 }
 
 static bool str_eq_null(const char *a, const char *b)

@@ -85,11 +85,21 @@ struct kpkg {
     size_t n, cap;
 };
 
+/* A component's answer, kept for the next component with the same package
+ * and version: estates repeat them (1,000 assets running one library at a
+ * handful of versions), and evaluating a version against an advisory's
+ * explicit version list parses every listed version. */
+struct memo {
+    struct ch_match_hit *v; /* in the matcher's arena */
+    size_t n;
+};
+
 struct ch_rem_matcher {
     struct ch_store *store;
     const struct ch_match_index *ix;
     struct ch_arena *arena;
     struct ch_map *pkgs; /* "eco_key\x1fnorm" → struct kpkg */
+    struct ch_map *memo; /* "eco_key\x1fnorm\x1eversion" → struct memo (arena) */
 };
 
 static void kpkg_free(void *p)
@@ -111,7 +121,8 @@ int ch_rem__matcher_new(struct ch_store *s, const struct ch_match_index *ix,
     m->ix = ix;
     m->arena = ch_arena_new(MATCHER_ARENA_MAX);
     m->pkgs = ch_map_new(0x72656d6d, kpkg_free);
-    if (m->arena == NULL || m->pkgs == NULL) {
+    m->memo = ch_map_new(0x6d656d6f, NULL);
+    if (m->arena == NULL || m->pkgs == NULL || m->memo == NULL) {
         ch_rem__matcher_free(m);
         return ch_err_set(err, CH_E_NOMEM, "out of memory");
     }
@@ -123,6 +134,7 @@ void ch_rem__matcher_free(struct ch_rem_matcher *m)
 {
     if (m == NULL)
         return;
+    ch_map_free(m->memo);
     ch_map_free(m->pkgs);
     ch_arena_free(m->arena);
     ch_free(m);
@@ -425,19 +437,43 @@ int ch_rem__match(struct ch_rem_matcher *m, const struct ch_match_component *c,
     const char *name = NULL, *version = NULL;
     ch_rem__match_name(c->ecosystem, c->name, c->version, c->source_name, c->source_version, &name,
                        &version);
-    struct ch_buf key;
+    struct ch_buf key, mkey;
     ch_buf_init(&key, CH_REM_KEY_MAX);
+    ch_buf_init(&mkey, 2 * CH_REM_KEY_MAX);
     struct hits h = {0};
     key_of(&key, c->ecosystem, c->release, name);
-    int found = key.failed ? 0 : match_key(m, &key, ch_str_c(version), arena, &h, err);
-    if (found == 0 && c->release != NULL) {
-        key_of(&key, c->ecosystem, NULL, name);
-        found = key.failed ? 0 : match_key(m, &key, ch_str_c(version), arena, &h, err);
+    (void)ch_buf_append_str(&mkey, ch_buf_str(&key));
+    (void)ch_buf_append_byte(&mkey, '\x1e');
+    (void)ch_buf_append_c(&mkey, version);
+    const struct memo *seen = mkey.failed ? NULL : ch_map_get(m->memo, ch_buf_str(&mkey));
+    int found = 0;
+    if (seen != NULL) {
+        h.v = seen->v;
+        h.n = seen->n;
+    } else {
+        found = key.failed ? 0 : match_key(m, &key, ch_str_c(version), m->arena, &h, err);
+        if (found == 0 && c->release != NULL) {
+            key_of(&key, c->ecosystem, NULL, name);
+            found = key.failed ? 0 : match_key(m, &key, ch_str_c(version), m->arena, &h, err);
+        }
+        struct memo *mm = found >= 0 && !mkey.failed ? ch_arena_alloc(m->arena, sizeof(*mm)) : NULL;
+        if (mm != NULL) {
+            *mm = (struct memo){.v = h.v, .n = h.n};
+            CH_IGNORE(ch_map_put(m->memo, ch_buf_str(&mkey), mm)); /* OOM: not remembered */
+        }
     }
+    ch_buf_release(&mkey);
     ch_buf_release(&key);
     if (found < 0)
         return found;
-    *ret_hits = h.v;
+    /* the caller's copy: it may outlive nothing of ours but is its to keep */
+    *ret_hits = NULL;
+    if (h.n > 0) {
+        *ret_hits = ch_arena_alloc(arena, h.n * sizeof(*h.v));
+        if (*ret_hits == NULL)
+            return ch_err_set(err, CH_E_NOMEM, "out of memory matching");
+        memcpy(*ret_hits, h.v, h.n * sizeof(*h.v));
+    }
     *ret_n = h.n;
     return CH_OK;
 }

@@ -264,6 +264,7 @@ int ch_store__sqlite_open(const char *path, const struct ch_store_options *opts,
                                 " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
                                 /* 64 MiB of page cache: imports touch many index pages */
                                 " PRAGMA cache_size=-65536;"
+                                " PRAGMA mmap_size=1073741824;"
                                 /* checkpoint every ~64 MiB of WAL rather than 4 MiB */
                                 " PRAGMA wal_autocheckpoint=16384;";
     /*
