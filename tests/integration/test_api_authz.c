@@ -148,8 +148,8 @@ static const struct spec specs[] = {
      * ids (ownership is the service's, tested in test_api_resources) */
     {"assets.create", "POST", "/api/v1/assets", "/api/v1/assets", "{\"name\":\"m-{n}\"}",
      "{\"name\":\"m-{n}\",\"org\":\"beta\"}", REM, WIDE, 404, 201, 0, 0},
-    {"assets.update", "PATCH", "/api/v1/assets/999999", NULL, "{\"internet_facing\":\"yes\"}",
-     NULL, REM, 0, 0, 404, 0, 0},
+    {"assets.update", "PATCH", "/api/v1/assets/999999", NULL, "{\"internet_facing\":\"yes\"}", NULL,
+     REM, 0, 0, 404, 0, 0},
     {"assets.inventory.put", "PUT", "/api/v1/assets/999999/inventory?format=requirements", NULL,
      "example-lib==1.4.1\n", NULL, REM, 0, 0, 404, 0, 0},
     {"assets.inventories", "GET", "/api/v1/assets/999999/inventories", NULL, NULL, NULL, REM, 0, 0,
