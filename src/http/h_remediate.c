@@ -44,15 +44,30 @@ static int64_t scope_of(const struct ch_http_call *call)
 struct rem_call {
     struct ch_rem_ctx ctx;
     char actor[160];
+    int64_t audit_seq; /* last audit entry the change appended; 0: none */
 };
 
 static void rem_call_init(struct ch_http_call *call, struct rem_call *r)
 {
     snprintf(r->actor, sizeof(r->actor), "user:%s", call->principal.user_name);
+    r->audit_seq = 0;
     r->ctx = (struct ch_rem_ctx){.store = call->store,
                                  .directives = call->app->directives,
                                  .now = ch_clock_now(&call->app->clock),
-                                 .actor = r->actor};
+                                 .actor = r->actor,
+                                 .ret_audit_seq = &r->audit_seq};
+}
+
+/*
+ * After the library's call: a committed change hands its last audit entry to
+ * the server, which signs a checkpoint when one is due (as ch_api_audit()
+ * does for changes the handlers audit themselves). Returns rc.
+ */
+static int rem_call_done(struct ch_http_call *call, const struct rem_call *r, int rc)
+{
+    if (rc == CH_OK && r->audit_seq > 0)
+        call->audit_seq = r->audit_seq;
+    return rc;
 }
 
 /* Deadlines need the directive set: without it a change would record none, so refuse it. */
@@ -203,6 +218,7 @@ int ch_h_assets_create(struct ch_http_call *call)
         struct rem_call r;
         rem_call_init(call, &r);
         rc = ch_api_unprocessable(call, ch_asset_create(&r.ctx, &a, &id, &call->err));
+        rc = rem_call_done(call, &r, rc);
     }
     cJSON_Delete(body);
     if (rc == CH_OK)
@@ -238,6 +254,7 @@ int ch_h_assets_update(struct ch_http_call *call)
         struct rem_call r;
         rem_call_init(call, &r);
         rc = ch_asset_set_exposure(&r.ctx, scope_of(call), id, e, &call->err);
+        rc = rem_call_done(call, &r, rc);
     }
     if (rc == CH_OK)
         rc = render_asset(call, id, 200);
@@ -330,6 +347,7 @@ int ch_h_assets_inventory_put(struct ch_http_call *call)
     /* a document its reader refuses is well-formed HTTP with meaningless content: 422 */
     rc = ch_api_unprocessable(
         call, ch_asset_attach_inventory(&r.ctx, scope_of(call), &in, &version, &st, &call->err));
+    rc = rem_call_done(call, &r, rc);
     if (rc != CH_OK)
         return rc;
     struct ch_jw w;
@@ -538,6 +556,7 @@ int ch_h_exposures_transition(struct ch_http_call *call)
         /* missing reason, approver, a past expiry: 422; not allowed from the status: 409 */
         rc = ch_api_unprocessable(
             call, ch_exposure_transition(&r.ctx, scope_of(call), id, &t, &call->err));
+        rc = rem_call_done(call, &r, rc);
     }
     cJSON_Delete(body);
     if (rc == CH_OK)

@@ -63,6 +63,9 @@ struct ch_rem_ctx {
     const struct ch_directive_set *directives; /* NULL: no due dates are decided */
     int64_t now;
     const char *actor; /* audit actor: "cli", "user:alice" */
+    /* when not NULL, receives the sequence number of each audit entry appended, so that the
+     * caller (the HTTP server) can tell when a checkpoint is due; meaningful after a commit */
+    int64_t *ret_audit_seq;
 };
 
 /* The organisation a principal may see: 0 (all) for clearinghouse-wide roles. */
