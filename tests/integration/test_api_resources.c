@@ -616,14 +616,34 @@ static void test_inventory_upload_recomputes_exposures(void **state)
     snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventories", asset_d);
     ch_test_api_expect(srv.port, "GET", path, op_c, NULL, 404, &r);
 
-    /* the history: three versions, paged one at a time, cacheable */
+    /* an inventory may be far larger than a JSON resource's 1 MiB, up to the server's cap */
+    size_t big = 3000000; /* whole 1000-byte comment lines, then the component */
+    char *doc = ch_malloc(big + 1);
+    for (size_t i = 0; i + 1000 <= big; i += 1000) {
+        memset(doc + i, ' ', 999);
+        doc[i] = '#';
+        doc[i + 999] = '\n';
+    }
+    static const char tail[] = "example-lib==1.4.1\n";
+    memcpy(doc + big - 1000, tail, sizeof(tail));
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?format=requirements", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", doc, 200, &r);
+    assert_int_equal(body_int(&r, "inventory_version"), 4);
+    ch_free(doc);
+    doc = ch_malloc(((size_t)17 << 20) + 1);
+    memset(doc, '#', (size_t)17 << 20);
+    doc[(size_t)17 << 20] = '\0';
+    send_typed("PUT", path, op_c, "text/plain", doc, 413, &r);
+    ch_free(doc);
+
+    /* the history: four versions, paged one at a time, cacheable */
     snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventories", asset_c);
     ch_test_api_expect(srv.port, "GET", path, op_c, NULL, 200, &r);
     assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"attached_by\":\"user:op-c\""));
     assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"format\":\"cyclonedx\""));
-    assert_int_equal(walk(path, "version", 50), 3);
+    assert_int_equal(walk(path, "version", 50), 4);
     snprintf(list, sizeof(list), "%s?limit=1", path);
-    assert_int_equal(walk(list, "version", 1), 3);
+    assert_int_equal(walk(list, "version", 1), 4);
     expect_not_modified(path, op_c);
     ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?action=asset.inventory&limit=1", root,
                        NULL, 200, &r);
