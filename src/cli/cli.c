@@ -32,6 +32,14 @@ const char *ch_cli_keys_dir(const struct ch_cli *cli, char *buf, size_t buf_size
     return "clearinghouse-keys";
 }
 
+const char *ch_cli_directives_dir(const char *flag)
+{
+    if (flag != NULL)
+        return flag;
+    const char *env = getenv("CLEARINGHOUSE_DIRECTIVES");
+    return env != NULL && env[0] != '\0' ? env : "directives";
+}
+
 int ch_cli_exit_code(int rc)
 {
     switch (rc) {

@@ -60,6 +60,13 @@ extern const struct ch_cli_command *const ch_cli_commands[];
 const char *ch_cli_db_url(const struct ch_cli *cli);
 /* The key directory: --keys, $CLEARINGHOUSE_KEYS, or "<db file>.keys" / "clearinghouse-keys". */
 const char *ch_cli_keys_dir(const struct ch_cli *cli, char *buf, size_t buf_size);
+/*
+ * The folder of directive files: `flag` (a command's --dir/--directives)
+ * when not NULL, else $CLEARINGHOUSE_DIRECTIVES, else ./directives. An
+ * installed binary never guesses a source tree. Borrowed (flag, the
+ * environment or a static string).
+ */
+const char *ch_cli_directives_dir(const char *flag);
 
 /* Exit code for an error code. */
 int ch_cli_exit_code(int rc);

@@ -44,18 +44,12 @@ CH_CLI_COMMAND(asset) = {
     .run = run_asset,
 };
 
-static const char *directives_dir(void)
-{
-    const char *env = getenv("CLEARINGHOUSE_DIRECTIVES");
-    return env != NULL && env[0] != '\0' ? env : "directives";
-}
-
 /* Opens the store and the directives; on failure prints and returns the exit code. */
 static int open_ctx(struct ch_cli *cli, struct ch_store **s, struct ch_directive_set **set,
                     struct ch_rem_ctx *ctx)
 {
     struct ch_err err = CH_ERR_INIT;
-    if (ch_directive_set_load(directives_dir(), set, &err) != CH_OK)
+    if (ch_directive_set_load(ch_cli_directives_dir(NULL), set, &err) != CH_OK)
         return ch_cli_fail(cli, &err);
     int code = ch_cli_open_store(cli, s);
     if (code != CH_EXIT_OK) {
@@ -253,17 +247,6 @@ static int read_input(const char *path, struct ch_buf *out, struct ch_err *err)
     return rc;
 }
 
-static void stats_json(struct ch_jw *w, const struct ch_exposure_stats *st)
-{
-    ch_jw_kint(w, "assets", (int64_t)st->assets);
-    ch_jw_kint(w, "components", (int64_t)st->components);
-    ch_jw_kint(w, "opened", (int64_t)st->opened);
-    ch_jw_kint(w, "reopened", (int64_t)st->reopened);
-    ch_jw_kint(w, "remediated", (int64_t)st->remediated);
-    ch_jw_kint(w, "decided", (int64_t)st->decided);
-    ch_jw_kdouble(w, "seconds", st->seconds);
-}
-
 static int asset_inventory(struct ch_cli *cli, int argc, char **argv)
 {
     struct opts o = {0};
@@ -311,7 +294,7 @@ static int asset_inventory(struct ch_cli *cli, int argc, char **argv)
     ch_jw_obj_open(&w);
     ch_jw_kstr(&w, "asset", argv[optind]);
     ch_jw_kint(&w, "inventory_version", version);
-    stats_json(&w, &st);
+    ch_exposure_stats_json(&st, &w);
     ch_jw_obj_close(&w);
     code = print(cli, &w, rc, &err);
     ch_buf_release(&b);

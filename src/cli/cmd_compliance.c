@@ -91,10 +91,8 @@ static int run_compliance(struct ch_cli *cli, int argc, char **argv)
     }
     if (optind != argc)
         return ch_cli_usage_error(cli, "compliance", "unexpected argument");
-    const char *env = getenv("CLEARINGHOUSE_DIRECTIVES");
     struct ch_directive_set *set = NULL;
-    if (ch_directive_set_load(env != NULL && env[0] != '\0' ? env : "directives", &set, &err) !=
-        CH_OK)
+    if (ch_directive_set_load(ch_cli_directives_dir(NULL), &set, &err) != CH_OK)
         return ch_cli_fail(cli, &err);
     struct ch_store *s = NULL;
     int code = ch_cli_open_store(cli, &s);

@@ -50,23 +50,6 @@ CH_CLI_COMMAND(directive) = {
     .run = run_directive,
 };
 
-static const char *directives_dir(const char *flag)
-{
-    if (flag != NULL)
-        return flag;
-    const char *env = getenv("CLEARINGHOUSE_DIRECTIVES");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    return "directives";
-}
-
-static const char *status_of(const struct ch_directive *d, int64_t now)
-{
-    if (ch_directive_in_force(d, now))
-        return "in force";
-    return now < ch_directive_issued(d) ? "not yet issued" : "revoked";
-}
-
 static int print_buf(struct ch_cli *cli, struct ch_buf *b)
 {
     struct ch_err err = CH_ERR_INIT;
@@ -99,18 +82,12 @@ static int cmd_list(struct ch_cli *cli, const struct ch_directive_set *set, bool
         const struct ch_directive *d = ch_directive_set_get(set, i);
         int64_t rev = ch_directive_revoked(d);
         if (json) {
-            ch_jw_obj_open(&w);
-            ch_jw_kstr(&w, "id", ch_directive_id(d));
-            ch_jw_kstr(&w, "title", ch_directive_title(d));
-            ch_jw_kstr(&w, "issued", ch_time_format_date(ch_directive_issued(d), t1));
-            ch_jw_kstr(&w, "revoked", rev < 0 ? NULL : ch_time_format_date(rev, t2));
-            ch_jw_kstr(&w, "status", status_of(d, now));
-            ch_jw_obj_close(&w);
+            ch_directive_write_summary_json(d, now, &w);
             continue;
         }
         ch_buf_appendf(b, "%-10s %s  %-10s  %-14s %s\n", ch_directive_id(d),
                        ch_time_format_date(ch_directive_issued(d), t1),
-                       rev < 0 ? "-" : ch_time_format_date(rev, t2), status_of(d, now),
+                       rev < 0 ? "-" : ch_time_format_date(rev, t2), ch_directive_status_at(d, now),
                        ch_directive_title(d));
     }
     if (json) {
@@ -136,34 +113,18 @@ static int cmd_show(struct ch_cli *cli, const struct ch_directive *d, bool json,
 static int parse_pairs(struct ch_cli *cli, char **args, int n, struct ch_ssvc_input *vals,
                        struct ch_directive_inputs *in)
 {
-    size_t nv = 0;
     for (int i = 0; i < n; i++) {
         const char *eq = strchr(args[i], '=');
         if (eq == NULL || eq == args[i])
             return ch_cli_usage_error(cli, "directive", "expected NAME=VALUE, not '%s'", args[i]);
         struct ch_str name = ch_str_make(args[i], (size_t)(eq - args[i]));
-        struct ch_str value = ch_str_c(eq + 1);
-        int64_t *date = NULL;
-        if (ch_str_case_eq_c(name, "detected"))
-            date = &in->detected;
-        else if (ch_str_case_eq_c(name, "tier"))
-            date = &in->tier_met;
-        else if (ch_str_case_eq_c(name, "kev_due"))
-            date = &in->kev_due;
-        if (date != NULL) {
-            struct ch_err err = CH_ERR_INIT;
-            if (ch_time_parse(value, date, NULL, &err) != CH_OK) {
-                ch_err_prefix(&err, "%.*s", CH_STR_FMT(name));
-                return ch_cli_fail(cli, &err);
-            }
-            continue;
-        }
-        if (nv == MAX_DECIDE_ARGS)
+        struct ch_err err = CH_ERR_INIT;
+        int rc = ch_directive_inputs_add(in, vals, MAX_DECIDE_ARGS, name, ch_str_c(eq + 1), &err);
+        if (rc == CH_E_LIMIT)
             return ch_cli_usage_error(cli, "directive", "more than %d inputs", MAX_DECIDE_ARGS);
-        vals[nv++] = (struct ch_ssvc_input){.point = name, .value = value};
+        if (rc != CH_OK)
+            return ch_cli_fail(cli, &err);
     }
-    in->values = vals;
-    in->n_values = nv;
     return CH_EXIT_OK;
 }
 
@@ -188,21 +149,8 @@ static void print_decision(const struct ch_directive *d, const struct ch_directi
 {
     char t[CH_TIME_STR_MAX];
     char act[64];
-    static const char *const actions[] = {"none", "days", "date", "next_upgrade"};
     if (json) {
-        ch_jw_obj_open(w);
-        ch_jw_kstr(w, "directive", ch_directive_id(d));
-        ch_jw_kstr(w, "outcome", dec->outcome);
-        ch_jw_kstr(w, "outcome_key", dec->outcome_key);
-        ch_jw_kstr(w, "action", actions[dec->action]);
-        if (dec->days >= 0)
-            ch_jw_kint(w, "days", dec->days);
-        else
-            ch_jw_kstr(w, "days", NULL);
-        ch_jw_kbool(w, "forensic_triage", dec->forensic_triage);
-        ch_jw_ktime(w, "clock_start", dec->clock_start);
-        ch_jw_ktime(w, "due", dec->due);
-        ch_jw_obj_close(w);
+        ch_directive_decision_write_json(d, dec, w);
         return;
     }
     ch_buf_appendf(b, "%s: %s\n", ch_directive_id(d), dec->outcome);
@@ -232,7 +180,7 @@ static int cmd_decide(struct ch_cli *cli, const struct ch_directive *d, char **a
     if (!ch_directive_in_force(d, now)) {
         char t[CH_TIME_STR_MAX];
         fprintf(cli->errout, "%s: note: %s is %s on %s\n", cli->prog, ch_directive_id(d),
-                status_of(d, now), ch_time_format_date(now, t));
+                ch_directive_status_at(d, now), ch_time_format_date(now, t));
     }
     struct ch_jw w;
     ch_jw_init(&w, b, 1);
@@ -300,7 +248,7 @@ static int run_directive(struct ch_cli *cli, int argc, char **argv)
         return ch_cli_usage_error(cli, "directive", "unknown verb '%s'", verb);
     struct ch_err err = CH_ERR_INIT;
     struct ch_directive_set *set = NULL;
-    if (ch_directive_set_load(directives_dir(dir_flag), &set, &err) != CH_OK)
+    if (ch_directive_set_load(ch_cli_directives_dir(dir_flag), &set, &err) != CH_OK)
         return ch_cli_fail(cli, &err);
     int ex = dispatch(cli, set, argc - optind, argv + optind, json);
     ch_directive_set_free(set);

@@ -43,17 +43,11 @@ CH_CLI_COMMAND(exposure) = {
     .run = run_exposure,
 };
 
-static const char *directives_dir(void)
-{
-    const char *env = getenv("CLEARINGHOUSE_DIRECTIVES");
-    return env != NULL && env[0] != '\0' ? env : "directives";
-}
-
 static int open_ctx(struct ch_cli *cli, struct ch_store **s, struct ch_directive_set **set,
                     struct ch_rem_ctx *ctx)
 {
     struct ch_err err = CH_ERR_INIT;
-    if (ch_directive_set_load(directives_dir(), set, &err) != CH_OK)
+    if (ch_directive_set_load(ch_cli_directives_dir(NULL), set, &err) != CH_OK)
         return ch_cli_fail(cli, &err);
     int code = ch_cli_open_store(cli, s);
     if (code != CH_EXIT_OK) {

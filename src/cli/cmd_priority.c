@@ -15,9 +15,6 @@
 #include "remediate/report.h"
 #include "store/store.h"
 
-/* The CISA coordinator table, relative to the directives folder. */
-#define PRIORITY_TABLE "ssvc/cisa_coordinator_2_0_3.json"
-
 static int run_priority(struct ch_cli *cli, int argc, char **argv);
 
 CH_CLI_COMMAND(priority) = {
@@ -97,10 +94,8 @@ static int run_priority(struct ch_cli *cli, int argc, char **argv)
     }
     if (optind != argc)
         return ch_cli_usage_error(cli, "priority", "unexpected argument");
-    const char *env = getenv("CLEARINGHOUSE_DIRECTIVES");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", env != NULL && env[0] != '\0' ? env : "directives",
-             PRIORITY_TABLE);
+    snprintf(path, sizeof(path), "%s/%s", ch_cli_directives_dir(NULL), CH_PRIORITY_TABLE);
     struct ch_ssvc_table *table = NULL;
     if (ch_ssvc_table_load(path, &table, &err) != CH_OK)
         return ch_cli_fail(cli, &err);

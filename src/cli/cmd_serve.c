@@ -14,6 +14,8 @@
 #include "disclose/publish.h"
 #include "http/server.h"
 #include "match/index.h"
+#include "remediate/directive.h"
+#include "remediate/report.h"
 #include "store/store.h"
 
 static int run_serve(struct ch_cli *cli, int argc, char **argv);
@@ -25,6 +27,7 @@ CH_CLI_COMMAND(serve) = {
         "usage: clearinghouse [--db URL] serve [--listen HOST:PORT] [--loops N] [--workers N]\n"
         "                                      [--timeout MS] [--private]\n"
         "                                      [--base-url URL] [--publisher NAME]\n"
+        "                                      [--directives DIR]\n"
         "\n"
         "Serves the HTTP API until SIGINT or SIGTERM, then finishes the requests in\n"
         "flight and exits. Prints 'listening on http://HOST:PORT' once ready (with\n"
@@ -41,7 +44,12 @@ CH_CLI_COMMAND(serve) = {
         "  --base-url URL      public address of this server, named by the CSAF\n"
         "                      provider feed (default https://clearinghouse.invalid)\n"
         "  --publisher NAME    publisher named by the CSAF documents (default\n"
-        "                      Clearinghouse)\n",
+        "                      Clearinghouse)\n"
+        "  --directives DIR    folder of remediation directives and SSVC tables\n"
+        "                      (default $CLEARINGHOUSE_DIRECTIVES, else ./directives);\n"
+        "                      named here, it must load; found by default, a folder\n"
+        "                      that does not load leaves the directive, priority,\n"
+        "                      compliance and remediation-change routes answering 503\n",
     .run = run_serve,
 };
 
@@ -70,6 +78,45 @@ static bool base_url_ok(const char *u)
     return true;
 }
 
+/* What the remediation routes decide with, loaded once and shared read-only by the workers. */
+struct rem_data {
+    struct ch_directive_set *set;
+    struct ch_ssvc_table *table;
+};
+
+/*
+ * Loads the directives and the priority table from the folder the CLI uses.
+ * A folder named with --directives must load; the default one may be absent
+ * (a server that only serves the knowledge base needs none), which is said
+ * once and leaves the routes that need it answering 503.
+ */
+static int load_remediation(struct ch_cli *cli, const char *flag, struct rem_data *ret)
+{
+    const char *dir = ch_cli_directives_dir(flag);
+    struct ch_err err = CH_ERR_INIT;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, CH_PRIORITY_TABLE);
+    int rc = ch_directive_set_load(dir, &ret->set, &err);
+    if (rc == CH_OK)
+        rc = ch_ssvc_table_load(path, &ret->table, &err);
+    if (rc == CH_OK)
+        return CH_EXIT_OK;
+    ch_directive_set_free(ret->set);
+    ret->set = NULL;
+    if (flag != NULL)
+        return ch_cli_fail(cli, &err);
+    fprintf(cli->errout,
+            "%s: warning: %s; remediation directives are disabled (see --directives)\n", cli->prog,
+            err.msg);
+    return CH_EXIT_OK;
+}
+
+static void free_remediation(struct rem_data *d)
+{
+    ch_directive_set_free(d->set);
+    ch_ssvc_table_free(d->table);
+}
+
 static int run_serve(struct ch_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
@@ -79,11 +126,13 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
                                          {"private", no_argument, NULL, 'p'},
                                          {"base-url", required_argument, NULL, 'b'},
                                          {"publisher", required_argument, NULL, 'P'},
+                                         {"directives", required_argument, NULL, 'D'},
                                          CH_CLI_OPT_HELP,
                                          {0}};
     struct ch_disclose_publisher pub = {0};
     struct ch_server_options so = {.listen = CH_SERVER_DEFAULT_LISTEN, .announce = stdout};
     struct ch_app app = {.clock = cli->clock, .version = CH_VERSION};
+    const char *directives_flag = NULL;
     int c, exit_code = 0;
     while ((c = ch_cli_getopt(cli, &ch_cli_cmd_serve, argc, argv, "h", opts, &exit_code)) != -1) {
         int r = CH_EXIT_OK;
@@ -111,6 +160,9 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
         case 'P':
             pub.name = optarg;
             break;
+        case 'D':
+            directives_flag = optarg;
+            break;
         default:
             return CH_EXIT_USAGE;
         }
@@ -125,12 +177,20 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
                                   " trailing '/', got '%s'",
                                   pub.base_url);
     app.publisher = &pub;
+    struct rem_data rem = {0};
+    int code = load_remediation(cli, directives_flag, &rem);
+    if (code != CH_EXIT_OK)
+        return code;
+    app.directives = rem.set;
+    app.priority_table = rem.table;
 
     struct ch_err err = CH_ERR_INIT;
     app.db_url = ch_cli_db_url(cli);
     struct ch_store *s = NULL;
-    if (ch_store_open(app.db_url, NULL, &s, &err) != CH_OK)
+    if (ch_store_open(app.db_url, NULL, &s, &err) != CH_OK) {
+        free_remediation(&rem);
         return ch_cli_fail(cli, &err);
+    }
     int rc = ch_store_schema_version(s, &app.schema_version, &err);
     /* the OSV query API matches against an index of the knowledge base as it is at start */
     struct ch_match_index *ix = NULL;
@@ -144,6 +204,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
     ch_store_free(s);
     if (rc != CH_OK) {
         ch_match_index_free(ix);
+        free_remediation(&rem);
         return ch_cli_fail(cli, &err);
     }
     app.match = ix;
@@ -158,6 +219,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
     } else if (kerr.rc != CH_E_NOTFOUND) {
         ch_match_index_free(ix);
         ch_coord_free(coord);
+        free_remediation(&rem);
         return ch_cli_fail(cli, &kerr); /* present but unsafe or damaged: do not serve */
     } else {
         /* serving works without keys; signing (audit checkpoints) needs them */
@@ -168,6 +230,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
     ch_keys_wipe(&app.keys);
     ch_match_index_free(ix);
     ch_coord_free(coord);
+    free_remediation(&rem);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     return CH_EXIT_OK;

@@ -16,8 +16,10 @@
 #include "core/arena.h"
 #include "core/num.h"
 #include "core/utf8.h"
+#include "http/auth.h"
 #include "http/errmap.h"
 #include "http/router.h"
+#include "store/store.h"
 
 /* Largest accepted `limit` before clamping: beyond this it is not a number we take. */
 #define PAGE_LIMIT_PARSE_MAX 1000000000ull
@@ -362,6 +364,19 @@ int ch_api_audit(struct ch_http_call *call, const char *action, const char *obje
     if (rc == CH_OK)
         call->audit_seq = seq;
     return rc;
+}
+
+int ch_api_visible_org(struct ch_http_call *call, const char *slug, int64_t *ret)
+{
+    int64_t id = 0;
+    int rc = ch_store_query_int(call->store, "SELECT id FROM orgs WHERE slug = ?", slug, 0, &id,
+                                &call->err);
+    if (rc != CH_OK)
+        return rc;
+    if (id == 0 || !ch_auth_sees_org(&call->principal, id))
+        return ch_err_setf(&call->err, CH_E_NOTFOUND, "org", "no organisation '%s'", slug);
+    *ret = id;
+    return CH_OK;
 }
 
 void ch_api_respond(struct ch_http_call *call, int status, struct ch_jw *w)

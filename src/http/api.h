@@ -102,6 +102,13 @@ int ch_api_fail_422(struct ch_http_call *call, const char *field, const char *fm
 int ch_api_audit(struct ch_http_call *call, const char *action, const char *object,
                  const char *details) CH_MUST_CHECK;
 
+/*
+ * The organisation named by slug (a filter or a body field), when the
+ * caller may see it; otherwise CH_E_NOTFOUND "no organisation" (field
+ * "org"), the same answer whether it is missing or another's.
+ */
+int ch_api_visible_org(struct ch_http_call *call, const char *slug, int64_t *ret) CH_MUST_CHECK;
+
 /* Starts the JSON response: status, writer over call->res.body. */
 void ch_api_respond(struct ch_http_call *call, int status, struct ch_jw *w);
 

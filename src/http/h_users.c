@@ -46,20 +46,6 @@ static void write_user(struct ch_jw *w, struct ch_stmt *st)
     ch_jw_obj_close(w);
 }
 
-/* The org filter of a list: an org the caller can see, or 404 as if it did not exist. */
-static int visible_org(struct ch_http_call *call, const char *slug, int64_t *ret)
-{
-    int64_t id = 0;
-    int rc = ch_store_query_int(call->store, "SELECT id FROM orgs WHERE slug = ?", slug, 0, &id,
-                                &call->err);
-    if (rc != CH_OK)
-        return rc;
-    if (id == 0 || !ch_auth_sees_org(&call->principal, id))
-        return ch_err_setf(&call->err, CH_E_NOTFOUND, "org", "no organisation '%s'", slug);
-    *ret = id;
-    return CH_OK;
-}
-
 int ch_h_users_list(struct ch_http_call *call)
 {
     static const char *const params[] = {"limit", "cursor", "org", NULL};
@@ -74,7 +60,7 @@ int ch_h_users_list(struct ch_http_call *call)
         return rc;
     int64_t only = ch_auth_is_wide(&call->principal) ? 0 : call->principal.org_id;
     if (org != NULL) {
-        rc = visible_org(call, org, &only);
+        rc = ch_api_visible_org(call, org, &only);
         if (rc != CH_OK)
             return rc;
     }

@@ -10,6 +10,7 @@
 
 #include "core/json.h"
 #include "http/h_coord.h"
+#include "http/h_directives.h"
 #include "http/h_disclose.h"
 #include "http/h_gateway.h"
 #include "http/h_remediate.h"

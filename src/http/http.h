@@ -50,6 +50,8 @@ enum ch_http_method {
 struct ch_match_index;
 struct ch_disclose_publisher;
 struct ch_coord;
+struct ch_directive_set;
+struct ch_ssvc_table;
 
 struct ch_app {
     const struct ch_match_index *match; /* read-only, built at start; NULL: no OSV queries */
@@ -65,6 +67,10 @@ struct ch_app {
     const struct ch_disclose_publisher *publisher;
     /* scan coordination: locks itself, so handlers share it; NULL: routes answer 503 */
     struct ch_coord *coord;
+    /* remediation directives and the SSVC priority table, loaded at start like the CLI's
+     * (immutable, shared by the workers); NULL: the routes that need them answer 503 */
+    const struct ch_directive_set *directives;
+    const struct ch_ssvc_table *priority_table;
 };
 
 struct ch_http_request {

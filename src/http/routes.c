@@ -104,6 +104,33 @@ const struct ch_route ch_routes[] = {
     ROUTE(GET, "/api/v1/exposures", ch_h_exposures_list, 0, ANYONE, "exposures.list"),
     ROUTE(GET, "/api/v1/exposures/{id}", ch_h_exposures_get, 0, ANYONE, "exposures.get"),
     ROUTE(GET, "/api/v1/notices", ch_h_notices_list, 0, ANYONE, "notices.list"),
+/* remediation changes and reports, as the CLI's asset, exposure, directive, priority and
+ * compliance commands (src/http/h_remediate.c, h_directives.c); the service scopes operators
+ * to their own organisation */
+#define REMEDIATE (CH_ROLE_OPERATOR | WIDE)
+    ROUTE(POST, "/api/v1/assets", ch_h_assets_create, 0, REMEDIATE, "assets.create"),
+    ROUTE(CH_HTTP_PATCH, "/api/v1/assets/{id}", ch_h_assets_update, 0, REMEDIATE, "assets.update"),
+    /* an inventory is any document the SBOM readers accept, up to the server's body cap */
+    {.methods = CH_HTTP_PUT,
+     .pattern = "/api/v1/assets/{id}/inventory",
+     .handler = ch_h_assets_inventory_put,
+     .flags = CH_ROUTE_ANY_BODY,
+     .roles = REMEDIATE,
+     .name = "assets.inventory.put",
+     .max_body = CH_HTTP_MAX_BODY},
+    ROUTE(GET, "/api/v1/assets/{id}/inventories", ch_h_assets_inventories, 0, REMEDIATE,
+          "assets.inventories"),
+    ROUTE(POST, "/api/v1/exposures/{id}/transitions", ch_h_exposures_transition, 0, REMEDIATE,
+          "exposures.transitions.create"),
+    ROUTE(GET, "/api/v1/exposures/{id}/transitions", ch_h_exposures_transitions, 0, REMEDIATE,
+          "exposures.transitions.list"),
+    ROUTE(GET, "/api/v1/directives", ch_h_directives_list, 0, REMEDIATE, "directives.list"),
+    ROUTE(GET, "/api/v1/directives/{id}", ch_h_directives_get, 0, REMEDIATE, "directives.get"),
+    ROUTE(POST, "/api/v1/directives/{id}/decide", ch_h_directives_decide, 0, REMEDIATE,
+          "directives.decide"),
+    ROUTE(GET, "/api/v1/priority", ch_h_priority, 0, REMEDIATE, "priority"),
+    ROUTE(GET, "/api/v1/compliance", ch_h_compliance, 0, REMEDIATE, "compliance"),
+#undef REMEDIATE
 
     /* discovery and disclosure: CSAF provider feed and read-only views (src/http/h_disclose.c) */
     ROUTE(GET, "/.well-known/csaf/provider-metadata.json", ch_h_csaf_provider_metadata, PUBLIC, 0,

@@ -437,6 +437,17 @@ int ch_asset_attach_inventory(const struct ch_rem_ctx *ctx, int64_t scope_org,
     return rc;
 }
 
+void ch_exposure_stats_json(const struct ch_exposure_stats *st, struct ch_jw *w)
+{
+    ch_jw_kint(w, "assets", (int64_t)st->assets);
+    ch_jw_kint(w, "components", (int64_t)st->components);
+    ch_jw_kint(w, "opened", (int64_t)st->opened);
+    ch_jw_kint(w, "reopened", (int64_t)st->reopened);
+    ch_jw_kint(w, "remediated", (int64_t)st->remediated);
+    ch_jw_kint(w, "decided", (int64_t)st->decided);
+    ch_jw_kdouble(w, "seconds", st->seconds);
+}
+
 /* ---- listing ---------------------------------------------------------- */
 
 static void asset_row_json(struct ch_stmt *st, struct ch_jw *w)
@@ -488,6 +499,51 @@ int ch_asset_list_json(struct ch_store *s, int64_t scope_org, struct ch_jw *w, s
     return rc < 0 ? rc : CH_OK;
 }
 
+/*
+ * Versions above `after`, at most `limit` (one more row is read to tell
+ * whether another page follows); *ret_next: the last version written when
+ * it does, else 0.
+ */
+static int inventories_json(struct ch_store *s, int64_t asset_id, int64_t after, size_t limit,
+                            struct ch_jw *w, int64_t *ret_next, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(s,
+                           "SELECT version, file_name, format, sha256, n_components, attached_at,"
+                           " attached_by FROM asset_inventories WHERE asset_id = ? AND version > ?"
+                           " ORDER BY version LIMIT ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, asset_id);
+    ch_stmt_bind_int(st, 2, after);
+    ch_stmt_bind_int(st, 3, limit >= (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit + 1);
+    int64_t last = 0;
+    size_t n = 0;
+    *ret_next = 0;
+    ch_jw_arr_open(w);
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        if (n == limit) {
+            *ret_next = last;
+            break;
+        }
+        last = ch_stmt_int(st, 0);
+        ch_jw_obj_open(w);
+        ch_jw_kint(w, "version", last);
+        ch_jw_kstr(w, "file", ch_stmt_cstr(st, 1));
+        ch_jw_kstr(w, "format", ch_stmt_cstr(st, 2));
+        ch_jw_kstr(w, "sha256", ch_stmt_cstr(st, 3));
+        ch_jw_kint(w, "components", ch_stmt_int(st, 4));
+        ch_jw_ktime(w, "attached_at", ch_stmt_int(st, 5));
+        ch_jw_kstr(w, "attached_by", ch_stmt_cstr(st, 6));
+        ch_jw_obj_close(w);
+        n++;
+    }
+    ch_stmt_reset(st);
+    ch_jw_arr_close(w);
+    return rc < 0 ? rc : CH_OK;
+}
+
 int ch_asset_show_json(struct ch_store *s, int64_t scope_org, int64_t asset_id, struct ch_jw *w,
                        struct ch_err *err)
 {
@@ -506,28 +562,23 @@ int ch_asset_show_json(struct ch_store *s, int64_t scope_org, int64_t asset_id, 
     ch_jw_obj_open(w);
     asset_row_json(st, w);
     ch_stmt_reset(st);
-    rc = ch_store_stmt(s,
-                       "SELECT version, file_name, format, sha256, n_components, attached_at,"
-                       " attached_by FROM asset_inventories WHERE asset_id = ? ORDER BY version",
-                       &st, err);
+    ch_jw_key(w, "inventories");
+    int64_t next = 0;
+    rc = inventories_json(s, asset_id, 0, SIZE_MAX - 1, w, &next, err);
+    ch_jw_obj_close(w);
+    return rc;
+}
+
+int ch_asset_inventories_json(struct ch_store *s, int64_t scope_org, int64_t asset_id,
+                              int64_t after, size_t limit, struct ch_jw *w, int64_t *ret_next,
+                              struct ch_err *err)
+{
+    int rc = asset_in_scope(s, scope_org, asset_id, NULL, err);
     if (rc != CH_OK)
         return rc;
-    ch_stmt_bind_int(st, 1, asset_id);
-    ch_jw_key(w, "inventories");
-    ch_jw_arr_open(w);
-    while ((rc = ch_stmt_step(st, err)) == 1) {
-        ch_jw_obj_open(w);
-        ch_jw_kint(w, "version", ch_stmt_int(st, 0));
-        ch_jw_kstr(w, "file", ch_stmt_cstr(st, 1));
-        ch_jw_kstr(w, "format", ch_stmt_cstr(st, 2));
-        ch_jw_kstr(w, "sha256", ch_stmt_cstr(st, 3));
-        ch_jw_kint(w, "components", ch_stmt_int(st, 4));
-        ch_jw_ktime(w, "attached_at", ch_stmt_int(st, 5));
-        ch_jw_kstr(w, "attached_by", ch_stmt_cstr(st, 6));
-        ch_jw_obj_close(w);
-    }
-    ch_stmt_reset(st);
-    ch_jw_arr_close(w);
-    ch_jw_obj_close(w);
-    return rc < 0 ? rc : CH_OK;
+    int64_t next = 0;
+    rc = inventories_json(s, asset_id, after, limit, w, &next, err);
+    if (rc == CH_OK)
+        *ret_next = next;
+    return rc;
 }

@@ -989,6 +989,69 @@ static void describe_ssvc(const struct ch_directive *d, struct ch_buf *out)
     }
 }
 
+int ch_directive_inputs_add(struct ch_directive_inputs *in, struct ch_ssvc_input *vals, size_t max,
+                            struct ch_str name, struct ch_str value, struct ch_err *err)
+{
+    static const char *const dates[] = {"detected", "tier", "kev_due"};
+    int64_t *slots[] = {&in->detected, &in->tier_met, &in->kev_due};
+    for (size_t i = 0; i < CH_ARRAY_SIZE(dates); i++) {
+        if (!ch_str_case_eq_c(name, dates[i]))
+            continue;
+        struct ch_err perr = CH_ERR_INIT;
+        int rc = ch_time_parse(value, slots[i], NULL, &perr);
+        if (rc != CH_OK)
+            return ch_err_setf(err, rc, dates[i], "%s: %s", dates[i], perr.msg);
+        return CH_OK;
+    }
+    if (in->n_values >= max)
+        return ch_err_setf(err, CH_E_LIMIT, "inputs", "more than %zu inputs", max);
+    vals[in->n_values] = (struct ch_ssvc_input){.point = name, .value = value};
+    in->values = vals;
+    in->n_values++;
+    return CH_OK;
+}
+
+const char *ch_directive_status_at(const struct ch_directive *d, int64_t now)
+{
+    if (ch_directive_in_force(d, now))
+        return "in force";
+    return now < ch_directive_issued(d) ? "not yet issued" : "revoked";
+}
+
+void ch_directive_write_summary_json(const struct ch_directive *d, int64_t now, struct ch_jw *w)
+{
+    char t1[CH_TIME_STR_MAX];
+    char t2[CH_TIME_STR_MAX];
+    int64_t rev = ch_directive_revoked(d);
+    ch_jw_obj_open(w);
+    ch_jw_kstr(w, "id", ch_directive_id(d));
+    ch_jw_kstr(w, "title", ch_directive_title(d));
+    ch_jw_kstr(w, "issued", ch_time_format_date(ch_directive_issued(d), t1));
+    ch_jw_kstr(w, "revoked", rev < 0 ? NULL : ch_time_format_date(rev, t2));
+    ch_jw_kstr(w, "status", ch_directive_status_at(d, now));
+    ch_jw_obj_close(w);
+}
+
+void ch_directive_decision_write_json(const struct ch_directive *d,
+                                      const struct ch_directive_decision *dec, struct ch_jw *w)
+{
+    static const char *const actions[] = {"none", "days", "date", "next_upgrade"};
+    ch_jw_obj_open(w);
+    ch_jw_kstr(w, "directive", ch_directive_id(d));
+    ch_jw_kstr(w, "outcome", dec->outcome);
+    ch_jw_kstr(w, "outcome_key", dec->outcome_key);
+    ch_jw_kstr(w, "action",
+               (unsigned)dec->action < CH_ARRAY_SIZE(actions) ? actions[dec->action] : "none");
+    if (dec->days >= 0)
+        ch_jw_kint(w, "days", dec->days);
+    else
+        ch_jw_kstr(w, "days", NULL);
+    ch_jw_kbool(w, "forensic_triage", dec->forensic_triage);
+    ch_jw_ktime(w, "clock_start", dec->clock_start);
+    ch_jw_ktime(w, "due", dec->due);
+    ch_jw_obj_close(w);
+}
+
 void ch_directive_describe(const struct ch_directive *d, struct ch_buf *out)
 {
     char a[CH_TIME_STR_MAX];

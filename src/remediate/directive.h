@@ -138,6 +138,17 @@ struct ch_directive_decision {
 };
 
 /*
+ * Adds one NAME=VALUE input to `in`: "detected", "tier" and "kev_due" set
+ * the clock's dates (RFC 3339 date or time; CH_E_INVALID naming the input
+ * otherwise); any other name becomes a rule input stored in vals[] (room
+ * for max; CH_E_LIMIT beyond), which `in` then points at. Name and value
+ * are borrowed for as long as `in` is used.
+ */
+int ch_directive_inputs_add(struct ch_directive_inputs *in, struct ch_ssvc_input *vals, size_t max,
+                            struct ch_str name, struct ch_str value,
+                            struct ch_err *err) CH_MUST_CHECK;
+
+/*
  * Decides one exposure. Errors: CH_E_NOTFOUND / CH_E_INVALID naming an
  * unknown, repeated or missing input or a bad value (field = its name).
  */
@@ -151,6 +162,16 @@ bool ch_directive_is_late(int64_t due, int64_t t);
 
 /* Writes the directive as JSON (the normalised form of its file) with w. */
 void ch_directive_write_json(const struct ch_directive *d, struct ch_jw *w);
+/* "in force", "not yet issued" or "revoked" at time `now` (static strings). */
+const char *ch_directive_status_at(const struct ch_directive *d, int64_t now);
+/* Writes {id, title, issued, revoked, status} (status at `now`) with w. */
+void ch_directive_write_summary_json(const struct ch_directive *d, int64_t now, struct ch_jw *w);
+/*
+ * Writes a decision of d as {directive, outcome, outcome_key, action
+ * (none|days|date|next_upgrade), days, forensic_triage, clock_start, due}.
+ */
+void ch_directive_decision_write_json(const struct ch_directive *d,
+                                      const struct ch_directive_decision *dec, struct ch_jw *w);
 /* Appends a human-readable description (several lines) to out. */
 void ch_directive_describe(const struct ch_directive *d, struct ch_buf *out);
 

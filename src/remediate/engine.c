@@ -136,7 +136,7 @@ int ch_rem__audit(const struct ch_rem_ctx *ctx, const char *action, const char *
         .object = object,
         .details = details,
     };
-    return ch_audit_append(ctx->store, &e, ctx->now, NULL, err);
+    return ch_audit_append(ctx->store, &e, ctx->now, ctx->ret_audit_seq, err);
 }
 
 static int insert_transition(const struct ch_rem_ctx *ctx, int64_t exposure_id, const char *from,

@@ -63,6 +63,9 @@ struct ch_rem_ctx {
     const struct ch_directive_set *directives; /* NULL: no due dates are decided */
     int64_t now;
     const char *actor; /* audit actor: "cli", "user:alice" */
+    /* when not NULL, receives the sequence number of each audit entry appended, so that the
+     * caller (the HTTP server) can tell when a checkpoint is due; meaningful after a commit */
+    int64_t *ret_audit_seq;
 };
 
 /* The organisation a principal may see: 0 (all) for clearinghouse-wide roles. */
@@ -113,6 +116,15 @@ int ch_asset_list_json(struct ch_store *s, int64_t scope_org, struct ch_jw *w,
 /* One asset with its inventory history; CH_E_NOTFOUND outside scope. */
 int ch_asset_show_json(struct ch_store *s, int64_t scope_org, int64_t asset_id, struct ch_jw *w,
                        struct ch_err *err) CH_MUST_CHECK;
+/*
+ * A page of an asset's inventory history, oldest first: a JSON array of at
+ * most `limit` versions {version, file, format, sha256, components,
+ * attached_at, attached_by} above `after`. *ret_next is the version to
+ * continue after, 0 on the last page. CH_E_NOTFOUND outside scope.
+ */
+int ch_asset_inventories_json(struct ch_store *s, int64_t scope_org, int64_t asset_id,
+                              int64_t after, size_t limit, struct ch_jw *w, int64_t *ret_next,
+                              struct ch_err *err) CH_MUST_CHECK;
 
 struct ch_exposure_stats {
     size_t assets;     /* assets re-checked */
@@ -125,6 +137,9 @@ struct ch_exposure_stats {
     size_t notices;    /* notices created */
     double seconds;
 };
+
+/* Writes the counters of a run as members of the object open in w. */
+void ch_exposure_stats_json(const struct ch_exposure_stats *st, struct ch_jw *w);
 
 struct ch_inventory_attach {
     int64_t asset_id;
@@ -230,6 +245,15 @@ struct ch_exposure_filter {
 /* JSON array of exposures, soonest due first. */
 int ch_exposure_list_json(struct ch_store *s, const struct ch_exposure_filter *f, int64_t now,
                           struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
+/*
+ * A page of an exposure's transitions, oldest first: a JSON array of at most
+ * `limit` rows {id, from, to, at, actor, reason} with id > after. *ret_next
+ * is the id to continue after, 0 on the last page. CH_E_NOTFOUND outside
+ * scope.
+ */
+int ch_exposure_transitions_json(struct ch_store *s, int64_t scope_org, int64_t exposure_id,
+                                 int64_t after, size_t limit, struct ch_jw *w, int64_t *ret_next,
+                                 struct ch_err *err) CH_MUST_CHECK;
 /* One exposure with its transitions and deadline history; CH_E_NOTFOUND outside scope. */
 int ch_exposure_show_json(struct ch_store *s, int64_t scope_org, int64_t exposure_id, int64_t now,
                           struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;

@@ -271,13 +271,24 @@ int ch_exposure_list_json(struct ch_store *s, const struct ch_exposure_filter *f
     return rc < 0 ? rc : CH_OK;
 }
 
+#define TRANSITION_COLUMNS "SELECT id, from_status, to_status, at, actor, reason"
+
+/* The members of one transition row (columns of TRANSITION_COLUMNS after the id). */
+static void transition_row_json(struct ch_stmt *st, struct ch_jw *w)
+{
+    ch_jw_kstr(w, "from", ch_stmt_cstr(st, 1));
+    ch_jw_kstr(w, "to", ch_stmt_cstr(st, 2));
+    ch_jw_ktime(w, "at", ch_stmt_int(st, 3));
+    ch_jw_kstr(w, "actor", ch_stmt_cstr(st, 4));
+    ch_jw_kstr(w, "reason", ch_stmt_cstr(st, 5));
+}
+
 static int transitions_json(struct ch_store *s, int64_t id, struct ch_jw *w, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(s,
-                           "SELECT from_status, to_status, at, actor, reason"
-                           " FROM exposure_transitions WHERE exposure_id = ? ORDER BY at, id",
-                           &st, err);
+    int rc = ch_store_stmt(
+        s, TRANSITION_COLUMNS " FROM exposure_transitions WHERE exposure_id = ? ORDER BY at, id",
+        &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, id);
@@ -285,16 +296,53 @@ static int transitions_json(struct ch_store *s, int64_t id, struct ch_jw *w, str
     ch_jw_arr_open(w);
     while ((rc = ch_stmt_step(st, err)) == 1) {
         ch_jw_obj_open(w);
-        ch_jw_kstr(w, "from", ch_stmt_cstr(st, 0));
-        ch_jw_kstr(w, "to", ch_stmt_cstr(st, 1));
-        ch_jw_ktime(w, "at", ch_stmt_int(st, 2));
-        ch_jw_kstr(w, "actor", ch_stmt_cstr(st, 3));
-        ch_jw_kstr(w, "reason", ch_stmt_cstr(st, 4));
+        transition_row_json(st, w);
         ch_jw_obj_close(w);
     }
     ch_stmt_reset(st);
     ch_jw_arr_close(w);
     return rc < 0 ? rc : CH_OK;
+}
+
+int ch_exposure_transitions_json(struct ch_store *s, int64_t scope_org, int64_t exposure_id,
+                                 int64_t after, size_t limit, struct ch_jw *w, int64_t *ret_next,
+                                 struct ch_err *err)
+{
+    enum ch_exposure_status status = CH_EXPOSURE_OPEN;
+    int rc = current_status(s, scope_org, exposure_id, &status, err);
+    struct ch_stmt *st = NULL;
+    if (rc == CH_OK)
+        rc = ch_store_stmt(s,
+                           TRANSITION_COLUMNS " FROM exposure_transitions WHERE exposure_id = ?"
+                                              " AND id > ? ORDER BY id LIMIT ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, exposure_id);
+    ch_stmt_bind_int(st, 2, after);
+    /* one row more than asked says whether another page follows */
+    ch_stmt_bind_int(st, 3, (int64_t)limit + 1);
+    int64_t last = 0, next = 0;
+    size_t n = 0;
+    ch_jw_arr_open(w);
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        if (n == limit) {
+            next = last;
+            break;
+        }
+        last = ch_stmt_int(st, 0);
+        ch_jw_obj_open(w);
+        ch_jw_kint(w, "id", last);
+        transition_row_json(st, w);
+        ch_jw_obj_close(w);
+        n++;
+    }
+    ch_stmt_reset(st);
+    ch_jw_arr_close(w);
+    if (rc < 0)
+        return rc;
+    *ret_next = next;
+    return CH_OK;
 }
 
 static int deadlines_json(struct ch_store *s, int64_t id, struct ch_jw *w, struct ch_err *err)

@@ -22,6 +22,8 @@
 #include "remediate/ssvc.h"
 #include "store/store.h"
 
+/* The CISA coordinator decision table that priorities use, relative to the directives folder. */
+#define CH_PRIORITY_TABLE "ssvc/cisa_coordinator_2_0_3.json"
 /* Rows a priority list holds at most. */
 #define CH_PRIORITY_MAX_LIMIT 10000
 

@@ -35,6 +35,7 @@
 #define ANY CH_ROLE_ALL
 #define ADMIN CH_ROLE_ADMIN
 #define COORD (CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE)
+#define REM (CH_ROLE_OPERATOR | WIDE)
 
 struct spec {
     const char *name; /* route name in ch_routes */
@@ -142,6 +143,30 @@ static const struct spec specs[] = {
      0},
     {"exposures.get", "GET", "/api/v1/exposures/999999", NULL, NULL, NULL, ANY, 0, 0, 404, 0, 0},
     {"notices.list", "GET", "/api/v1/notices", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},
+    /* remediation changes and reports: operators and clearinghouse-wide roles; an asset
+     * created in another organisation is 404 for an operator; single objects are unknown
+     * ids (ownership is the service's, tested in test_api_resources) */
+    {"assets.create", "POST", "/api/v1/assets", "/api/v1/assets", "{\"name\":\"m-{n}\"}",
+     "{\"name\":\"m-{n}\",\"org\":\"beta\"}", REM, WIDE, 404, 201, 0, 0},
+    {"assets.update", "PATCH", "/api/v1/assets/999999", NULL, "{\"internet_facing\":\"yes\"}", NULL,
+     REM, 0, 0, 404, 0, 0},
+    {"assets.inventory.put", "PUT", "/api/v1/assets/999999/inventory?format=requirements", NULL,
+     "example-lib==1.4.1\n", NULL, REM, 0, 0, 404, 0, 0},
+    {"assets.inventories", "GET", "/api/v1/assets/999999/inventories", NULL, NULL, NULL, REM, 0, 0,
+     404, 0, 0},
+    {"exposures.transitions.create", "POST", "/api/v1/exposures/999999/transitions", NULL,
+     "{\"status\":\"in_progress\",\"reason\":\"patching\"}", NULL, REM, 0, 0, 404, 0, 0},
+    {"exposures.transitions.list", "GET", "/api/v1/exposures/999999/transitions", NULL, NULL, NULL,
+     REM, 0, 0, 404, 0, 0},
+    {"directives.list", "GET", "/api/v1/directives", NULL, NULL, NULL, REM, 0, 0, 200, 0, 0},
+    {"directives.get", "GET", "/api/v1/directives/BOD-26-04", NULL, NULL, NULL, REM, 0, 0, 200, 0,
+     0},
+    {"directives.decide", "POST", "/api/v1/directives/BOD-19-02/decide", NULL,
+     "{\"severity\":\"critical\"}", NULL, REM, 0, 0, 200, 0, 0},
+    {"priority", "GET", "/api/v1/priority", "/api/v1/priority?org=beta", NULL, NULL, REM, WIDE, 404,
+     200, 0, 0},
+    {"compliance", "GET", "/api/v1/compliance", "/api/v1/compliance?org=beta", NULL, NULL, REM,
+     WIDE, 404, 200, 0, 0},
     {"findings.list", "GET", "/api/v1/findings", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},
     {"findings.get", "GET", "/api/v1/findings/999999", NULL, NULL, NULL, ANY, 0, 0, 404, 0, 0},
     {"cases.list", "GET", "/api/v1/cases", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},
@@ -242,9 +267,20 @@ static char *make_user(const char *name, const char *org, const char *role, cons
     return ret;
 }
 
+/* The server loads the shipped directives, as an installation would. */
+static void use_shipped_directives(void)
+{
+    const char *src = getenv("CH_SOURCE_DIR");
+    assert_non_null(src);
+    char dirs[1100];
+    snprintf(dirs, sizeof(dirs), "%s/directives", src);
+    setenv("CLEARINGHOUSE_DIRECTIVES", dirs, 1);
+}
+
 static int setup(void **state)
 {
     setenv("CLEARINGHOUSE_RATE_LIMIT", "off", 1);
+    use_shipped_directives();
     char *url = ch_test_store_url(&db_dir);
     static const char *const args[] = {"--loops", "2", "--workers", "4", NULL};
     ch_test_server_start(&srv, url, args);

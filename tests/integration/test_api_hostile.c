@@ -25,7 +25,12 @@ static int setup(void **state)
 {
     setenv("CLEARINGHOUSE_RATE_LIMIT", "off", 1);
     char *url = ch_test_store_url(&db_dir);
-    static const char *const args[] = {"--loops", "2", "--workers", "2", NULL};
+    /* every route answers, the directive ones included (so none is a blanket 503) */
+    const char *src = getenv("CH_SOURCE_DIR");
+    assert_non_null(src);
+    char dirs[1100];
+    snprintf(dirs, sizeof(dirs), "%s/directives", src);
+    const char *const args[] = {"--loops", "2", "--workers", "2", "--directives", dirs, NULL};
     ch_test_server_start(&srv, url, args);
     ch_free(url);
     root = ch_test_server_admin(&srv, "root");

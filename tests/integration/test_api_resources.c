@@ -26,6 +26,12 @@ static char *root;
 static int setup(void **state)
 {
     setenv("CLEARINGHOUSE_RATE_LIMIT", "off", 1);
+    /* the server and the CLI decide deadlines with the shipped directives */
+    const char *src = getenv("CH_SOURCE_DIR");
+    assert_non_null(src);
+    char dirs[1100];
+    snprintf(dirs, sizeof(dirs), "%s/directives", src);
+    setenv("CLEARINGHOUSE_DIRECTIVES", dirs, 1);
     char *url = ch_test_store_url(&db_dir);
     static const char *const args[] = {"--loops", "2", "--workers", "2", NULL};
     ch_test_server_start(&srv, url, args);
@@ -392,6 +398,462 @@ static void test_coordination_lease_lifecycle(void **state)
     ch_test_response_release(&r);
 }
 
+/* ---- remediation over HTTP: the CLI's asset, exposure, directive, priority, compliance ---- */
+
+/* A user of an organisation with one role, and a token for it (owned: free()). */
+static char *user_token(const char *name, const char *org, const char *role)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    char body[256];
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"org\":\"%s\",\"roles\":[\"%s\"]}", name, org,
+             role);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/users", root, body, 201, &r);
+    snprintf(body, sizeof(body), "{\"user\":\"%s\"}", name);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/tokens", root, body, 201, &r);
+    cJSON *j = ch_test_response_json(&r);
+    char *tok = strdup(ch_json_str(j, "token"));
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+    return tok;
+}
+
+/* A request with a body of any media type (ch_test_api always says JSON). */
+static void send_typed(const char *method, const char *path, const char *token, const char *type,
+                       const char *body, int status, struct ch_test_response *r)
+{
+    char hdr[512];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: %s\r\n", token, type);
+    assert_int_equal(ch_test_http(srv.port, method, path, hdr, body, strlen(body), r), 0);
+    if (r->status != status)
+        fail_msg("%s %s: %d, expected %d: %s", method, path, r->status, status,
+                 ch_buf_cstr(&r->body));
+}
+
+/* The number member `key` of a response body. */
+static long long body_int(const struct ch_test_response *r, const char *key)
+{
+    cJSON *j = ch_test_response_json(r);
+    const cJSON *v = cJSON_GetObjectItem(j, key);
+    if (!cJSON_IsNumber(v))
+        fail_msg("no number '%s' in %s", key, ch_buf_cstr(&r->body));
+    long long n = (long long)v->valuedouble;
+    cJSON_Delete(j);
+    return n;
+}
+
+/* Asserts a 422 whose error names `field`. */
+static void expect_422(const char *method, const char *path, const char *token, const char *body,
+                       const char *field)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, method, path, token, body, 422, &r);
+    cJSON *j = ch_test_response_json(&r);
+    const char *got = ch_json_str(ch_json_obj(j, "error"), "field");
+    if (got == NULL || strcmp(got, field) != 0)
+        fail_msg("%s %s %s: field %s, expected %s", method, path, body != NULL ? body : "",
+                 got != NULL ? got : "(none)", field);
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+}
+
+/* A GET answered 200 with an ETag is 304 with that tag in If-None-Match. */
+static void expect_not_modified(const char *path, const char *token)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "GET", path, token, NULL, 200, &r);
+    char tag[64], hdr[400];
+    assert_true(ch_test_response_header(&r, "etag", tag, sizeof(tag)));
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nIf-None-Match: %s\r\n", token, tag);
+    assert_int_equal(ch_test_http(srv.port, "GET", path, hdr, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(ch_buf_len(&r.body), 0);
+    ch_test_response_release(&r);
+}
+
+/* Status of an exposure as its owner sees it. */
+static void expect_exposure_status(const char *token, long long id, const char *status)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/exposures/%lld", id);
+    ch_test_api_expect(srv.port, "GET", path, token, NULL, 200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "status"), status);
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+}
+
+static char *op_c, *op_d; /* operators of rem-c and rem-d */
+static long long asset_c, asset_d, exposure_c;
+
+static void remediation_orgs(void)
+{
+    if (op_c != NULL)
+        return;
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"rem-c\",\"name\":\"C\",\"category\":\"fceb\"}", 201, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/orgs", root,
+                       "{\"slug\":\"rem-d\",\"name\":\"D\",\"category\":\"sltt\"}", 201, &r);
+    ch_test_response_release(&r);
+    op_c = user_token("op-c", "rem-c", "operator");
+    op_d = user_token("op-d", "rem-d", "operator");
+}
+
+static void test_assets_create_update_and_scope(void **state)
+{
+    remediation_orgs();
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(
+        srv.port, "POST", "/api/v1/assets", op_c,
+        "{\"name\":\"api-web\",\"internet_facing\":\"yes\",\"mission_impact\":\"high\","
+        "\"tags\":\"web,public\"}",
+        201, &r);
+    asset_c = body_int(&r, "id");
+    char loc[128], path[128];
+    assert_true(ch_test_response_header(&r, "location", loc, sizeof(loc)));
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld", asset_c);
+    assert_string_equal(loc, path);
+    cJSON *j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "org"), "rem-c");
+    assert_string_equal(ch_json_str(j, "internet_facing"), "yes");
+    assert_string_equal(ch_json_str(j, "mission_impact"), "high");
+    assert_string_equal(ch_json_str(j, "wellbeing_impact"), "medium");
+    assert_string_equal(ch_json_str(j, "environment"), "production");
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/assets", op_c, "{\"name\":\"api-web\"}", 409, &r);
+    expect_422("POST", "/api/v1/assets", op_c, "{\"environment\":\"prod\"}", "name");
+    expect_422("POST", "/api/v1/assets", op_c, "{\"name\":7}", "name");
+    expect_422("POST", "/api/v1/assets", op_c, "{\"name\":\"x\",\"internet_facing\":\"maybe\"}",
+               "internet_facing");
+    expect_422("POST", "/api/v1/assets", op_c, "{\"name\":\"x\",\"mission_impact\":\"huge\"}",
+               "mission_impact");
+    expect_422("POST", "/api/v1/assets", op_c, "{\"name\":\"x\",\"colour\":\"red\"}", "colour");
+    expect_422("POST", "/api/v1/assets", op_c, "{\"name\":\"bad\\u0001name\"}", "name");
+    expect_422("POST", "/api/v1/assets", root, "{\"name\":\"x\",\"org\":\"nowhere\"}", "org");
+    /* an operator cannot place an asset in another organisation; it does not exist for them */
+    ch_test_api_expect(srv.port, "POST", "/api/v1/assets", op_c,
+                       "{\"name\":\"x\",\"org\":\"rem-d\"}", 404, &r);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/assets", root,
+                       "{\"name\":\"d-web\",\"org\":\"rem-d\"}", 201, &r);
+    asset_d = body_int(&r, "id");
+
+    /* PATCH re-decides internet exposure, as `asset set` */
+    ch_test_api_expect(srv.port, "PATCH", path, op_c, "{\"internet_facing\":\"no\"}", 200, &r);
+    j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "internet_facing"), "no");
+    cJSON_Delete(j);
+    expect_422("PATCH", path, op_c, "{\"internet_facing\":\"sometimes\"}", "internet_facing");
+    expect_422("PATCH", path, op_c, "{}", "internet_facing");
+    expect_422("PATCH", path, op_c, "{\"name\":\"renamed\"}", "name");
+    ch_test_api_expect(srv.port, "PATCH", path, op_d, "{\"internet_facing\":\"yes\"}", 404, &r);
+    ch_test_api_expect(srv.port, "GET", path, op_d, NULL, 404, &r);
+    /* partners and others are refused by role */
+    char *partner = user_token("rem-partner", "rem-c", "partner");
+    ch_test_api_expect(srv.port, "POST", "/api/v1/assets", partner, "{\"name\":\"p\"}", 403, &r);
+    free(partner);
+    /* the change is in the audit log under the caller's name */
+    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?action=asset.exposure&limit=1", root,
+                       NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    const cJSON *e = ch_json_arr(j, "items")->child;
+    assert_non_null(e);
+    assert_string_equal(ch_json_str(e, "actor"), "user:op-c");
+    cJSON_Delete(j);
+    ch_test_response_release(&r);
+}
+
+static const char cdx_vulnerable[] =
+    "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"components\":[{\"type\":\"library\","
+    "\"name\":\"example-lib\",\"version\":\"1.4.1\",\"purl\":\"pkg:pypi/example-lib@1.4.1\"}]}";
+
+static void test_inventory_upload_recomputes_exposures(void **state)
+{
+    remediation_orgs();
+    assert_true(asset_c > 0);
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    char path[160], list[160];
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?name=requirements.txt", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", "example-lib==1.4.1\n", 200, &r);
+    assert_int_equal(body_int(&r, "inventory_version"), 1);
+    assert_true(body_int(&r, "opened") >= 1);
+    /* the vulnerable component is now an open exposure of the asset */
+    snprintf(list, sizeof(list), "/api/v1/exposures?asset=%lld", asset_c);
+    ch_test_api_expect(srv.port, "GET", list, op_c, NULL, 200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    const cJSON *first = ch_json_arr(j, "items")->child;
+    assert_non_null(first);
+    assert_string_equal(ch_json_str(first, "package"), "example-lib");
+    assert_string_equal(ch_json_str(first, "status"), "open");
+    exposure_c = (long long)cJSON_GetObjectItem(first, "id")->valuedouble;
+    cJSON_Delete(j);
+    /* a fixed version remediates it without anyone saying so */
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?format=requirements", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", "example-lib==1.4.2\n", 200, &r);
+    assert_int_equal(body_int(&r, "inventory_version"), 2);
+    assert_true(body_int(&r, "remediated") >= 1);
+    expect_exposure_status(op_c, exposure_c, "remediated");
+    /* the media type names CycloneDX; the vulnerable version comes back */
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory", asset_c);
+    send_typed("PUT", path, op_c, "application/vnd.cyclonedx+json", cdx_vulnerable, 200, &r);
+    assert_true(body_int(&r, "reopened") >= 1);
+    expect_exposure_status(op_c, exposure_c, "open");
+
+    /* what cannot be an inventory */
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?format=cyclonedx", asset_c);
+    send_typed("PUT", path, op_c, "application/json", "{\"not\":\"a bom\"", 422, &r);
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?format=floppy", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", "x", 422, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"field\":\"format\""));
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", "hello, world\n", 415, &r);
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?colour=red", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", "x", 400, &r);
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?format=requirements", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", "", 400, &r);
+    /* another organisation's asset does not exist for an operator */
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?format=requirements", asset_d);
+    send_typed("PUT", path, op_c, "text/plain", "example-lib==1.4.1\n", 404, &r);
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventories", asset_d);
+    ch_test_api_expect(srv.port, "GET", path, op_c, NULL, 404, &r);
+
+    /* an inventory may be far larger than a JSON resource's 1 MiB, up to the server's cap */
+    size_t big = 3000000; /* whole 1000-byte comment lines, then the component */
+    char *doc = ch_malloc(big + 1);
+    for (size_t i = 0; i + 1000 <= big; i += 1000) {
+        memset(doc + i, ' ', 999);
+        doc[i] = '#';
+        doc[i + 999] = '\n';
+    }
+    static const char tail[] = "example-lib==1.4.1\n";
+    memcpy(doc + big - 1000, tail, sizeof(tail));
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?format=requirements", asset_c);
+    send_typed("PUT", path, op_c, "text/plain", doc, 200, &r);
+    assert_int_equal(body_int(&r, "inventory_version"), 4);
+    ch_free(doc);
+    doc = ch_malloc(((size_t)17 << 20) + 1);
+    memset(doc, '#', (size_t)17 << 20);
+    doc[(size_t)17 << 20] = '\0';
+    send_typed("PUT", path, op_c, "text/plain", doc, 413, &r);
+    ch_free(doc);
+
+    /* the history: four versions, paged one at a time, cacheable */
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventories", asset_c);
+    ch_test_api_expect(srv.port, "GET", path, op_c, NULL, 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"attached_by\":\"user:op-c\""));
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"format\":\"cyclonedx\""));
+    assert_int_equal(walk(path, "version", 50), 4);
+    snprintf(list, sizeof(list), "%s?limit=1", path);
+    assert_int_equal(walk(list, "version", 1), 4);
+    expect_not_modified(path, op_c);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?action=asset.inventory&limit=1", root,
+                       NULL, 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"actor\":\"user:op-c\""));
+    ch_test_response_release(&r);
+}
+
+static void test_exposure_transitions(void **state)
+{
+    remediation_orgs();
+    assert_true(exposure_c > 0);
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    char path[128];
+    snprintf(path, sizeof(path), "/api/v1/exposures/%lld/transitions", exposure_c);
+    ch_test_api_expect(srv.port, "POST", path, op_c,
+                       "{\"status\":\"in_progress\",\"reason\":\"patch scheduled\"}", 201, &r);
+    char loc[160];
+    assert_true(ch_test_response_header(&r, "location", loc, sizeof(loc)));
+    assert_string_equal(loc, path);
+    cJSON *j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "status"), "in_progress");
+    cJSON_Delete(j);
+    /* the CLI's rules, each refusal naming its field */
+    expect_422("POST", path, op_c, "{\"status\":\"open\"}", "reason");
+    expect_422("POST", path, op_c, "{\"status\":\"remediated\",\"reason\":\"x\"}", "status");
+    expect_422("POST", path, op_c, "{\"status\":\"sleeping\",\"reason\":\"x\"}", "status");
+    expect_422("POST", path, op_c, "{\"reason\":\"x\"}", "status");
+    expect_422("POST", path, op_c, "{\"status\":\"risk_accepted\",\"reason\":\"x\"}",
+               "justification");
+    expect_422("POST", path, op_c,
+               "{\"status\":\"risk_accepted\",\"reason\":\"x\",\"justification\":\"legacy\"}",
+               "approver");
+    expect_422("POST", path, op_c,
+               "{\"status\":\"risk_accepted\",\"reason\":\"x\",\"justification\":\"legacy\","
+               "\"approver\":\"ciso\",\"expires\":\"2001-01-01\"}",
+               "expires");
+    expect_422("POST", path, op_c,
+               "{\"status\":\"risk_accepted\",\"reason\":\"x\",\"justification\":\"legacy\","
+               "\"approver\":\"ciso\",\"expires\":\"soon\"}",
+               "expires");
+    expect_422("POST", path, op_c, "{\"status\":\"not_affected\",\"reason\":\"x\"}",
+               "vex_justification");
+    expect_422("POST", path, op_c,
+               "{\"status\":\"not_affected\",\"reason\":\"x\",\"vex_justification\":\"trust me\"}",
+               "vex_justification");
+    expect_422("POST", path, op_c, "{\"status\":\"open\",\"reason\":\"x\",\"mood\":\"ok\"}",
+               "mood");
+    /* a change the lifecycle does not allow from the current status */
+    ch_test_api_expect(srv.port, "POST", path, op_c,
+                       "{\"status\":\"in_progress\",\"reason\":\"again\"}", 409, &r);
+    ch_test_api_expect(srv.port, "POST", path, op_c,
+                       "{\"status\":\"risk_accepted\",\"reason\":\"compensating control\","
+                       "\"justification\":\"isolated network\",\"approver\":\"ciso\","
+                       "\"expires\":\"2099-01-01\"}",
+                       201, &r);
+    j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(ch_json_obj(j, "risk_acceptance"), "approver"), "ciso");
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "POST", path, op_c, "{\"status\":\"open\",\"reason\":\"review\"}",
+                       201, &r);
+    ch_test_api_expect(srv.port, "POST", path, op_c,
+                       "{\"status\":\"not_affected\",\"reason\":\"not loaded\","
+                       "\"vex_justification\":\"vulnerable_code_not_in_execute_path\"}",
+                       201, &r);
+    expect_exposure_status(op_c, exposure_c, "not_affected");
+    /* another organisation's operator: neither the change nor the history */
+    ch_test_api_expect(srv.port, "POST", path, op_d, "{\"status\":\"open\",\"reason\":\"x\"}", 404,
+                       &r);
+    ch_test_api_expect(srv.port, "GET", path, op_d, NULL, 404, &r);
+    /* the history pages and caches like every list */
+    ch_test_api_expect(srv.port, "GET", path, op_c, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    int n = cJSON_GetArraySize(ch_json_arr(j, "items"));
+    cJSON_Delete(j);
+    assert_true(n >= 4);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"actor\":\"user:op-c\""));
+    char paged[160];
+    snprintf(paged, sizeof(paged), "%s?limit=1", path);
+    assert_int_equal(walk(paged, "id", 1), n);
+    expect_not_modified(path, op_c);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/audit/log?action=exposure.transition&limit=1",
+                       root, NULL, 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"actor\":\"user:op-c\""));
+    ch_test_response_release(&r);
+}
+
+/* The CLI's JSON for the same question, parsed (owned). */
+static cJSON *cli_json(const char *const *args)
+{
+    struct ch_buf out;
+    ch_buf_init(&out, (size_t)16 << 20);
+    int rc = ch_test_server_cli(&srv, args, &out, NULL);
+    if (rc != 0)
+        fail_msg("%s %s: exit %d", args[0], args[1] != NULL ? args[1] : "", rc);
+    cJSON *j = cJSON_Parse(ch_buf_cstr(&out));
+    assert_non_null(j);
+    ch_buf_release(&out);
+    return j;
+}
+
+static void expect_same_json(const cJSON *http, const cJSON *cli, const char *what)
+{
+    if (!cJSON_Compare(http, cli, 1)) {
+        char *a = cJSON_PrintUnformatted(http), *b = cJSON_PrintUnformatted(cli);
+        print_error("http: %s\ncli:  %s\n", a, b);
+        cJSON_free(a);
+        cJSON_free(b);
+        fail_msg("%s over HTTP differs from the CLI's", what);
+    }
+}
+
+static void test_directives_decide_like_the_cli(void **state)
+{
+    remediation_orgs();
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/directives", op_c, NULL, 200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    int n = cJSON_GetArraySize(ch_json_arr(j, "items"));
+    cJSON_Delete(j);
+    assert_int_equal(n, 3);
+    assert_int_equal(walk("/api/v1/directives?limit=1", "no-number-ids", 1), n);
+    expect_not_modified("/api/v1/directives", op_c);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/directives/bod-26-04", op_c, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    assert_string_equal(ch_json_str(j, "id"), "BOD-26-04");
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/directives/BOD-99-01", op_c, NULL, 404, &r);
+
+    ch_test_api_expect(srv.port, "POST", "/api/v1/directives/BOD-19-02/decide", op_c,
+                       "{\"severity\":\"critical\",\"detected\":\"2026-01-10\"}", 200, &r);
+    j = ch_test_response_json(&r);
+    static const char *const decide[] = {
+        "directive",           "decide", "BOD-19-02", "severity=critical",
+        "detected=2026-01-10", "--json", NULL};
+    cJSON *c = cli_json(decide);
+    expect_same_json(j, c, "directive decide");
+    cJSON_Delete(c);
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "POST", "/api/v1/directives/BOD-19-02/decide", op_c,
+                       "{\"cvss\":9.8}", 200, &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"days\":15"));
+    expect_422("POST", "/api/v1/directives/BOD-19-02/decide", op_c,
+               "{\"severity\":\"critical\",\"detected\":\"last week\"}", "detected");
+    expect_422("POST", "/api/v1/directives/BOD-19-02/decide", op_c, "{\"severity\":[\"high\"]}",
+               "severity");
+    ch_test_api_expect(srv.port, "POST", "/api/v1/directives/BOD-19-02/decide", op_c,
+                       "{\"colour\":\"red\"}", 422, &r);
+    ch_test_response_release(&r);
+}
+
+static void test_priority_and_compliance_match_the_cli(void **state)
+{
+    remediation_orgs();
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    /* an open exposure in each organisation */
+    char path[160];
+    snprintf(path, sizeof(path), "/api/v1/assets/%lld/inventory?name=requirements.txt", asset_d);
+    send_typed("PUT", path, root, "text/plain", "example-lib==1.4.1\n", 200, &r);
+
+    /* priority: the ranked items are the CLI's (as_of is each one's now) */
+    ch_test_api_expect(srv.port, "GET", "/api/v1/priority?limit=5", root, NULL, 200, &r);
+    cJSON *j = ch_test_response_json(&r);
+    static const char *const prio[] = {"priority", "--limit", "5", "--json", NULL};
+    cJSON *c = cli_json(prio);
+    assert_true(cJSON_GetArraySize(ch_json_arr(j, "items")) >= 1);
+    expect_same_json(ch_json_arr(j, "items"), ch_json_arr(c, "items"), "priority");
+    cJSON_Delete(c);
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/priority?org=rem-d", op_c, NULL, 404, &r);
+    expect_422("GET", "/api/v1/priority?limit=0", op_c, NULL, "limit");
+
+    /* compliance as of a fixed date: the same document as the CLI's, whole */
+    ch_test_api_expect(srv.port, "GET", "/api/v1/compliance?as_of=2030-01-01", root, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    static const char *const comp[] = {"compliance", "--as-of", "2030-01-01", "--json", NULL};
+    c = cli_json(comp);
+    expect_same_json(j, c, "compliance");
+    cJSON_Delete(c);
+    cJSON_Delete(j);
+    /* an operator's report is their organisation's, as `--org` gives it */
+    ch_test_api_expect(srv.port, "GET", "/api/v1/compliance?as_of=2030-01-01", op_c, NULL, 200, &r);
+    j = ch_test_response_json(&r);
+    static const char *const comp_c[] = {"compliance", "--org",  "rem-c", "--as-of",
+                                         "2030-01-01", "--json", NULL};
+    c = cli_json(comp_c);
+    expect_same_json(j, c, "compliance of one organisation");
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"org\":\"rem-c\""));
+    assert_false(ch_test_contains(ch_buf_cstr(&r.body), "rem-d"));
+    cJSON_Delete(c);
+    cJSON_Delete(j);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/compliance?org=rem-d", op_c, NULL, 404, &r);
+    expect_422("GET", "/api/v1/compliance?as_of=someday", op_c, NULL, "as_of");
+    expect_not_modified("/api/v1/compliance?as_of=2030-01-01", op_c);
+    ch_test_response_release(&r);
+    free(op_c);
+    free(op_d);
+    op_c = op_d = NULL;
+}
+
 static void test_vulns_search_and_show(void **state)
 {
     struct ch_test_response r;
@@ -556,6 +1018,11 @@ int main(void)
         cmocka_unit_test(test_users_and_tokens),
         cmocka_unit_test(test_assets_and_exposures_are_scoped),
         cmocka_unit_test(test_coordination_lease_lifecycle),
+        cmocka_unit_test(test_assets_create_update_and_scope),
+        cmocka_unit_test(test_inventory_upload_recomputes_exposures),
+        cmocka_unit_test(test_exposure_transitions),
+        cmocka_unit_test(test_directives_decide_like_the_cli),
+        cmocka_unit_test(test_priority_and_compliance_match_the_cli),
         cmocka_unit_test(test_vulns_search_and_show),
         cmocka_unit_test(test_osv_endpoint_returns_the_record_verbatim),
         cmocka_unit_test(test_etag_and_if_none_match),

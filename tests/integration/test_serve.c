@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/json.h"
 
@@ -27,6 +28,8 @@ static int start(void **state)
                                        "--base-url",  "https://ch.example.gov",
                                        "--publisher", "Example Agency",
                                        NULL};
+    /* no directives: neither from the caller's environment nor in the working directory */
+    unsetenv("CLEARINGHOUSE_DIRECTIVES");
     ch_test_server_start(&srv, NULL, args);
     return 0;
 }
@@ -218,6 +221,46 @@ static void test_serve_rejects_a_bad_base_url(void **state)
     }
 }
 
+/* Started without directives, the server serves everything else and says why it cannot decide. */
+static void test_without_directives_remediation_changes_are_503(void **state)
+{
+    char *tok = ch_test_server_admin(&srv, "rem-admin");
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    ch_test_api_expect(srv.port, "GET", "/api/v1/assets", tok, NULL, 200, &r);
+    static const char *const paths[] = {"/api/v1/directives", "/api/v1/priority",
+                                        "/api/v1/compliance"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        ch_test_api_expect(srv.port, "GET", paths[i], tok, NULL, 503, &r);
+        assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"code\":\"unavailable\""));
+    }
+    ch_test_api_expect(srv.port, "PATCH", "/api/v1/assets/1", tok, "{\"internet_facing\":\"no\"}",
+                       503, &r);
+    ch_test_response_release(&r);
+    ch_free(tok);
+}
+
+/* A folder named with --directives must load: the server does not start without it. */
+static void test_serve_refuses_directives_that_do_not_load(void **state)
+{
+    const char *bin = getenv("CH_BINARY");
+    assert_non_null(bin);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_WRONLY);
+        dup2(null_fd, 1);
+        dup2(null_fd, 2);
+        execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--directives",
+              "/nonexistent/directives", (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_true(WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 127);
+}
+
 int main(void)
 {
     ch_json_global_init();
@@ -232,6 +275,8 @@ int main(void)
         cmocka_unit_test(test_concurrent_requests),
         cmocka_unit_test(test_csaf_feed_names_the_configured_publisher),
         cmocka_unit_test(test_serve_rejects_a_bad_base_url),
+        cmocka_unit_test(test_without_directives_remediation_changes_are_503),
+        cmocka_unit_test(test_serve_refuses_directives_that_do_not_load),
     };
     return cmocka_run_group_tests_name("serve", tests, start, stop);
 }
