@@ -63,6 +63,9 @@ struct ch_rem_run {
     int64_t t0;
     struct ch_buf batch; /* transitions of the current asset, audited as one entry */
     size_t n_batch;
+    const int64_t *only_vulns; /* ch_rem__run_only_vulns: sorted, or NULL */
+    size_t n_only_vulns;
+    struct ch_map *vuln_gone; /* 8-byte vuln id → 1 exists, 2 gone (cache for the filter) */
 };
 
 static void free_asset(void *p)
@@ -93,8 +96,58 @@ void ch_rem__run_free(struct ch_rem_run *r)
     ch_map_free(r->notes);
     ch_map_free(r->assets);
     ch_map_free(r->decided);
+    ch_map_free(r->vuln_gone);
     ch_buf_release(&r->batch);
     ch_free(r);
+}
+
+void ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n)
+{
+    r->only_vulns = ids;
+    r->n_only_vulns = ids != NULL ? n : 0;
+}
+
+static bool vuln_in_filter(const struct ch_rem_run *r, int64_t v)
+{
+    size_t lo = 0, hi = r->n_only_vulns;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->only_vulns[mid] == v)
+            return true;
+        if (r->only_vulns[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Whether an exposure to vulnerability v is re-checked under the filter. */
+static int vuln_relevant(struct ch_rem_run *r, int64_t v, bool *ret, struct ch_err *err)
+{
+    *ret = true;
+    if (r->only_vulns == NULL || vuln_in_filter(r, v))
+        return CH_OK;
+    struct ch_str key = ch_str_make((const char *)&v, sizeof(v));
+    uintptr_t known = (uintptr_t)ch_map_get(r->vuln_gone, key);
+    if (known == 0) {
+        int64_t n = 0;
+        struct ch_stmt *st = NULL;
+        int rc = ch_store_stmt(r->ctx->store, "SELECT COUNT(*) FROM vulns WHERE id = ?", &st, err);
+        if (rc != CH_OK)
+            return rc;
+        ch_stmt_bind_int(st, 1, v);
+        rc = ch_stmt_step(st, err);
+        if (rc == 1)
+            n = ch_stmt_int(st, 0);
+        ch_stmt_reset(st);
+        if (rc < 0)
+            return rc;
+        known = n > 0 ? 1 : 2;
+        CH_IGNORE(ch_map_put(r->vuln_gone, key, (void *)known)); /* OOM: asked again */
+    }
+    *ret = known == 2;
+    return CH_OK;
 }
 
 int ch_rem__run_new(const struct ch_rem_ctx *ctx, const struct ch_match_index *ix, bool notify,
@@ -113,8 +166,9 @@ int ch_rem__run_new(const struct ch_rem_ctx *ctx, const struct ch_match_index *i
     r->notes = ch_map_new(0x6e6f7465, free_plain);
     r->assets = ch_map_new(0x61737365, free_asset);
     r->decided = ch_map_new(0x64656369, free_none);
+    r->vuln_gone = ch_map_new(0x676f6e65, free_none);
     int rc = r->vcache == NULL || r->arena == NULL || r->notes == NULL || r->assets == NULL ||
-                     r->decided == NULL
+                     r->decided == NULL || r->vuln_gone == NULL
                  ? ch_err_set(err, CH_E_NOMEM, "out of memory")
                  : ch_rem__matcher_new(ctx->store, ix, &r->matcher, err);
     if (rc != CH_OK) {
@@ -849,17 +903,24 @@ static int load_components(struct ch_rem_run *r, int64_t asset_id, const char *c
         ch_stmt_bind_int(st, 1, asset_id);
         return read_components(r, st, comps, err);
     }
+    /* Two index searches rather than "eco_key = ? OR alt_eco_key = ?", with
+     * which the planner used only inventory_id and read the whole inventory. */
     for (size_t i = 0; i < n_keys; i++) {
         rc = ch_store_stmt(r->ctx->store,
-                           COMPONENT_COLUMNS " AND c.norm_name = ?"
-                                             " AND (c.eco_key = ? OR c.alt_eco_key = ?)",
+                           COMPONENT_COLUMNS " AND c.eco_key = ? AND c.norm_name = ?"
+                                             " UNION ALL " COMPONENT_COLUMNS
+                                             " AND c.alt_eco_key = ? AND c.norm_name = ?"
+                                             " AND c.eco_key <> ?",
                            &st, err);
         if (rc != CH_OK)
             return rc;
         ch_stmt_bind_int(st, 1, asset_id);
-        ch_stmt_bind_cstr(st, 2, norms[i]);
-        ch_stmt_bind_cstr(st, 3, eco_keys[i]);
-        ch_stmt_bind_cstr(st, 4, eco_keys[i]);
+        ch_stmt_bind_cstr(st, 2, eco_keys[i]);
+        ch_stmt_bind_cstr(st, 3, norms[i]);
+        ch_stmt_bind_int(st, 4, asset_id);
+        ch_stmt_bind_cstr(st, 5, eco_keys[i]);
+        ch_stmt_bind_cstr(st, 6, norms[i]);
+        ch_stmt_bind_cstr(st, 7, eco_keys[i]);
         rc = read_components(r, st, comps, err);
         if (rc != CH_OK)
             return rc;
@@ -948,9 +1009,11 @@ static int existing_row(struct ch_rem_run *r, struct ch_stmt *st, struct ch_map 
     return CH_OK;
 }
 
-#define EXISTING_COLUMNS                                                                           \
+#define EXISTING_SELECT                                                                            \
     "SELECT id, vuln_id, eco_key, norm_name, status, version, fixed, advisories, detected_at, kev" \
-    " FROM exposures WHERE asset_id = ?"
+    " FROM exposures"
+#define EXISTING_COLUMNS EXISTING_SELECT " WHERE asset_id = ?"
+#define EXISTING_BY_ID EXISTING_SELECT " WHERE id = ?"
 
 /*
  * The asset's exposures: all of them, or (a run for some packages) those of
@@ -959,27 +1022,78 @@ static int existing_row(struct ch_rem_run *r, struct ch_stmt *st, struct ch_map 
  * instead of this loop reading every exposure of the asset — with 300 per
  * asset that was most of an incremental run.
  */
+/* Under a vulnerability filter: the ids of the package's exposures come from
+ * the unique index alone; only the relevant rows are then read. */
+static int load_existing_filtered(struct ch_rem_run *r, int64_t asset_id, const struct comp *c,
+                                  struct ch_map *emap, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store,
+                           "SELECT id, vuln_id FROM exposures"
+                           " WHERE asset_id = ? AND eco_key = ? AND norm_name = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, asset_id);
+    ch_stmt_bind_cstr(st, 2, c->eco_key);
+    ch_stmt_bind_cstr(st, 3, c->norm_name);
+    struct vec rows = {0}; /* pairs (id, vuln): gathered first, one live statement at a time */
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        int64_t *p = vec_push(r->arena, &rows, 2 * sizeof(int64_t));
+        if (p == NULL) {
+            rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
+            break;
+        }
+        p[0] = ch_stmt_int(st, 0);
+        p[1] = ch_stmt_int(st, 1);
+    }
+    ch_stmt_reset(st);
+    rc = rc < 0 ? rc : CH_OK;
+    for (size_t i = 0; rc == CH_OK && i < rows.n; i++) {
+        const int64_t *p = (const int64_t *)rows.v + 2 * i;
+        bool relevant = false;
+        rc = vuln_relevant(r, p[1], &relevant, err);
+        if (rc != CH_OK || !relevant)
+            continue;
+        rc = ch_store_stmt(r->ctx->store, EXISTING_BY_ID, &st, err);
+        if (rc != CH_OK)
+            break;
+        ch_stmt_bind_int(st, 1, p[0]);
+        rc = ch_stmt_step(st, err);
+        if (rc == 1)
+            rc = existing_row(r, st, emap, err);
+        ch_stmt_reset(st);
+        rc = rc < 0 ? rc : CH_OK;
+    }
+    return rc;
+}
+
 static int load_existing(struct ch_rem_run *r, int64_t asset_id, const struct vec *comps, bool all,
                          struct ch_map *emap, struct ch_err *err)
 {
-    struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(
-        r->ctx->store,
-        all ? EXISTING_COLUMNS : EXISTING_COLUMNS " AND eco_key = ? AND norm_name = ?", &st, err);
-    if (rc != CH_OK)
-        return rc;
+    int rc = CH_OK;
     for (size_t i = 0; rc == CH_OK && i < (all ? 1 : comps->n); i++) {
+        const struct comp *c = all ? NULL : (const struct comp *)comps->v + i;
+        bool again = false;
+        for (size_t j = 0; c != NULL && !again && j < i; j++) {
+            const struct comp *d = (const struct comp *)comps->v + j;
+            again = strcmp(c->eco_key, d->eco_key) == 0 && strcmp(c->norm_name, d->norm_name) == 0;
+        }
+        if (again)
+            continue;
+        if (c != NULL && r->only_vulns != NULL) {
+            rc = load_existing_filtered(r, asset_id, c, emap, err);
+            continue;
+        }
+        struct ch_stmt *st = NULL;
+        rc = ch_store_stmt(r->ctx->store,
+                           c == NULL ? EXISTING_COLUMNS
+                                     : EXISTING_COLUMNS " AND eco_key = ? AND norm_name = ?",
+                           &st, err);
+        if (rc != CH_OK)
+            break;
         ch_stmt_bind_int(st, 1, asset_id);
-        if (!all) {
-            const struct comp *c = (const struct comp *)comps->v + i;
-            bool again = false;
-            for (size_t j = 0; !again && j < i; j++) {
-                const struct comp *d = (const struct comp *)comps->v + j;
-                again =
-                    strcmp(c->eco_key, d->eco_key) == 0 && strcmp(c->norm_name, d->norm_name) == 0;
-            }
-            if (again)
-                continue;
+        if (c != NULL) {
             ch_stmt_bind_cstr(st, 2, c->eco_key);
             ch_stmt_bind_cstr(st, 3, c->norm_name);
         }
@@ -1144,8 +1258,12 @@ int ch_rem__run_asset(struct ch_rem_run *r, int64_t asset_id, const char *const 
         struct ch_match_hit *hits = NULL;
         size_t n = 0;
         rc = ch_rem__match(r->matcher, &c->mc, r->arena, &hits, &n, err);
-        for (size_t k = 0; rc == CH_OK && k < n; k++)
+        for (size_t k = 0; rc == CH_OK && k < n; k++) {
+            /* under a filter, exposures to other vulnerabilities were not loaded */
+            if (eco_keys != NULL && r->only_vulns != NULL && !vuln_in_filter(r, hits[k].vuln_id))
+                continue;
             rc = add_hit(r, fmap, c, &hits[k], err);
+        }
     }
     r->stats->components += comps.n;
     r->stats->assets++;

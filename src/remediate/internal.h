@@ -114,6 +114,15 @@ void ch_rem__run_free(struct ch_rem_run *r);
 int ch_rem__run_asset(struct ch_rem_run *r, int64_t asset_id, const char *const *eco_keys,
                       const char *const *norm_names, size_t n_keys,
                       struct ch_err *err) CH_MUST_CHECK;
+/*
+ * Limits the keyed runs that follow (ch_rem__run_asset with keys) to the
+ * vulnerabilities of changed advisories: sorted, unique ids, borrowed until
+ * the filter is cleared (ids NULL). A change to one advisory cannot alter an
+ * exposure to another vulnerability, so those are neither read nor
+ * rewritten. Exposures whose vulnerability no longer exists (merged into
+ * another by an alias) are still re-checked, as they are without a filter.
+ */
+void ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n);
 /* Re-decides the deadlines of one exposure (not remediated ones). */
 int ch_rem__run_decide(struct ch_rem_run *r, int64_t exposure_id, struct ch_err *err) CH_MUST_CHECK;
 

@@ -317,8 +317,21 @@ static int changes_in_run(struct ch_rem_run *r, const struct ch_rem_ctx *ctx,
         rc = keys_add(&k, ch->packages[i].eco_key, ch->packages[i].norm_name, err);
     for (size_t i = 0; rc == CH_OK && i < ch->n_vulns; i++)
         rc = ids_add(&vulns, ch->vuln_ids[i], err);
+    /* Changed advisories alone: their packages need re-checking only for
+     * their own vulnerabilities (packages named without an advisory need all). */
+    if (rc == CH_OK && ch->n_packages == 0 && vulns.n > 0) {
+        qsort(vulns.v, vulns.n, sizeof(*vulns.v), cmp_i64);
+        size_t u = 0;
+        for (size_t i = 0; i < vulns.n; i++) {
+            if (u == 0 || vulns.v[u - 1] != vulns.v[i])
+                vulns.v[u++] = vulns.v[i];
+        }
+        vulns.n = u;
+        ch_rem__run_only_vulns(r, vulns.v, vulns.n);
+    }
     if (rc == CH_OK)
         rc = run_keys(r, ctx->store, &k, err);
+    ch_rem__run_only_vulns(r, NULL, 0);
     if (rc == CH_OK)
         rc = run_vulns(r, ctx->store, &vulns, err);
     keys_release(&k);

@@ -542,6 +542,66 @@ static void test_incremental_notices_and_full(void **state)
     env_close(&e);
 }
 
+/* An advisory change re-checks its package for its own vulnerability only;
+ * exposures to vulnerabilities merged away by an alias are still re-checked;
+ * and the result is what a full computation finds. */
+static void test_incremental_changed_vulns_only(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e, "2026-07-01T10:00:00Z");
+    int64_t x = add_asset(&e, e.fceb, "a1", CH_ASSET_EXPOSED_YES);
+    attach(&e, x, "eta==1.0\n");
+    struct adv a = {"PYSEC-V-1", "CVE-2026-7001", "eta", "1.5", "yes", "total", NULL};
+    struct adv b = {"PYSEC-V-2", "CVE-2026-7002", "eta", "1.5", "no", "partial", NULL};
+    struct adv c = {"GHSA-V-3", "CVE-2026-7003", "eta", "1.5", "no", "partial", NULL};
+    e.ctx.now = T("2026-07-02T10:00:00Z");
+    put_adv(&e, &a);
+    put_adv(&e, &b);
+    put_adv(&e, &c);
+    struct ch_exposure_stats st;
+    pending(&e, "2026-07-02T10:00:01Z", &st);
+    assert_int_equal(st.opened, 3);
+    /* A is fixed in 0.9 after all: only its exposure changes */
+    e.ctx.now = T("2026-07-03T10:00:00Z");
+    a.fixed = "0.9";
+    put_adv(&e, &a);
+    pending(&e, "2026-07-03T10:00:01Z", &st);
+    assert_int_equal(st.remediated, 1);
+    assert_int_equal(st.opened + st.reopened, 0);
+    struct ch_stmt *q = NULL;
+    struct ch_err err = CH_ERR_INIT;
+    assert_int_equal(ch_store_prepare(e.s,
+                                      "SELECT COUNT(*) FROM exposures WHERE asset_id = ?"
+                                      " AND updated_at > ?",
+                                      &q, &err),
+                     CH_OK);
+    ch_stmt_bind_int(q, 1, x);
+    ch_stmt_bind_int(q, 2, T("2026-07-02T10:00:01Z"));
+    assert_int_equal(ch_stmt_step(q, &err), 1);
+    assert_int_equal(ch_stmt_int(q, 0), 1); /* B's and C's rows were not rewritten */
+    ch_stmt_free(q);
+    /* an advisory naming CVE-2026-7003 with alias CVE-2026-7002 merges B and C */
+    e.ctx.now = T("2026-07-04T10:00:00Z");
+    struct adv d = {"CVE-2026-7003", "CVE-2026-7002", "eta", "1.5", "no", "partial", NULL};
+    put_adv(&e, &d);
+    pending(&e, "2026-07-04T10:00:01Z", &st);
+    /* the incremental run left what a full computation finds */
+    assert_int_equal(ch_exposure_recompute_all(&e.ctx, &st, &err), CH_OK);
+    assert_int_equal(st.opened + st.reopened + st.remediated, 0);
+    assert_int_equal(
+        ch_store_prepare(e.s,
+                         "SELECT COUNT(*) FROM exposures WHERE asset_id = ?"
+                         " AND status = 'open' AND vuln_id NOT IN (SELECT id FROM vulns)",
+                         &q, &err),
+        CH_OK);
+    ch_stmt_bind_int(q, 1, x);
+    assert_int_equal(ch_stmt_step(q, &err), 1);
+    assert_int_equal(ch_stmt_int(q, 0), 0); /* nothing open on a vulnerability merged away */
+    ch_stmt_free(q);
+    env_close(&e);
+}
+
 /* ---- compliance replayed ------------------------------------------------ */
 
 static void test_compliance_as_of_replay(void **state)
@@ -679,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_risk_acceptance_expires),
         cmocka_unit_test(test_disappear_and_return),
         cmocka_unit_test(test_incremental_notices_and_full),
+        cmocka_unit_test(test_incremental_changed_vulns_only),
         cmocka_unit_test(test_compliance_as_of_replay),
         cmocka_unit_test(test_tenancy),
     };
