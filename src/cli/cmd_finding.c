@@ -592,7 +592,7 @@ static int finding_resolve(struct ch_cli *cli, int argc, char **argv)
     if (code != CH_EXIT_OK)
         return code;
     struct ch_err err = CH_ERR_INIT;
-    int rc = ch_finding_match_resolve(x.s, &x.actor, id, decision == 1, x.now, &err);
+    int rc = ch_finding_match_resolve(x.s, &x.actor, 0, id, decision == 1, x.now, &err);
     ch_store_free(x.s);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);

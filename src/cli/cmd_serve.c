@@ -25,6 +25,7 @@ CH_CLI_COMMAND(serve) = {
         "usage: clearinghouse [--db URL] serve [--listen HOST:PORT] [--loops N] [--workers N]\n"
         "                                      [--timeout MS] [--private]\n"
         "                                      [--base-url URL] [--publisher NAME]\n"
+        "                                      [--webhook-allow-private]\n"
         "\n"
         "Serves the HTTP API until SIGINT or SIGTERM, then finishes the requests in\n"
         "flight and exits. Prints 'listening on http://HOST:PORT' once ready (with\n"
@@ -41,7 +42,9 @@ CH_CLI_COMMAND(serve) = {
         "  --base-url URL      public address of this server, named by the CSAF\n"
         "                      provider feed (default https://clearinghouse.invalid)\n"
         "  --publisher NAME    publisher named by the CSAF documents (default\n"
-        "                      Clearinghouse)\n",
+        "                      Clearinghouse)\n"
+        "  --webhook-allow-private  let webhooks registered over the API post to\n"
+        "                      loopback and private addresses (development, tests)\n",
     .run = run_serve,
 };
 
@@ -79,6 +82,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
                                          {"private", no_argument, NULL, 'p'},
                                          {"base-url", required_argument, NULL, 'b'},
                                          {"publisher", required_argument, NULL, 'P'},
+                                         {"webhook-allow-private", no_argument, NULL, 'W'},
                                          CH_CLI_OPT_HELP,
                                          {0}};
     struct ch_disclose_publisher pub = {0};
@@ -110,6 +114,9 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
             break;
         case 'P':
             pub.name = optarg;
+            break;
+        case 'W':
+            app.webhook_allow_private = true;
             break;
         default:
             return CH_EXIT_USAGE;

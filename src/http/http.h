@@ -65,6 +65,8 @@ struct ch_app {
     const struct ch_disclose_publisher *publisher;
     /* scan coordination: locks itself, so handlers share it; NULL: routes answer 503 */
     struct ch_coord *coord;
+    /* `serve --webhook-allow-private`: webhooks may post to loopback and private networks */
+    bool webhook_allow_private;
 };
 
 struct ch_http_request {
