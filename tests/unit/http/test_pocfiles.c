@@ -75,6 +75,11 @@ static void test_decode_refusals(void **state)
     expect_fail("[{\"path\":\"a\",\"content\":\"aG k=\"}]", CH_E_INVALID, "files[0].content");
     expect_fail("[{\"path\":\"a\",\"content\":\"aGk=\\n\"}]", CH_E_INVALID, "files[0].content");
     expect_fail("[{\"path\":\"a\",\"content\":\"aGk-\"}]", CH_E_INVALID, "files[0].content");
+    /* bytes outside the alphabet that libsodium decodes anyway (found by fuzz_pocfiles) */
+    expect_fail("[{\"path\":\"a\",\"content\":\"\xed\x8a\x80"
+                "4\"}]",
+                CH_E_INVALID, "files[0].content");
+    expect_fail("[{\"path\":\"a\",\"content\":\"a=Gk\"}]", CH_E_INVALID, "files[0].content");
     expect_fail("[{\"path\":\"a\",\"content\":\"\"},{\"path\":\"a\",\"content\":\"\"}]",
                 CH_E_INVALID, "files");
 }
