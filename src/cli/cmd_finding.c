@@ -107,6 +107,36 @@ static int print_json(struct ch_cli *cli, int rc, struct ch_jw *w, struct ch_err
     return ch_cli_print_json(cli, w, rc, err);
 }
 
+static int print_submitted_json(struct ch_cli *cli, int64_t id, size_t n_files,
+                                const struct ch_finding_intake *v)
+{
+    struct ch_buf b;
+    ch_buf_init(&b, 4096);
+    struct ch_jw w;
+    ch_jw_init(&w, &b, 0);
+    ch_finding_intake_json(v, &w);
+    struct ch_err err = CH_ERR_INIT;
+    int rc = ch_jw_finish(&w, &err);
+    if (rc == CH_OK)
+        fprintf(cli->out, "{\"id\": %lld, \"files\": %zu, \"dedup\": %s}\n", (long long)id, n_files,
+                ch_buf_cstr(&b));
+    ch_buf_release(&b);
+    return rc == CH_OK ? CH_EXIT_OK : ch_cli_fail(cli, &err);
+}
+
+static void print_submitted(struct ch_cli *cli, int64_t id, size_t n_files,
+                            const struct ch_finding_intake *v)
+{
+    fprintf(cli->out, "finding %lld submitted (%zu files): %s", (long long)id, n_files, v->verdict);
+    if (v->duplicate_of != 0)
+        fprintf(cli->out, " of finding %lld", (long long)v->duplicate_of);
+    if (v->known_vuln[0] != '\0')
+        fprintf(cli->out, " (%s)", v->known_vuln);
+    if (v->n_probable > 0)
+        fprintf(cli->out, ", %u with the same component, versions and CWE", v->n_probable);
+    fprintf(cli->out, "\n");
+}
+
 static int finding_submit(struct ch_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"target", required_argument, NULL, 't'},
@@ -246,13 +276,17 @@ static int finding_submit(struct ch_cli *cli, int argc, char **argv)
         rc = org != NULL ? ch_org_find(x.s, org, &f.org_id, &err) : CH_OK;
         if (rc == CH_OK)
             rc = ch_finding_submit(x.s, &x.actor, &f, x.now, &id, &err);
+        /* the verdict at submission, as the API reports it */
+        struct ch_finding_intake v;
+        if (rc == CH_OK)
+            rc = ch_finding_intake_check(x.s, &x.actor, id, &v, &err);
         ch_store_free(x.s);
         if (rc != CH_OK)
             code = ch_cli_fail(cli, &err);
         else if (json)
-            fprintf(cli->out, "{\"id\": %lld, \"files\": %zu}\n", (long long)id, poc.n_files);
+            code = print_submitted_json(cli, id, poc.n_files, &v);
         else
-            fprintf(cli->out, "finding %lld submitted (%zu files)\n", (long long)id, poc.n_files);
+            print_submitted(cli, id, poc.n_files, &v);
     }
     ch_finding_poc_release(&poc);
     ch_buf_release(&recipe);
@@ -592,7 +626,7 @@ static int finding_resolve(struct ch_cli *cli, int argc, char **argv)
     if (code != CH_EXIT_OK)
         return code;
     struct ch_err err = CH_ERR_INIT;
-    int rc = ch_finding_match_resolve(x.s, &x.actor, id, decision == 1, x.now, &err);
+    int rc = ch_finding_match_resolve(x.s, &x.actor, 0, id, decision == 1, x.now, &err);
     ch_store_free(x.s);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);

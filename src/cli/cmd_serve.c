@@ -28,6 +28,7 @@ CH_CLI_COMMAND(serve) = {
         "                                      [--timeout MS] [--private]\n"
         "                                      [--base-url URL] [--publisher NAME]\n"
         "                                      [--directives DIR]\n"
+        "                                      [--webhook-allow-private]\n"
         "\n"
         "Serves the HTTP API until SIGINT or SIGTERM, then finishes the requests in\n"
         "flight and exits. Prints 'listening on http://HOST:PORT' once ready (with\n"
@@ -49,7 +50,9 @@ CH_CLI_COMMAND(serve) = {
         "                      (default $CLEARINGHOUSE_DIRECTIVES, else ./directives);\n"
         "                      named here, it must load; found by default, a folder\n"
         "                      that does not load leaves the directive, priority,\n"
-        "                      compliance and remediation-change routes answering 503\n",
+        "                      compliance and remediation-change routes answering 503\n"
+        "  --webhook-allow-private  let webhooks registered over the API post to\n"
+        "                      loopback and private addresses (development, tests)\n",
     .run = run_serve,
 };
 
@@ -127,6 +130,7 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
                                          {"base-url", required_argument, NULL, 'b'},
                                          {"publisher", required_argument, NULL, 'P'},
                                          {"directives", required_argument, NULL, 'D'},
+                                         {"webhook-allow-private", no_argument, NULL, 'W'},
                                          CH_CLI_OPT_HELP,
                                          {0}};
     struct ch_disclose_publisher pub = {0};
@@ -162,6 +166,9 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
             break;
         case 'D':
             directives_flag = optarg;
+            break;
+        case 'W':
+            app.webhook_allow_private = true;
             break;
         default:
             return CH_EXIT_USAGE;

@@ -1005,6 +1005,44 @@ static bool already_matched(const int64_t *ids, size_t n, int64_t id)
     return false;
 }
 
+/*
+ * Findings (not sub, not `except`, none of skip[]) with the same component,
+ * ecosystem, affected range and CWE as sub, oldest first, into ids
+ * (MAX_MATCHES); *ret_n counts them.
+ */
+static int same_range(struct ch_store *s, const struct subject *sub, int64_t except,
+                      const int64_t *skip, size_t n_skip, int64_t ids[MAX_MATCHES], size_t *ret_n,
+                      struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(s,
+                           "SELECT id FROM disclose_findings WHERE id <> ? AND component = ?"
+                           " AND COALESCE(ecosystem, '') = ? AND COALESCE(introduced, version) = ?"
+                           " AND COALESCE(fixed, '') = ? AND cwe = ?"
+                           " AND state <> 'invalid_recipe' AND duplicate_of IS NULL"
+                           " ORDER BY created_at, id LIMIT " CH_STRINGIFY(MAX_MATCHES),
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, sub->id);
+    ch_stmt_bind_cstr(st, 2, sub->component);
+    ch_stmt_bind_cstr(st, 3, sub->ecosystem);
+    ch_stmt_bind_cstr(st, 4, sub->introduced);
+    ch_stmt_bind_cstr(st, 5, sub->fixed);
+    ch_stmt_bind_cstr(st, 6, sub->cwe);
+    size_t n = 0;
+    while ((rc = ch_stmt_step(st, err)) == 1 && n < MAX_MATCHES) {
+        int64_t id = ch_stmt_int(st, 0);
+        if (id != except && !already_matched(skip, n_skip, id))
+            ids[n++] = id;
+    }
+    ch_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    *ret_n = n;
+    return CH_OK;
+}
+
 static int dedup_probable(struct ch_store *s, const struct subject *sub, const char *frame_keys,
                           const char *signature, int64_t now, struct ch_finding_validation *v,
                           struct ch_err *err)
@@ -1044,29 +1082,9 @@ static int dedup_probable(struct ch_store *s, const struct subject *sub, const c
             return rc;
     }
     size_t n_frames = n_seen;
-    rc = ch_store_stmt(s,
-                       "SELECT id FROM disclose_findings WHERE id <> ? AND component = ?"
-                       " AND COALESCE(ecosystem, '') = ? AND COALESCE(introduced, version) = ?"
-                       " AND COALESCE(fixed, '') = ? AND cwe = ?"
-                       " AND state <> 'invalid_recipe' AND duplicate_of IS NULL"
-                       " ORDER BY created_at, id LIMIT " CH_STRINGIFY(MAX_MATCHES),
-                       &st, err);
-    if (rc != CH_OK)
-        return rc;
-    ch_stmt_bind_int(st, 1, sub->id);
-    ch_stmt_bind_cstr(st, 2, sub->component);
-    ch_stmt_bind_cstr(st, 3, sub->ecosystem);
-    ch_stmt_bind_cstr(st, 4, sub->introduced);
-    ch_stmt_bind_cstr(st, 5, sub->fixed);
-    ch_stmt_bind_cstr(st, 6, sub->cwe);
     int64_t range_ids[MAX_MATCHES];
     size_t n_range = 0;
-    while ((rc = ch_stmt_step(st, err)) == 1 && n_range < MAX_MATCHES) {
-        int64_t id = ch_stmt_int(st, 0);
-        if (id != v->duplicate_of && !already_matched(seen, n_frames, id))
-            range_ids[n_range++] = id;
-    }
-    ch_stmt_reset(st);
+    rc = same_range(s, sub, v->duplicate_of, seen, n_frames, range_ids, &n_range, err);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < n_range && rc >= 0; i++)
@@ -1078,8 +1096,13 @@ static int dedup_probable(struct ch_store *s, const struct subject *sub, const c
     return CH_OK;
 }
 
-static int dedup_known(struct ch_store *s, const struct subject *sub, int64_t now,
-                       struct ch_finding_validation *v, struct ch_err *err)
+/*
+ * The submitter's aliases that the knowledge base holds: the first into
+ * known (known_size bytes, left "" when none); with record, each becomes a
+ * "known" match of sub.
+ */
+static int known_aliases(struct ch_store *s, const struct subject *sub, bool record, int64_t now,
+                         char *known, size_t known_size, struct ch_err *err)
 {
     struct ch_str rest = ch_str_c(sub->aliases);
     struct ch_str part;
@@ -1098,14 +1121,22 @@ static int dedup_known(struct ch_store *s, const struct subject *sub, int64_t no
             ch_err_copy(err, &e);
             return rc;
         }
-        rc = insert_match(s, sub->id, 0, "known", "an alias is a record of the knowledge base",
-                          alias, now, err);
-        if (rc != CH_OK)
-            return rc;
-        if (v->known_vuln[0] == '\0')
-            snprintf(v->known_vuln, sizeof(v->known_vuln), "%s", alias);
+        if (record) {
+            rc = insert_match(s, sub->id, 0, "known", "an alias is a record of the knowledge base",
+                              alias, now, err);
+            if (rc != CH_OK)
+                return rc;
+        }
+        if (known[0] == '\0')
+            snprintf(known, known_size, "%s", alias);
     }
     return CH_OK;
+}
+
+static int dedup_known(struct ch_store *s, const struct subject *sub, int64_t now,
+                       struct ch_finding_validation *v, struct ch_err *err)
+{
+    return known_aliases(s, sub, true, now, v->known_vuln, sizeof(v->known_vuln), err);
 }
 
 static const char *state_of(enum ch_repro_outcome o)
@@ -1278,7 +1309,8 @@ void ch_finding_validation_json(const struct ch_finding_validation *v, int64_t f
 }
 
 int ch_finding_match_resolve(struct ch_store *s, const struct ch_disclose_actor *actor,
-                             int64_t match_id, bool confirmed, int64_t now, struct ch_err *err)
+                             int64_t finding_id, int64_t match_id, bool confirmed, int64_t now,
+                             struct ch_err *err)
 {
     if (!ch_disclose__wide(actor))
         return ch_err_set(err, CH_E_PERM, "resolving duplicates needs the analyst role");
@@ -1290,10 +1322,13 @@ int ch_finding_match_resolve(struct ch_store *s, const struct ch_disclose_actor 
     int64_t other = 0;
     rc = ch_store_stmt(s,
                        "SELECT finding_id, COALESCE(other_id, 0) FROM disclose_matches"
-                       " WHERE id = ? AND kind = 'probable' AND status = 'open'",
+                       " WHERE id = ? AND kind = 'probable' AND status = 'open'"
+                       " AND (? = 0 OR finding_id = ?)",
                        &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_int(st, 1, match_id);
+        ch_stmt_bind_int(st, 2, finding_id);
+        ch_stmt_bind_int(st, 3, finding_id);
         rc = ch_stmt_step(st, err);
         if (rc == 1) {
             finding = ch_stmt_int(st, 0);
@@ -1336,4 +1371,79 @@ int ch_finding_match_resolve(struct ch_store *s, const struct ch_disclose_actor 
     else
         ch_store_rollback(s);
     return rc;
+}
+
+/* ---- the verdict at submission ---------------------------------------------------------- */
+
+static int same_poc(struct ch_store *s, const struct subject *sub, int64_t *ret, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(s,
+                           "SELECT o.id FROM disclose_findings o, disclose_findings f"
+                           " WHERE f.id = ? AND o.id < f.id AND o.target = f.target"
+                           " AND o.poc_digest = f.poc_digest ORDER BY o.created_at, o.id LIMIT 1",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, sub->id);
+    rc = ch_stmt_step(st, err);
+    if (rc == 1)
+        *ret = ch_stmt_int(st, 0);
+    ch_stmt_reset(st);
+    return rc < 0 ? rc : CH_OK;
+}
+
+int ch_finding_intake_check(struct ch_store *s, const struct ch_disclose_actor *actor, int64_t id,
+                            struct ch_finding_intake *ret, struct ch_err *err)
+{
+    struct ch_disclose__scope scope;
+    int rc = ch_disclose__finding_scope(s, actor, id, &scope, err);
+    struct subject sub;
+    if (rc == CH_OK)
+        rc = load_subject(s, id, &sub, err);
+    struct ch_finding_intake v = {.verdict = "new"};
+    int64_t earlier = 0;
+    if (rc == CH_OK)
+        rc = same_poc(s, &sub, &earlier, err);
+    int64_t range_ids[MAX_MATCHES];
+    size_t n_range = 0;
+    if (rc == CH_OK)
+        rc = same_range(s, &sub, earlier, NULL, 0, range_ids, &n_range, err);
+    if (rc == CH_OK)
+        rc = known_aliases(s, &sub, false, 0, v.known_vuln, sizeof(v.known_vuln), err);
+    if (rc != CH_OK)
+        return rc;
+    v.n_probable = (unsigned)n_range;
+    if (earlier != 0) {
+        v.verdict = "duplicate";
+        /* the earlier finding's id only for those who may see it: existence is not leaked */
+        struct ch_disclose__scope other;
+        struct ch_err ignore = CH_ERR_INIT;
+        rc = ch_disclose__finding_scope(s, actor, earlier, &other, &ignore);
+        if (rc == CH_OK) {
+            v.duplicate_of = earlier;
+        } else if (rc != CH_E_NOTFOUND) {
+            ch_err_copy(err, &ignore);
+            return rc;
+        }
+    } else if (v.known_vuln[0] != '\0') {
+        v.verdict = "already_known";
+    } else if (n_range > 0) {
+        v.verdict = "probable";
+    }
+    *ret = v;
+    return CH_OK;
+}
+
+void ch_finding_intake_json(const struct ch_finding_intake *v, struct ch_jw *w)
+{
+    ch_jw_obj_open(w);
+    ch_jw_kstr(w, "verdict", v->verdict);
+    if (v->duplicate_of != 0)
+        ch_jw_kint(w, "duplicate_of", v->duplicate_of);
+    else
+        ch_jw_kstr(w, "duplicate_of", NULL);
+    ch_jw_kint(w, "probable_duplicates", v->n_probable);
+    ch_jw_kstr(w, "known_vuln", v->known_vuln[0] != '\0' ? v->known_vuln : NULL);
+    ch_jw_obj_close(w);
 }

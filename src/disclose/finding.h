@@ -105,6 +105,28 @@ int ch_finding_show_json(struct ch_store *s, const struct ch_disclose_actor *act
 int ch_finding_list_json(struct ch_store *s, const struct ch_disclose_actor *actor,
                          const char *state, struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
 
+/*
+ * The verdict at submission, before anything runs: what can be told from the
+ * submission alone, by the rules validation also applies. "duplicate": an
+ * earlier finding on the same target has the very same PoC (poc_digest);
+ * "already_known": an alias is a record of the knowledge base; "probable":
+ * findings with the same component, affected versions and CWE; else "new".
+ * Nothing is recorded: validation reproduces the finding and records the
+ * verdict it reaches (ch_finding_validate()).
+ */
+struct ch_finding_intake {
+    const char *verdict;  /* static string */
+    int64_t duplicate_of; /* 0: none, or not visible to the actor (existence is not leaked) */
+    unsigned n_probable;
+    char known_vuln[132]; /* "" unless already known */
+};
+
+/* The verdict for finding id as the actor sees it; CH_E_NOTFOUND if not visible. */
+int ch_finding_intake_check(struct ch_store *s, const struct ch_disclose_actor *actor, int64_t id,
+                            struct ch_finding_intake *ret, struct ch_err *err) CH_MUST_CHECK;
+/* {"verdict", "duplicate_of", "probable_duplicates", "known_vuln"} */
+void ch_finding_intake_json(const struct ch_finding_intake *v, struct ch_jw *w);
+
 /* What a validation found. */
 struct ch_finding_validation {
     int64_t run_id;
@@ -137,9 +159,11 @@ void ch_finding_validation_json(const struct ch_finding_validation *v, int64_t f
 /*
  * An analyst's decision on a probable duplicate (match id): confirmed makes
  * the finding a duplicate of the match's other finding; dismissed leaves it.
+ * finding_id > 0: the match must be one of that finding's (CH_E_NOTFOUND
+ * otherwise), as when the API names both; 0: any finding's.
  */
 int ch_finding_match_resolve(struct ch_store *s, const struct ch_disclose_actor *actor,
-                             int64_t match_id, bool confirmed, int64_t now,
+                             int64_t finding_id, int64_t match_id, bool confirmed, int64_t now,
                              struct ch_err *err) CH_MUST_CHECK;
 
 /*

@@ -296,11 +296,11 @@ int ch_api_json_body(struct ch_http_call *call, const char *const *allowed, cJSO
     if (call->req.body.len == 0)
         return ch_err_set(&call->err, CH_E_INVALID, "a JSON request body is required");
     size_t cap = call->route->max_body != 0 ? call->route->max_body : CH_ROUTE_DEFAULT_MAX_BODY;
-    struct ch_json_limits lim = {.max_bytes = cap,
-                                 .max_depth = CH_API_MAX_DEPTH,
-                                 .max_string = CH_API_MAX_STRING,
-                                 .max_nodes = call->route->max_nodes != 0 ? call->route->max_nodes
-                                                                          : CH_API_MAX_NODES};
+    struct ch_json_limits lim = {
+        .max_bytes = cap,
+        .max_depth = CH_API_MAX_DEPTH,
+        .max_string = call->route->max_string != 0 ? call->route->max_string : CH_API_MAX_STRING,
+        .max_nodes = call->route->max_nodes != 0 ? call->route->max_nodes : CH_API_MAX_NODES};
     cJSON *j = NULL;
     struct ch_err perr = CH_ERR_INIT;
     if (ch_json_parse(call->req.body.ptr, call->req.body.len, &lim, "request body", &j, &perr) !=
@@ -325,6 +325,50 @@ int ch_api_json_body(struct ch_http_call *call, const char *const *allowed, cJSO
         }
     }
     *ret = j;
+    return CH_OK;
+}
+
+int ch_api_json_body_opt(struct ch_http_call *call, const char *const *allowed, cJSON **ret)
+{
+    if (call->req.body.len > 0)
+        return ch_api_json_body(call, allowed, ret);
+    cJSON *j = cJSON_CreateObject();
+    if (j == NULL)
+        return ch_err_set(&call->err, CH_E_NOMEM, "out of memory");
+    *ret = j;
+    return CH_OK;
+}
+
+int ch_api_body_str(struct ch_http_call *call, const cJSON *doc, const char *key, bool required,
+                    const char **ret)
+{
+    int rc = ch_json_get_str(doc, key, required, "", ret, &call->err);
+    return rc == CH_OK ? CH_OK : ch_api_unprocessable(call, rc);
+}
+
+int ch_api_body_int(struct ch_http_call *call, const cJSON *doc, const char *key, bool required,
+                    int64_t min, int64_t max, int64_t *ret)
+{
+    int rc = ch_json_get_int(doc, key, required, "", min, max, ret, &call->err);
+    return rc == CH_OK ? CH_OK : ch_api_unprocessable(call, rc);
+}
+
+int ch_api_body_org(struct ch_http_call *call, const cJSON *doc, const char *key, int64_t *ret)
+{
+    const char *slug = NULL;
+    int rc = ch_api_body_str(call, doc, key, false, &slug);
+    if (rc != CH_OK || slug == NULL)
+        return rc;
+    int64_t id = 0;
+    struct ch_err ferr = CH_ERR_INIT;
+    rc = ch_org_find(call->store, slug, &id, &ferr);
+    if (rc == CH_E_NOTFOUND)
+        return ch_api_fail_422(call, key, "no organisation '%.64s'", slug);
+    if (rc != CH_OK) {
+        ch_err_copy(&call->err, &ferr);
+        return rc;
+    }
+    *ret = id;
     return CH_OK;
 }
 

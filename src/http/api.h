@@ -83,6 +83,21 @@ void ch_api_next_cursor(struct ch_jw *w, int64_t pos);
  */
 int ch_api_json_body(struct ch_http_call *call, const char *const *allowed,
                      cJSON **ret) CH_MUST_CHECK;
+/*
+ * Members of a request body: a string, an integer in [min, max], an
+ * organisation slug (its id). Absent and not required leaves *ret (NULL or
+ * 0 for the org); a value of the wrong type or out of range, or an unknown
+ * organisation, is 422 naming the member.
+ */
+int ch_api_body_str(struct ch_http_call *call, const cJSON *doc, const char *key, bool required,
+                    const char **ret) CH_MUST_CHECK;
+int ch_api_body_int(struct ch_http_call *call, const cJSON *doc, const char *key, bool required,
+                    int64_t min, int64_t max, int64_t *ret) CH_MUST_CHECK;
+int ch_api_body_org(struct ch_http_call *call, const cJSON *doc, const char *key,
+                    int64_t *ret) CH_MUST_CHECK;
+/* As ch_api_json_body(), but an empty body is an empty object (optional bodies). */
+int ch_api_json_body_opt(struct ch_http_call *call, const char *const *allowed,
+                         cJSON **ret) CH_MUST_CHECK;
 /* True when Content-Type names JSON (application/json, optionally with parameters). */
 bool ch_api_is_json_type(struct ch_str content_type);
 

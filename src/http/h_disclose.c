@@ -31,6 +31,11 @@ static void actor_of(struct ch_http_call *call, char *name, size_t size,
     ch_disclose_actor_from_principal(&call->principal, name, size, ret);
 }
 
+void ch_h_disclose_actor(const struct ch_http_call *call, struct ch_h_disclose_actor *ret)
+{
+    ch_disclose_actor_from_principal(&call->principal, ret->name, sizeof(ret->name), &ret->a);
+}
+
 int ch_h_csaf_provider_metadata(struct ch_http_call *call)
 {
     int rc = ch_api_check_query(call, NULL);

@@ -18,8 +18,16 @@
 #ifndef CH_HTTP_H_DISCLOSE_H
 #define CH_HTTP_H_DISCLOSE_H
 
+#include "disclose/finding.h"
 #include "disclose/publish.h"
 #include "http/http.h"
+
+/* The disclosure library's actor for the caller (h_findings.c, h_cases.c share it). */
+struct ch_h_disclose_actor {
+    struct ch_disclose_actor a;
+    char name[160]; /* "user:NAME", a.name points here */
+};
+void ch_h_disclose_actor(const struct ch_http_call *call, struct ch_h_disclose_actor *ret);
 
 int ch_h_csaf_provider_metadata(struct ch_http_call *call);
 int ch_h_csaf_rolie_feed(struct ch_http_call *call);

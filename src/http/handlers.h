@@ -9,11 +9,14 @@
 #define CH_HTTP_HANDLERS_H
 
 #include "core/json.h"
+#include "http/h_cases.h"
 #include "http/h_coord.h"
 #include "http/h_directives.h"
 #include "http/h_disclose.h"
+#include "http/h_findings.h"
 #include "http/h_gateway.h"
 #include "http/h_remediate.h"
+#include "http/h_share.h"
 #include "http/h_taxii.h"
 #include "http/http.h"
 

@@ -71,6 +71,8 @@ struct ch_app {
      * (immutable, shared by the workers); NULL: the routes that need them answer 503 */
     const struct ch_directive_set *directives;
     const struct ch_ssvc_table *priority_table;
+    /* `serve --webhook-allow-private`: webhooks may post to loopback and private networks */
+    bool webhook_allow_private;
 };
 
 struct ch_http_request {

@@ -18,7 +18,7 @@
 #include "core/buf.h"
 
 /* Routes tracked; the table has fewer (a unit test checks). */
-#define CH_METRICS_MAX_ROUTES 96
+#define CH_METRICS_MAX_ROUTES 160
 
 /*
  * Records one answered request. route: index in ch_routes, or -1 when no

@@ -34,11 +34,12 @@ struct ch_route {
     unsigned methods; /* enum ch_http_method bits */
     const char *pattern;
     ch_http_handler_fn handler;
-    unsigned flags;   /* enum ch_route_flags */
-    const char *name; /* for metrics and logs, e.g. "healthz" */
-    unsigned roles;   /* enum ch_role bits allowed to call it */
-    size_t max_body;  /* bytes; 0 = CH_ROUTE_DEFAULT_MAX_BODY */
-    size_t max_nodes; /* JSON values in a body; 0 = CH_API_MAX_NODES */
+    unsigned flags;    /* enum ch_route_flags */
+    const char *name;  /* for metrics and logs, e.g. "healthz" */
+    unsigned roles;    /* enum ch_role bits allowed to call it */
+    size_t max_body;   /* bytes; 0 = CH_ROUTE_DEFAULT_MAX_BODY */
+    size_t max_nodes;  /* JSON values in a body; 0 = CH_API_MAX_NODES */
+    size_t max_string; /* bytes of one JSON string in a body; 0 = CH_API_MAX_STRING */
 };
 
 /* The table (routes.c), terminated by an entry with pattern NULL. */

@@ -22,6 +22,8 @@
 #define WIDE CH_ROLE_WIDE /* admin, analyst */
 /* scan coordination: the service decides ownership and tenancy within these roles */
 #define COORD (CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE)
+/* webhooks: an organisation's operators and partners for their own; admins for any */
+#define HOOKS (CH_ROLE_OPERATOR | CH_ROLE_PARTNER | ADMIN)
 
 #define ROUTE(m, p, h, f, r, n)                                                                    \
     {                                                                                              \
@@ -144,6 +146,45 @@ const struct ch_route ch_routes[] = {
     ROUTE(GET, "/api/v1/cases", ch_h_cases_list, 0, ANYONE, "cases.list"),
     ROUTE(GET, "/api/v1/cases/{id}", ch_h_cases_get, 0, ANYONE, "cases.get"),
     ROUTE(GET, "/api/v1/published", ch_h_published_list, 0, WIDE, "published.list"),
+    /* discovery intake and case actions (src/http/h_findings.c, src/http/h_cases.c) */
+    {.methods = POST,
+     .pattern = "/api/v1/findings",
+     .handler = ch_h_findings_submit,
+     .roles = CH_ROLE_PARTNER | WIDE,
+     .name = "findings.submit",
+     .max_body = CH_H_FINDINGS_MAX_BODY,
+     .max_nodes = CH_H_FINDINGS_MAX_NODES,
+     .max_string = CH_H_FINDINGS_MAX_STRING},
+    ROUTE(POST, "/api/v1/findings/{id}/validate", ch_h_findings_validate, 0, WIDE,
+          "findings.validate"),
+    ROUTE(POST, "/api/v1/findings/{id}/resolve", ch_h_findings_resolve, 0, WIDE,
+          "findings.resolve"),
+    ROUTE(POST, "/api/v1/cases", ch_h_cases_open, 0, WIDE, "cases.open"),
+    ROUTE(POST, "/api/v1/cases/{id}/transition", ch_h_cases_transition, 0, WIDE,
+          "cases.transition"),
+    ROUTE(POST, "/api/v1/cases/{id}/exploited", ch_h_cases_exploited, 0, WIDE, "cases.exploited"),
+    ROUTE(POST, "/api/v1/cases/{id}/participants", ch_h_cases_participant, 0, WIDE,
+          "cases.participants.add"),
+    {.methods = POST,
+     .pattern = "/api/v1/cases/{id}/verify-fix",
+     .handler = ch_h_cases_verify_fix,
+     .roles = WIDE,
+     .name = "cases.verify_fix",
+     .max_body = CH_H_FINDINGS_MAX_BODY,
+     .max_nodes = CH_H_FINDINGS_MAX_NODES,
+     .max_string = CH_H_FINDINGS_MAX_STRING},
+    ROUTE(POST, "/api/v1/cases/{id}/publish", ch_h_cases_publish, 0, WIDE, "cases.publish"),
+
+    /* signed webhooks of an organisation (src/http/h_share.c) */
+    ROUTE(GET, "/api/v1/webhooks", ch_h_webhooks_list, 0, HOOKS, "webhooks.list"),
+    ROUTE(POST, "/api/v1/webhooks", ch_h_webhooks_create, 0, HOOKS, "webhooks.create"),
+    ROUTE(GET, "/api/v1/webhooks/{id}", ch_h_webhooks_get, 0, HOOKS, "webhooks.get"),
+    ROUTE(DELETE, "/api/v1/webhooks/{id}", ch_h_webhooks_delete, 0, HOOKS, "webhooks.delete"),
+    ROUTE(POST, "/api/v1/webhooks/{id}/pause", ch_h_webhooks_pause, 0, HOOKS, "webhooks.pause"),
+    ROUTE(POST, "/api/v1/webhooks/{id}/resume", ch_h_webhooks_resume, 0, HOOKS, "webhooks.resume"),
+    ROUTE(POST, "/api/v1/webhooks/{id}/test", ch_h_webhooks_test, 0, HOOKS, "webhooks.test"),
+    ROUTE(GET, "/api/v1/webhooks/{id}/deliveries", ch_h_webhooks_deliveries, 0, HOOKS,
+          "webhooks.deliveries"),
 
     /* TAXII 2.1 (src/http/h_taxii.c): read-only collections of STIX 2.1 objects */
     ROUTE(GET, "/taxii2/", ch_h_taxii_discovery, 0, ANYONE, "taxii.discovery"),

@@ -303,7 +303,9 @@ int ch_webhook_remove(struct ch_store *s, int64_t id, int64_t org_scope, const c
     return ch_store_commit(s, err);
 }
 
-int ch_webhook_list_json(struct ch_store *s, int64_t org_scope, struct ch_jw *w, struct ch_err *err)
+/* Endpoints of org_scope (0: all), only endpoint `id` when id > 0; *ret_n counts them. */
+static int write_endpoints(struct ch_store *s, int64_t org_scope, int64_t id, struct ch_jw *w,
+                           size_t *ret_n, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(
@@ -316,14 +318,18 @@ int ch_webhook_list_json(struct ch_store *s, int64_t org_scope, struct ch_jw *w,
         " (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id"
         " AND d.state = 'failed')"
         " FROM webhooks w JOIN orgs o ON o.id = w.org_id"
-        " WHERE w.removed_at IS NULL AND (? = 0 OR w.org_id = ?) ORDER BY w.id",
+        " WHERE w.removed_at IS NULL AND (? = 0 OR w.org_id = ?) AND (? = 0 OR w.id = ?)"
+        " ORDER BY w.id",
         &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, org_scope);
     ch_stmt_bind_int(st, 2, org_scope);
-    ch_jw_arr_open(w);
+    ch_stmt_bind_int(st, 3, id);
+    ch_stmt_bind_int(st, 4, id);
+    size_t n = 0;
     while ((rc = ch_stmt_step(st, err)) == 1) {
+        n++;
         ch_jw_obj_open(w);
         ch_jw_kint(w, "id", ch_stmt_int(st, 0));
         ch_jw_kstr(w, "org", ch_stmt_cstr(st, 1));
@@ -344,8 +350,31 @@ int ch_webhook_list_json(struct ch_store *s, int64_t org_scope, struct ch_jw *w,
         ch_jw_obj_close(w);
     }
     ch_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    *ret_n = n;
+    return CH_OK;
+}
+
+int ch_webhook_list_json(struct ch_store *s, int64_t org_scope, struct ch_jw *w, struct ch_err *err)
+{
+    size_t n = 0;
+    ch_jw_arr_open(w);
+    int rc = write_endpoints(s, org_scope, 0, w, &n, err);
     ch_jw_arr_close(w);
-    return rc < 0 ? rc : CH_OK;
+    return rc;
+}
+
+int ch_webhook_get_json(struct ch_store *s, int64_t id, int64_t org_scope, struct ch_jw *w,
+                        struct ch_err *err)
+{
+    int rc = endpoint_visible(s, id, org_scope, err);
+    size_t n = 0;
+    if (rc == CH_OK)
+        rc = write_endpoints(s, org_scope, id, w, &n, err);
+    if (rc == CH_OK && n != 1)
+        rc = ch_err_set(err, CH_E_NOTFOUND, "no webhook %lld", (long long)id);
+    return rc;
 }
 
 int ch_webhook_deliveries_json(struct ch_store *s, int64_t id, int64_t org_scope, unsigned limit,

@@ -121,6 +121,9 @@ int ch_webhook_list_json(struct ch_store *s, int64_t org_scope, struct ch_jw *w,
                          struct ch_err *err) CH_MUST_CHECK;
 int ch_webhook_deliveries_json(struct ch_store *s, int64_t id, int64_t org_scope, unsigned limit,
                                struct ch_jw *w, struct ch_err *err) CH_MUST_CHECK;
+/* One endpoint as the listing shows it (no secret); CH_E_NOTFOUND outside org_scope or removed. */
+int ch_webhook_get_json(struct ch_store *s, int64_t id, int64_t org_scope, struct ch_jw *w,
+                        struct ch_err *err) CH_MUST_CHECK;
 
 /*
  * Queues event `e` for every endpoint (not removed) subscribed to it: of

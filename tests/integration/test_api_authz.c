@@ -36,6 +36,7 @@
 #define ADMIN CH_ROLE_ADMIN
 #define COORD (CH_ROLE_OPERATOR | CH_ROLE_PARTNER | WIDE)
 #define REM (CH_ROLE_OPERATOR | WIDE)
+#define HOOKS (CH_ROLE_OPERATOR | CH_ROLE_PARTNER | ADMIN)
 
 struct spec {
     const char *name; /* route name in ch_routes */
@@ -171,6 +172,41 @@ static const struct spec specs[] = {
     {"findings.get", "GET", "/api/v1/findings/999999", NULL, NULL, NULL, ANY, 0, 0, 404, 0, 0},
     {"cases.list", "GET", "/api/v1/cases", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},
     {"cases.get", "GET", "/api/v1/cases/999999", NULL, NULL, NULL, ANY, 0, 0, 404, 0, 0},
+    /* intake and case actions: unknown ids are 404 and bodies that break the rules
+     * 422 for every admitted role; tenancy is tested in test_api_disclose */
+    {"findings.submit", "POST", "/api/v1/findings", NULL, "{}", NULL, CH_ROLE_PARTNER | WIDE, 0, 0,
+     422, 0, 0},
+    {"findings.validate", "POST", "/api/v1/findings/999999/validate", NULL, NULL, NULL, WIDE, 0, 0,
+     404, 0, 0},
+    {"findings.resolve", "POST", "/api/v1/findings/999999/resolve", NULL,
+     "{\"match\":1,\"decision\":\"dismiss\"}", NULL, WIDE, 0, 0, 404, 0, 0},
+    {"cases.open", "POST", "/api/v1/cases", NULL, "{}", NULL, WIDE, 0, 0, 422, 0, 0},
+    {"cases.transition", "POST", "/api/v1/cases/999999/transition", NULL, "{\"state\":\"triaged\"}",
+     NULL, WIDE, 0, 0, 404, 0, 0},
+    {"cases.exploited", "POST", "/api/v1/cases/999999/exploited", NULL, NULL, NULL, WIDE, 0, 0, 404,
+     0, 0},
+    {"cases.participants.add", "POST", "/api/v1/cases/999999/participants", NULL,
+     "{\"org\":\"alpha\"}", NULL, WIDE, 0, 0, 404, 0, 0},
+    {"cases.verify_fix", "POST", "/api/v1/cases/999999/verify-fix", NULL, "{\"version\":\"1.0.1\"}",
+     NULL, WIDE, 0, 0, 404, 0, 0},
+    {"cases.publish", "POST", "/api/v1/cases/999999/publish", NULL, NULL, NULL, WIDE, 0, 0, 404, 0,
+     0},
+    /* webhooks: another organisation's endpoint is 404 (test_api_disclose) */
+    {"webhooks.list", "GET", "/api/v1/webhooks", NULL, NULL, NULL, HOOKS, 0, 0, 200, 0, 0},
+    {"webhooks.create", "POST", "/api/v1/webhooks", NULL,
+     "{\"url\":\"https://hooks.example.com/ch\",\"events\":[\"bogus\"]}", NULL, HOOKS, 0, 0, 422, 0,
+     0},
+    {"webhooks.get", "GET", "/api/v1/webhooks/999999", NULL, NULL, NULL, HOOKS, 0, 0, 404, 0, 0},
+    {"webhooks.delete", "DELETE", "/api/v1/webhooks/999999", NULL, NULL, NULL, HOOKS, 0, 0, 404, 0,
+     0},
+    {"webhooks.pause", "POST", "/api/v1/webhooks/999999/pause", NULL, NULL, NULL, HOOKS, 0, 0, 404,
+     0, 0},
+    {"webhooks.resume", "POST", "/api/v1/webhooks/999999/resume", NULL, NULL, NULL, HOOKS, 0, 0,
+     404, 0, 0},
+    {"webhooks.test", "POST", "/api/v1/webhooks/999999/test", NULL, NULL, NULL, HOOKS, 0, 0, 404, 0,
+     0},
+    {"webhooks.deliveries", "GET", "/api/v1/webhooks/999999/deliveries", NULL, NULL, NULL, HOOKS, 0,
+     0, 404, 0, 0},
     {"published.list", "GET", "/api/v1/published", NULL, NULL, NULL, WIDE, 0, 0, 200, 0, 0},
     {"taxii.discovery", "GET", "/taxii2/", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},
     {"taxii.root", "GET", "/taxii2/api/", NULL, NULL, NULL, ANY, 0, 0, 200, 0, 0},

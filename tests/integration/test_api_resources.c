@@ -959,6 +959,27 @@ static void test_openapi_is_served(void **state)
     ch_test_response_release(&r);
 }
 
+/* Without serve --webhook-allow-private the API refuses internal destinations. */
+static void test_webhooks_refuse_internal_destinations(void **state)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    static const char *const internal[] = {"http://127.0.0.1:9/hook", "https://10.0.0.7/hook",
+                                           "https://169.254.169.254/latest",
+                                           "https://[::ffff:192.168.0.1]/", "http://localhost/"};
+    char body[256];
+    for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++) {
+        snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"notice\"]}", internal[i]);
+        ch_test_api_expect(srv.port, "POST", "/api/v1/webhooks", root, body, 422, &r);
+        assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"field\":\"url\""));
+    }
+    ch_test_api_expect(srv.port, "POST", "/api/v1/webhooks", root,
+                       "{\"url\":\"https://hooks.example.com/ch\",\"events\":[\"notice\"]}", 201,
+                       &r);
+    assert_true(ch_test_contains(ch_buf_cstr(&r.body), "\"secret\":\"whsec_"));
+    ch_test_response_release(&r);
+}
+
 static void test_changes_are_audited_and_checkpoints_verify(void **state)
 {
     struct ch_test_response r;
@@ -1027,6 +1048,7 @@ int main(void)
         cmocka_unit_test(test_osv_endpoint_returns_the_record_verbatim),
         cmocka_unit_test(test_etag_and_if_none_match),
         cmocka_unit_test(test_openapi_is_served),
+        cmocka_unit_test(test_webhooks_refuse_internal_destinations),
         cmocka_unit_test(test_changes_are_audited_and_checkpoints_verify),
     };
     return cmocka_run_group_tests_name("api_resources", tests, setup, teardown);

@@ -316,8 +316,8 @@ static void test_validate_and_dedup(void **state)
     int64_t match = (int64_t)cJSON_GetObjectItemCaseSensitive(m, "id")->valuedouble;
     cJSON_Delete(doc);
     /* the analyst dismisses it */
-    assert_int_equal(ch_finding_match_resolve(F.s, &F.ann, match, false, F.now, &err), CH_OK);
-    assert_int_equal(ch_finding_match_resolve(F.s, &F.ann, match, false, F.now, &err),
+    assert_int_equal(ch_finding_match_resolve(F.s, &F.ann, 0, match, false, F.now, &err), CH_OK);
+    assert_int_equal(ch_finding_match_resolve(F.s, &F.ann, 0, match, false, F.now, &err),
                      CH_E_NOTFOUND);
 
     /* another bug labelled with the same component, range and CWE: probable as well */
