@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "match/index.h"
 #include "store/store.h"
+#include "web/web.h"
 
 static int run_serve(struct ch_cli *cli, int argc, char **argv);
 
@@ -41,7 +42,11 @@ CH_CLI_COMMAND(serve) = {
         "  --base-url URL      public address of this server, named by the CSAF\n"
         "                      provider feed (default https://clearinghouse.invalid)\n"
         "  --publisher NAME    publisher named by the CSAF documents (default\n"
-        "                      Clearinghouse)\n",
+        "                      Clearinghouse)\n"
+        "\n"
+        "The dashboard is served at /ui/ (sign in with a token; docs/dashboard.md).\n"
+        "Its compliance view reads the directives of $CLEARINGHOUSE_DIRECTIVES\n"
+        "(default ./directives).\n",
     .run = run_serve,
 };
 
@@ -163,8 +168,21 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
         /* serving works without keys; signing (audit checkpoints) needs them */
         fprintf(cli->errout, "%s: warning: %s; signing is disabled\n", cli->prog, kerr.msg);
     }
+    /* the dashboard: session keys drawn now, directives for its compliance view */
+    const char *dirs = getenv("CLEARINGHOUSE_DIRECTIVES");
+    struct ch_web_options wo = {.directives_dir = dirs != NULL && dirs[0] != '\0' ? dirs : NULL};
+    struct ch_web *web = NULL;
+    if (ch_web_new(&wo, &web, &err) != CH_OK) {
+        ch_keys_wipe(&app.keys);
+        ch_match_index_free(ix);
+        ch_coord_free(coord);
+        return ch_cli_fail(cli, &err);
+    }
+    app.web = web;
+    so.pages = ch_web_pages;
     app.started_at = ch_clock_now(&app.clock);
     rc = ch_server_run(&so, &app, &err);
+    ch_web_free(web);
     ch_keys_wipe(&app.keys);
     ch_match_index_free(ix);
     ch_coord_free(coord);

@@ -50,6 +50,7 @@ enum ch_http_method {
 struct ch_match_index;
 struct ch_disclose_publisher;
 struct ch_coord;
+struct ch_web;
 
 struct ch_app {
     const struct ch_match_index *match; /* read-only, built at start; NULL: no OSV queries */
@@ -65,6 +66,8 @@ struct ch_app {
     const struct ch_disclose_publisher *publisher;
     /* scan coordination: locks itself, so handlers share it; NULL: routes answer 503 */
     struct ch_coord *coord;
+    /* the dashboard's state (src/web: session keys, directives); NULL: no dashboard */
+    const struct ch_web *web;
 };
 
 struct ch_http_request {
@@ -76,6 +79,7 @@ struct ch_http_request {
     struct ch_str authorization;
     struct ch_str if_none_match;
     struct ch_str accept;
+    struct ch_str cookie;                     /* raw Cookie header (the dashboard's session) */
     struct ch_str params[CH_HTTP_MAX_PARAMS]; /* route parameters, in pattern order */
     unsigned n_params;
     char request_id[24];
