@@ -13,14 +13,17 @@
 #define W 640.0
 #define H 240.0
 #define LEFT 48.0
-#define RIGHT 16.0
+#define RIGHT 40.0 /* room for the last date label */
 #define TOP 16.0
 #define BOTTOM 40.0
 
 static void open_figure(struct ch_buf *b, const char *id, const char *title, const char *desc)
 {
+    /* the visible title repeats the SVG's; screen readers get the SVG's only */
+    ch_buf_append_c(b, "<figure class=\"chart\"><p class=\"chart-title\" aria-hidden=\"true\">");
+    ch_html_esc(b, title);
     ch_buf_appendf(b,
-                   "<figure class=\"chart\"><svg viewBox=\"0 0 640 240\" role=\"img\" "
+                   "</p><svg viewBox=\"0 0 640 240\" role=\"img\" "
                    "aria-labelledby=\"%s-t %s-d\" focusable=\"false\"><title id=\"%s-t\">",
                    id, id, id);
     ch_html_esc(b, title);
@@ -29,18 +32,13 @@ static void open_figure(struct ch_buf *b, const char *id, const char *title, con
     ch_buf_append_c(b, "</desc>");
 }
 
+/* A maximum that splits into four whole steps, so the grid's labels are exact counts. */
 static double nice_max(double m)
 {
-    if (m <= 0)
-        return 1;
     double step = 1;
-    while (step * 10 <= m)
-        step *= 10;
-    for (int k = 1; k <= 10; k++) {
-        if (k * step >= m)
-            return k * step;
-    }
-    return 10 * step;
+    while (step * 4 < m)
+        step = step < 5 ? step + 1 : step * 2;
+    return step * 4;
 }
 
 /* Grid lines and their values; fraction: values in [0, 1] with two decimals. */
