@@ -22,7 +22,7 @@ BIN      = $(BUILD)/src/cli/clearinghouse
 all: build
 
 setup:
-	@scripts/setup --oracles
+	@scripts/setup --oracles --ui
 
 build: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCH_WERROR=ON >/dev/null

@@ -17,6 +17,7 @@
 #include "remediate/directive.h"
 #include "remediate/report.h"
 #include "store/store.h"
+#include "web/web.h"
 
 static int run_serve(struct ch_cli *cli, int argc, char **argv);
 
@@ -52,7 +53,10 @@ CH_CLI_COMMAND(serve) = {
         "                      that does not load leaves the directive, priority,\n"
         "                      compliance and remediation-change routes answering 503\n"
         "  --webhook-allow-private  let webhooks registered over the API post to\n"
-        "                      loopback and private addresses (development, tests)\n",
+        "                      loopback and private addresses (development, tests)\n"
+        "\n"
+        "The dashboard is served at /ui/ (sign in with a token; docs/dashboard.md);\n"
+        "its compliance views use the directives above.\n",
     .run = run_serve,
 };
 
@@ -232,8 +236,21 @@ static int run_serve(struct ch_cli *cli, int argc, char **argv)
         /* serving works without keys; signing (audit checkpoints) needs them */
         fprintf(cli->errout, "%s: warning: %s; signing is disabled\n", cli->prog, kerr.msg);
     }
+    /* the dashboard: session keys drawn now, the directives loaded above */
+    struct ch_web_options wo = {.directives = rem.set};
+    struct ch_web *web = NULL;
+    if (ch_web_new(&wo, &web, &err) != CH_OK) {
+        ch_keys_wipe(&app.keys);
+        ch_match_index_free(ix);
+        ch_coord_free(coord);
+        free_remediation(&rem);
+        return ch_cli_fail(cli, &err);
+    }
+    app.web = web;
+    so.pages = ch_web_pages;
     app.started_at = ch_clock_now(&app.clock);
     rc = ch_server_run(&so, &app, &err);
+    ch_web_free(web);
     ch_keys_wipe(&app.keys);
     ch_match_index_free(ix);
     ch_coord_free(coord);

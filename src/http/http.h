@@ -52,6 +52,7 @@ struct ch_disclose_publisher;
 struct ch_coord;
 struct ch_directive_set;
 struct ch_ssvc_table;
+struct ch_web;
 
 struct ch_app {
     const struct ch_match_index *match; /* read-only, built at start; NULL: no OSV queries */
@@ -73,6 +74,8 @@ struct ch_app {
     const struct ch_ssvc_table *priority_table;
     /* `serve --webhook-allow-private`: webhooks may post to loopback and private networks */
     bool webhook_allow_private;
+    /* the dashboard's state (src/web: session keys, directives); NULL: no dashboard */
+    const struct ch_web *web;
 };
 
 struct ch_http_request {
@@ -84,6 +87,7 @@ struct ch_http_request {
     struct ch_str authorization;
     struct ch_str if_none_match;
     struct ch_str accept;
+    struct ch_str cookie;                     /* raw Cookie header (the dashboard's session) */
     struct ch_str params[CH_HTTP_MAX_PARAMS]; /* route parameters, in pattern order */
     unsigned n_params;
     char request_id[24];

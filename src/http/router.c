@@ -58,9 +58,16 @@ enum ch_route_match ch_router_match(enum ch_http_method method, struct ch_str pa
                                     struct ch_http_request *req, const struct ch_route **ret,
                                     unsigned *ret_allowed)
 {
+    return ch_router_match_in(ch_routes, method, path, req, ret, ret_allowed);
+}
+
+enum ch_route_match ch_router_match_in(const struct ch_route *table, enum ch_http_method method,
+                                       struct ch_str path, struct ch_http_request *req,
+                                       const struct ch_route **ret, unsigned *ret_allowed)
+{
     unsigned allowed = 0;
     const struct ch_route *found = NULL;
-    for (const struct ch_route *r = ch_routes; r->pattern != NULL; r++) {
+    for (const struct ch_route *r = table; r->pattern != NULL; r++) {
         if (!match(r->pattern, path, NULL))
             continue;
         allowed |= r->methods;

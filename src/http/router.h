@@ -17,6 +17,10 @@ enum ch_route_flags {
     CH_ROUTE_PUBLIC = 1 << 1,
     /* Takes a body other than JSON (no 415 for another Content-Type). */
     CH_ROUTE_ANY_BODY = 1 << 2,
+    /* A dashboard page: the handler authenticates the session cookie itself
+     * (src/web), through the same ch_auth_request() as a bearer token, so the
+     * server does not ask for an Authorization header first. */
+    CH_ROUTE_SESSION = 1 << 3,
 };
 
 /* Body cap of JSON resources unless a route sets its own (max_body). */
@@ -60,6 +64,11 @@ enum ch_route_match {
 enum ch_route_match ch_router_match(enum ch_http_method method, struct ch_str path,
                                     struct ch_http_request *req, const struct ch_route **ret,
                                     unsigned *ret_allowed);
+
+/* As ch_router_match() over another table (the dashboard's pages), terminated likewise. */
+enum ch_route_match ch_router_match_in(const struct ch_route *table, enum ch_http_method method,
+                                       struct ch_str path, struct ch_http_request *req,
+                                       const struct ch_route **ret, unsigned *ret_allowed);
 
 /* "GET, POST" for a method mask into out. */
 void ch_router_methods_str(unsigned methods, char *out, size_t out_size);

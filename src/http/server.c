@@ -192,6 +192,8 @@ static void maybe_checkpoint(struct server *srv, struct ch_http_call *call)
 /* Authentication, route roles and the per-token rate limit (worker side). */
 static int admit(struct server *srv, struct ch_http_call *call)
 {
+    if (call->route->flags & CH_ROUTE_SESSION)
+        return CH_OK; /* the page authenticates its session cookie with ch_auth_request() */
     int rc = ch_auth_request(call);
     if (rc != CH_OK || !call->authenticated || srv->ratelimit == NULL)
         return rc;
@@ -269,6 +271,8 @@ static const char *reason(int status)
         return "Accepted";
     case 204:
         return "No Content";
+    case 303:
+        return "See Other";
     case 304:
         return "Not Modified";
     case 400:
@@ -346,7 +350,10 @@ static void respond(h2o_req_t *req, struct job *j)
     struct ch_http_call *call = &j->call;
     if (call->authenticated)
         snprintf(lk->principal, sizeof(lk->principal), "user:%s", call->principal.user_name);
-    int route = j->route != NULL ? (int)(j->route - ch_routes) : -1;
+    /* dashboard pages are not in ch_routes: they count with the unmatched requests */
+    int route = j->route != NULL && !(j->route->flags & CH_ROUTE_SESSION)
+                    ? (int)(j->route - ch_routes)
+                    : -1;
     send_response(req, call);
     ch_metrics_request(route, call->res.status, since_ns(&req->timestamps.request_begin_at),
                        j->worker_ns);
@@ -515,6 +522,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r->authorization = keep(j->call.arena, header(req, H2O_TOKEN_AUTHORIZATION));
     r->if_none_match = keep(j->call.arena, header(req, H2O_TOKEN_IF_NONE_MATCH));
     r->accept = keep(j->call.arena, header(req, H2O_TOKEN_ACCEPT));
+    r->cookie = keep(j->call.arena, header(req, H2O_TOKEN_COOKIE));
     if (r->method == 0) {
         send_error_inline(req, j, CH_E_INVALID, "unsupported method");
         job_free(j);
@@ -522,6 +530,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     unsigned allowed = 0;
     enum ch_route_match m = ch_router_match(r->method, r->path, r, &j->route, &allowed);
+    if (m == CH_ROUTE_NO_PATH && srv->opts->pages != NULL)
+        m = ch_router_match_in(srv->opts->pages, r->method, r->path, r, &j->route, &allowed);
     if (m != CH_ROUTE_FOUND) {
         if (m == CH_ROUTE_NO_METHOD) {
             char allow[96];

@@ -29,6 +29,9 @@ struct ch_server_options {
                                     else min(4096, fd limit - reserve) */
     double rate_per_sec;         /* per-token requests/s; 0 = $CLEARINGHOUSE_RATE_LIMIT, else 100 */
     double rate_burst;           /* per-token bucket; 0 = twice the rate (200 by default) */
+    /* The dashboard's pages (src/web), matched when no API route does; NULL: none.
+     * Their handlers find their state in app->web. */
+    const struct ch_route *pages;
 };
 
 #define CH_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"
