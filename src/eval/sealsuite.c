@@ -133,12 +133,20 @@ static int check_sealed(struct put_ctx *c, bool *ret_already, struct ch_err *err
 {
     char name[NAME_MAX_BYTES];
     int rc = object_name(c->suite->id, CH_SEALSUITE_DOCUMENT, name, err);
-    int64_t n = 0;
+    struct ch_stmt *st = NULL;
     if (rc == CH_OK)
-        rc = ch_store_query_int(
-            c->s, "SELECT COUNT(*) FROM eval_sealed WHERE kind = 'suite' AND name = ?", name, 0, &n,
+        rc = ch_store_stmt(
+            c->s, "SELECT classification FROM eval_sealed WHERE kind = 'suite' AND name = ?", &st,
             err);
-    if (rc != CH_OK || n == 0) {
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_cstr(st, 1, name);
+    rc = ch_stmt_step(st, err);
+    enum ch_clearance sealed_as = CH_CLEAR_TOP_SECRET;
+    if (rc == 1 && ch_clearance_parse(ch_stmt_cstr(st, 0), &sealed_as) != CH_OK)
+        sealed_as = CH_CLEAR_TOP_SECRET;
+    ch_stmt_reset(st);
+    if (rc <= 0) {
         *ret_already = false;
         return rc;
     }
@@ -163,6 +171,9 @@ static int check_sealed(struct put_ctx *c, bool *ret_already, struct ch_err *err
                           "suite '%s' is sealed already with another document (seal a new "
                           "version under another id)",
                           c->suite->id);
+    if (sealed_as != c->info.classification)
+        return ch_err_set(err, CH_E_CONFLICT, "suite '%s' is sealed already, marked %s",
+                          c->suite->id, ch_clearance_name(sealed_as));
     *ret_already = true;
     return CH_OK;
 }
