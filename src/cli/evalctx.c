@@ -39,14 +39,6 @@ int ch_cli_evalctx_open(struct ch_cli *cli, const char *as_user, bool need_keys,
     return CH_EXIT_OK;
 }
 
-int ch_cli_evalctx_load_keys(struct ch_cli *cli, struct ch_cli_evalctx *x)
-{
-    struct ch_err err = CH_ERR_INIT;
-    if (x->have_keys)
-        return CH_EXIT_OK;
-    return load_keys(cli, x, &err) == CH_OK ? CH_EXIT_OK : ch_cli_fail(cli, &err);
-}
-
 void ch_cli_evalctx_close(struct ch_cli_evalctx *x)
 {
     if (x->have_keys)

@@ -32,8 +32,6 @@ struct ch_cli_evalctx {
  */
 int ch_cli_evalctx_open(struct ch_cli *cli, const char *as_user, bool need_keys,
                         struct ch_cli_evalctx *x);
-/* Loads the keys later (a command that learns only then that it needs them); exit code. */
-int ch_cli_evalctx_load_keys(struct ch_cli *cli, struct ch_cli_evalctx *x);
 void ch_cli_evalctx_close(struct ch_cli_evalctx *x);
 
 #endif
