@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/evalctx.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/keys.h"
@@ -34,54 +35,11 @@ CH_CLI_COMMAND(decision) = {
     .run = run_decision,
 };
 
-/* ---- shared by this file's verbs: store, keys and who is acting ---- */
-
-struct ctx {
-    struct ch_store *s;
-    struct ch_keys keys;
-    bool have_keys;
-    struct ch_eval_actor actor;
-    char actor_name[160];
-    int64_t now;
-};
-
-static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, struct ctx *x)
-{
-    *x = (struct ctx){.actor = CH_EVAL_ACTOR_LOCAL, .now = ch_clock_now(&cli->clock)};
-    int code = ch_cli_open_store(cli, &x->s);
-    if (code != CH_EXIT_OK)
-        return code;
-    struct ch_err err = CH_ERR_INIT;
-    int rc = CH_OK;
-    if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
-                                    &err);
-    if (rc == CH_OK && need_keys) {
-        char kbuf[4096];
-        rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
-        if (rc != CH_OK)
-            ch_err_prefix(&err, "server keys (clearinghouse init creates them)");
-        x->have_keys = rc == CH_OK;
-    }
-    if (rc != CH_OK) {
-        ch_store_free(x->s);
-        x->s = NULL;
-        return ch_cli_fail(cli, &err);
-    }
-    return CH_EXIT_OK;
-}
-
-static void ctx_close(struct ctx *x)
-{
-    if (x->have_keys)
-        ch_keys_wipe(&x->keys);
-    ch_store_free(x->s);
-}
-
 /* Runs a JSON-writing library call and prints its result. */
 static int print_json_of(struct ch_cli *cli,
-                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
-                         struct ctx *x, void *arg)
+                         int (*fn)(struct ch_cli_evalctx *, void *, struct ch_jw *,
+                                   struct ch_err *),
+                         struct ch_cli_evalctx *x, void *arg)
 {
     struct ch_buf b;
     ch_buf_init(&b, CH_BUF_DEFAULT_MAX);
@@ -145,14 +103,14 @@ static int decision_verify(struct ch_cli *cli, int argc, char **argv)
     bool have_keys = false;
     int rc = CH_OK;
     if (by_id) {
-        struct ctx x;
-        code = ctx_open(cli, as, false, &x);
+        struct ch_cli_evalctx x;
+        code = ch_cli_evalctx_open(cli, as, false, &x);
         if (code != CH_EXIT_OK) {
             ch_buf_release(&rec);
             return code;
         }
         rc = ch_decision_get(x.s, &x.actor, id, &rec, &err);
-        ctx_close(&x);
+        ch_cli_evalctx_close(&x);
     } else {
         rc = read_file(arg, &rec, &err);
     }
@@ -200,21 +158,21 @@ static int decision_show(struct ch_cli *cli, int argc, char **argv)
     if (optind + 1 != argc ||
         ch_num_parse_i64(ch_str_c(argv[optind]), 1, INT64_MAX, &id, &err) != CH_OK)
         return ch_cli_usage_error(cli, "decision show", "expected a decision ID");
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     struct ch_buf rec;
     ch_buf_init(&rec, CH_DECISION_MAX_BYTES + 1);
     int rc = ch_decision_get(x.s, &x.actor, id, &rec, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc == CH_OK)
         fputs(rec.ptr, cli->out);
     ch_buf_release(&rec);
     return rc == CH_OK ? CH_EXIT_OK : ch_cli_fail(cli, &err);
 }
 
-static int list_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
+static int list_fn(struct ch_cli_evalctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 {
     int64_t model_id = 0;
     if (arg != NULL) {
@@ -248,12 +206,12 @@ static int decision_list(struct ch_cli *cli, int argc, char **argv)
         else
             return CH_EXIT_USAGE;
     }
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     code = print_json_of(cli, list_fn, &x, model);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     return code;
 }
 

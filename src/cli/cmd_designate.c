@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/evalctx.h"
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -32,50 +33,6 @@ CH_CLI_COMMAND(designate) = {
              "it to FILE, --json prints it. Verify it with `clearinghouse decision verify`.\n",
     .run = run_designate,
 };
-
-/* ---- shared by this file's verbs: store, keys and who is acting ---- */
-
-struct ctx {
-    struct ch_store *s;
-    struct ch_keys keys;
-    bool have_keys;
-    struct ch_eval_actor actor;
-    char actor_name[160];
-    int64_t now;
-};
-
-static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, struct ctx *x)
-{
-    *x = (struct ctx){.actor = CH_EVAL_ACTOR_LOCAL, .now = ch_clock_now(&cli->clock)};
-    int code = ch_cli_open_store(cli, &x->s);
-    if (code != CH_EXIT_OK)
-        return code;
-    struct ch_err err = CH_ERR_INIT;
-    int rc = CH_OK;
-    if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
-                                    &err);
-    if (rc == CH_OK && need_keys) {
-        char kbuf[4096];
-        rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
-        if (rc != CH_OK)
-            ch_err_prefix(&err, "server keys (clearinghouse init creates them)");
-        x->have_keys = rc == CH_OK;
-    }
-    if (rc != CH_OK) {
-        ch_store_free(x->s);
-        x->s = NULL;
-        return ch_cli_fail(cli, &err);
-    }
-    return CH_EXIT_OK;
-}
-
-static void ctx_close(struct ctx *x)
-{
-    if (x->have_keys)
-        ch_keys_wipe(&x->keys);
-    ch_store_free(x->s);
-}
 
 static void print_summary(struct ch_cli *cli, const struct ch_policy *p,
                           const struct ch_designate_decision *d, int64_t id)
@@ -166,8 +123,8 @@ static int run_designate(struct ch_cli *cli, int argc, char **argv)
         ch_free(d);
         return ch_cli_fail(cli, &err);
     }
-    struct ctx x;
-    code = ctx_open(cli, as, true, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, true, &x);
     if (code != CH_EXIT_OK) {
         ch_free(p);
         ch_free(d);
@@ -179,7 +136,7 @@ static int run_designate(struct ch_cli *cli, int argc, char **argv)
         .model = model, .policy = p, .source = ch_designate_store_source(x.s)};
     int64_t id = 0;
     rc = ch_designate_run(x.s, &x.keys, &x.actor, &r, x.now, &id, d, &rec, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc == CH_OK && out != NULL) {
         FILE *f = fopen(out, "wbe");
         bool bad = f == NULL || fwrite(rec.ptr, 1, ch_buf_len(&rec), f) != ch_buf_len(&rec);

@@ -13,12 +13,15 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/evalctx.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/num.h"
 #include "core/progress.h"
 #include "eval/model.h"
 #include "eval/run.h"
+#include "eval/seal.h"
+#include "eval/sealsuite.h"
 #include "eval/suite.h"
 #include "store/store.h"
 
@@ -33,8 +36,9 @@ CH_CLI_COMMAND(eval) = {
              "                              [--work-dir DIR] [--timeout-ms MS] [--retries N]\n"
              "                              [--max-tokens N] [--max-cost X] [--price-in X]\n"
              "                              [--price-out X] [--api-key-env VAR] [--seed N]\n"
-             "                              [--attempts N]\n"
+             "                              [--attempts N] [--as USER]\n"
              "       clearinghouse eval report RUN [--json]\n"
+             "       clearinghouse eval transcript RUN TASK [--epoch E] [--as USER]\n"
              "\n"
              "run asks the model every runnable task of the suite K times (epochs), C\n"
              "samples at a time, and journals each outcome in the database; a run that was\n"
@@ -45,8 +49,16 @@ CH_CLI_COMMAND(eval) = {
              "Transcripts (one JSONL file per sample) go to DIR/run-N (default: the database\n"
              "file name + .transcripts). Exit 0 when the run is complete, 1 when it stopped\n"
              "early (budget, interrupt).\n"
+             "--suite sealed:ID runs a suite sealed with `suite seal`: it is opened in memory\n"
+             "(each read audited) and task files reach only the sample's work directory,\n"
+             "under /dev/shm unless --work-dir says otherwise, removed after the sample.\n"
+             "Transcripts of a sealed suite, or of one classified above unclassified, are\n"
+             "sealed into the database after each sample and never kept as files. --as USER\n"
+             "acts as that user (an evaluator with the clearance).\n"
              "report prints per-task, per-category and overall success rates with 95 %\n"
-             "intervals, pass@k, tokens and time per success, and outcome counts.\n",
+             "intervals, pass@k, tokens and time per success, and outcome counts.\n"
+             "transcript prints the transcript of one sample (epoch 1 by default) to a\n"
+             "cleared reader, audited; anyone else is told there is none.\n",
     .run = run_eval,
 };
 
@@ -59,7 +71,7 @@ static void on_signal(int sig)
 }
 
 struct run_args {
-    const char *suite, *model, *endpoint, *glob, *transcripts, *work, *key_env;
+    const char *suite, *model, *endpoint, *glob, *transcripts, *work, *key_env, *as_user;
     unsigned epochs, concurrency, attempts;
     bool guided;
     int64_t resume;
@@ -104,6 +116,7 @@ static int parse_run_args(struct ch_cli *cli, int argc, char **argv, struct run_
                                          {"api-key-env", required_argument, NULL, 'K'},
                                          {"seed", required_argument, NULL, 'S'},
                                          {"attempts", required_argument, NULL, 'A'},
+                                         {"as", required_argument, NULL, 'u'},
                                          CH_CLI_OPT_HELP,
                                          {0}};
     int c, exit_code = 0;
@@ -136,6 +149,9 @@ static int parse_run_args(struct ch_cli *cli, int argc, char **argv, struct run_
             break;
         case 'K':
             a->key_env = optarg;
+            break;
+        case 'u':
+            a->as_user = optarg;
             break;
         case 'k':
             bad = parse_u64(cli, "--epochs", optarg, CH_EVAL_MAX_EPOCHS, &v);
@@ -231,6 +247,35 @@ static char *default_transcripts(const struct ch_cli *cli)
     return ch_buf_take(&b, NULL);
 }
 
+/*
+ * The suite of a run: "sealed:ID" from the store (opened as the actor), else
+ * a file; and the store, with the keys when the run seals its transcripts.
+ */
+static int open_suite(struct ch_cli *cli, const struct run_args *a, struct ch_cli_evalctx *x,
+                      struct ch_suite **ret)
+{
+    struct ch_err err = CH_ERR_INIT;
+    const char *sealed_id = ch_sealsuite_ref(a->suite);
+    if (sealed_id != NULL) {
+        int code = ch_cli_evalctx_open(cli, a->as_user, true, x);
+        if (code != CH_EXIT_OK)
+            return code;
+        if (ch_sealsuite_load(x->s, &x->keys, &x->actor, sealed_id, x->now, ret, &err) == CH_OK)
+            return CH_EXIT_OK;
+        ch_cli_evalctx_close(x);
+        return ch_cli_fail(cli, &err);
+    }
+    struct ch_suite_load_options lo = {.check_files = true};
+    if (ch_suite_load(a->suite, &lo, ret, &err) != CH_OK)
+        return ch_cli_fail(cli, &err);
+    int code = ch_cli_evalctx_open(cli, a->as_user, ch_eval_run_seals(*ret), x);
+    if (code != CH_EXIT_OK) {
+        ch_suite_free(*ret);
+        *ret = NULL;
+    }
+    return code;
+}
+
 static int eval_run(struct ch_cli *cli, int argc, char **argv)
 {
     struct run_args a = {.epochs = 1, .concurrency = 4, .key_env = "CLEARINGHOUSE_EVAL_API_KEY"};
@@ -239,15 +284,13 @@ static int eval_run(struct ch_cli *cli, int argc, char **argv)
         return code;
     struct ch_err err = CH_ERR_INIT;
     struct ch_suite *suite = NULL;
-    struct ch_suite_load_options lo = {.check_files = true};
-    if (ch_suite_load(a.suite, &lo, &suite, &err) != CH_OK)
-        return ch_cli_fail(cli, &err);
-    struct ch_store *s = NULL;
-    code = ch_cli_open_store(cli, &s);
-    if (code != CH_EXIT_OK) {
-        ch_suite_free(suite);
+    struct ch_cli_evalctx x;
+    code = open_suite(cli, &a, &x, &suite);
+    if (code != CH_EXIT_OK)
         return code;
-    }
+    struct ch_store *s = x.s;
+    bool seals = ch_eval_run_seals(suite);
+    const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
     char *tdir = a.transcripts != NULL ? ch_strdup(a.transcripts) : default_transcripts(cli);
     a.mo.endpoint = a.endpoint;
     a.mo.model = a.model;
@@ -256,9 +299,9 @@ static int eval_run(struct ch_cli *cli, int argc, char **argv)
     struct ch_model_client *client = NULL;
     int rc = tdir == NULL ? ch_err_set(&err, CH_E_NOMEM, "out of memory")
                           : ch_model_client_new(&a.mo, &client, &err);
+    /* Sealed task files and transcripts stay in memory when the machine offers a place. */
     struct ch_agent_env env = {
-        .work_root =
-            a.work != NULL ? a.work : (getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp")};
+        .work_root = a.work != NULL ? a.work : (seals ? ch_agent_memory_root(tmp) : tmp)};
     struct prog pr = {.bar = ch_progress_new(cli->errout, "eval", 0)};
     struct ch_eval_run_options ro = {.suite = suite,
                                      .model = a.model,
@@ -276,7 +319,9 @@ static int eval_run(struct ch_cli *cli, int argc, char **argv)
                                      .clock = cli->clock,
                                      .progress = on_progress,
                                      .progress_arg = &pr,
-                                     .stop = &stop_flag};
+                                     .stop = &stop_flag,
+                                     .seal_keys = seals ? &x.keys : NULL,
+                                     .actor = &x.actor};
     struct ch_eval_run_summary sum = {0};
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -289,7 +334,7 @@ static int eval_run(struct ch_cli *cli, int argc, char **argv)
     if (client != NULL)
         ch_model_stats(client, &ms);
     ch_model_client_free(client);
-    ch_store_free(s);
+    ch_cli_evalctx_close(&x);
     ch_suite_free(suite);
     ch_free(tdir);
     if (rc != CH_OK) {
@@ -361,8 +406,54 @@ static int eval_report(struct ch_cli *cli, int argc, char **argv)
     return code;
 }
 
+static int eval_transcript(struct ch_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"epoch", required_argument, NULL, 'e'},
+                                         {"as", required_argument, NULL, 'u'},
+                                         CH_CLI_OPT_HELP,
+                                         {0}};
+    const char *as_user = NULL;
+    int64_t epoch = 1;
+    struct ch_err err = CH_ERR_INIT;
+    int c, exit_code = 0;
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_eval, argc, argv, "h", opts, &exit_code)) != -1) {
+        switch (c) {
+        case -2:
+            return exit_code;
+        case 'e':
+            if (ch_num_parse_i64(ch_str_c(optarg), 1, CH_EVAL_MAX_EPOCHS, &epoch, &err) != CH_OK)
+                return ch_cli_usage_error(cli, "eval transcript", "--epoch: %s", err.msg);
+            break;
+        case 'u':
+            as_user = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
+        }
+    }
+    if (optind + 2 != argc)
+        return ch_cli_usage_error(cli, "eval transcript", "name one RUN and one TASK");
+    int64_t run = 0;
+    if (ch_num_parse_i64(ch_str_c(argv[optind]), 1, INT64_MAX, &run, &err) != CH_OK)
+        return ch_cli_usage_error(cli, "eval transcript", "RUN: %s", err.msg);
+    struct ch_cli_evalctx x;
+    int code = ch_cli_evalctx_open(cli, as_user, true, &x);
+    if (code != CH_EXIT_OK)
+        return code;
+    struct ch_buf b;
+    ch_buf_init(&b, CH_SEAL_MAX_BYTES);
+    int rc = ch_eval_transcript_open(x.s, &x.keys, &x.actor, run, argv[optind + 1], (unsigned)epoch,
+                                     x.now, &b, &err);
+    if (rc == CH_OK && fwrite(b.ptr, 1, ch_buf_len(&b), cli->out) != ch_buf_len(&b))
+        rc = ch_err_set(&err, CH_E_IO, "cannot write the transcript");
+    ch_seal_buf_wipe(&b);
+    ch_cli_evalctx_close(&x);
+    return rc == CH_OK ? CH_EXIT_OK : ch_cli_fail(cli, &err);
+}
+
 static int run_eval(struct ch_cli *cli, int argc, char **argv)
 {
-    static const struct ch_cli_verb verbs[] = {{"run", eval_run}, {"report", eval_report}, {0}};
+    static const struct ch_cli_verb verbs[] = {
+        {"run", eval_run}, {"report", eval_report}, {"transcript", eval_transcript}, {0}};
     return ch_cli_dispatch(cli, &ch_cli_cmd_eval, verbs, argc, argv);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/evalctx.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/keys.h"
@@ -36,54 +37,11 @@ CH_CLI_COMMAND(model) = {
     .run = run_model,
 };
 
-/* ---- shared by this file's verbs: store, keys and who is acting ---- */
-
-struct ctx {
-    struct ch_store *s;
-    struct ch_keys keys;
-    bool have_keys;
-    struct ch_eval_actor actor;
-    char actor_name[160];
-    int64_t now;
-};
-
-static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, struct ctx *x)
-{
-    *x = (struct ctx){.actor = CH_EVAL_ACTOR_LOCAL, .now = ch_clock_now(&cli->clock)};
-    int code = ch_cli_open_store(cli, &x->s);
-    if (code != CH_EXIT_OK)
-        return code;
-    struct ch_err err = CH_ERR_INIT;
-    int rc = CH_OK;
-    if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
-                                    &err);
-    if (rc == CH_OK && need_keys) {
-        char kbuf[4096];
-        rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
-        if (rc != CH_OK)
-            ch_err_prefix(&err, "server keys (clearinghouse init creates them)");
-        x->have_keys = rc == CH_OK;
-    }
-    if (rc != CH_OK) {
-        ch_store_free(x->s);
-        x->s = NULL;
-        return ch_cli_fail(cli, &err);
-    }
-    return CH_EXIT_OK;
-}
-
-static void ctx_close(struct ctx *x)
-{
-    if (x->have_keys)
-        ch_keys_wipe(&x->keys);
-    ch_store_free(x->s);
-}
-
 /* Runs a JSON-writing library call and prints its result. */
 static int print_json_of(struct ch_cli *cli,
-                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
-                         struct ctx *x, void *arg)
+                         int (*fn)(struct ch_cli_evalctx *, void *, struct ch_jw *,
+                                   struct ch_err *),
+                         struct ch_cli_evalctx *x, void *arg)
 {
     struct ch_buf b;
     ch_buf_init(&b, CH_BUF_DEFAULT_MAX);
@@ -163,15 +121,15 @@ static int model_add(struct ch_cli *cli, int argc, char **argv)
             return ch_cli_usage_error(cli, "model add", "environment variable '%s' is empty",
                                       cred_env);
     }
-    struct ctx x;
-    code = ctx_open(cli, as, true, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, true, &x);
     if (code != CH_EXIT_OK)
         return code;
     int64_t id = 0;
     int rc = ch_org_find(x.s, org, &m.org_id, &err);
     if (rc == CH_OK)
         rc = ch_models_add(x.s, &x.keys, &x.actor, &m, x.now, &id, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "{\"id\": %lld, \"model\": \"%s@%s\"}\n", (long long)id, m.name, m.version);
@@ -201,7 +159,7 @@ static int as_only(struct ch_cli *cli, int argc, char **argv, const char **ret_a
     return 0;
 }
 
-static int list_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
+static int list_fn(struct ch_cli_evalctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 {
     (void)arg;
     return ch_models_list_json(x->s, &x->actor, w, err);
@@ -216,16 +174,16 @@ static int model_list(struct ch_cli *cli, int argc, char **argv)
         return code;
     if (optind != argc)
         return ch_cli_usage_error(cli, "model list", "no arguments expected");
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     code = print_json_of(cli, list_fn, &x, NULL);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     return code;
 }
 
-static int show_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
+static int show_fn(struct ch_cli_evalctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 {
     struct ch_models_model m = {0};
     int rc = ch_models_find(x->s, &x->actor, arg, &m, err);
@@ -244,12 +202,12 @@ static int model_show(struct ch_cli *cli, int argc, char **argv)
         return code;
     if (optind + 1 != argc)
         return ch_cli_usage_error(cli, "model show", "name one model");
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     code = print_json_of(cli, show_fn, &x, argv[optind]);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     return code;
 }
 
@@ -262,8 +220,8 @@ static int set_killed(struct ch_cli *cli, int argc, char **argv, bool killed)
         return code;
     if (optind + 1 != argc)
         return ch_cli_usage_error(cli, killed ? "model kill" : "model unkill", "name one model");
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     struct ch_err err = CH_ERR_INIT;
@@ -272,7 +230,7 @@ static int set_killed(struct ch_cli *cli, int argc, char **argv, bool killed)
     if (rc == CH_OK)
         rc = ch_models_set_killed(x.s, &x.actor, m.id, killed, reason, x.now, &err);
     ch_models_release(&m);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "gateway %s for '%s'\n", killed ? "stopped" : "resumed", argv[optind]);

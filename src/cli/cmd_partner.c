@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/evalctx.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/keys.h"
@@ -48,54 +49,11 @@ CH_CLI_COMMAND(gateway) = {
     .run = run_gateway,
 };
 
-/* ---- shared by this file's verbs: store, keys and who is acting ---- */
-
-struct ctx {
-    struct ch_store *s;
-    struct ch_keys keys;
-    bool have_keys;
-    struct ch_eval_actor actor;
-    char actor_name[160];
-    int64_t now;
-};
-
-static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, struct ctx *x)
-{
-    *x = (struct ctx){.actor = CH_EVAL_ACTOR_LOCAL, .now = ch_clock_now(&cli->clock)};
-    int code = ch_cli_open_store(cli, &x->s);
-    if (code != CH_EXIT_OK)
-        return code;
-    struct ch_err err = CH_ERR_INIT;
-    int rc = CH_OK;
-    if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
-                                    &err);
-    if (rc == CH_OK && need_keys) {
-        char kbuf[4096];
-        rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
-        if (rc != CH_OK)
-            ch_err_prefix(&err, "server keys (clearinghouse init creates them)");
-        x->have_keys = rc == CH_OK;
-    }
-    if (rc != CH_OK) {
-        ch_store_free(x->s);
-        x->s = NULL;
-        return ch_cli_fail(cli, &err);
-    }
-    return CH_EXIT_OK;
-}
-
-static void ctx_close(struct ctx *x)
-{
-    if (x->have_keys)
-        ch_keys_wipe(&x->keys);
-    ch_store_free(x->s);
-}
-
 /* Runs a JSON-writing library call and prints its result. */
 static int print_json_of(struct ch_cli *cli,
-                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
-                         struct ctx *x, void *arg)
+                         int (*fn)(struct ch_cli_evalctx *, void *, struct ch_jw *,
+                                   struct ch_err *),
+                         struct ch_cli_evalctx *x, void *arg)
 {
     struct ch_buf b;
     ch_buf_init(&b, CH_BUF_DEFAULT_MAX);
@@ -195,15 +153,15 @@ static int partner_name_or_revoke(struct ch_cli *cli, int argc, char **argv, boo
         return code;
     if (optind + 1 != argc || o.model == NULL)
         return ch_cli_usage_error(cli, "partner", "expected ORG --model M");
-    struct ctx x;
-    code = ctx_open(cli, o.as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, o.as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     struct ch_err err = CH_ERR_INIT;
     int rc = revoke ? ch_gateway_partner_revoke(x.s, &x.actor, o.model, argv[optind], x.now, &err)
                     : ch_gateway_partner_name(x.s, &x.actor, o.model, argv[optind],
                                               o.has_limits ? &o.limits : NULL, x.now, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "{\"partner\": \"%s\", \"model\": \"%s\", \"%s\": true}\n", argv[optind],
@@ -221,7 +179,7 @@ static int partner_revoke(struct ch_cli *cli, int argc, char **argv)
     return partner_name_or_revoke(cli, argc, argv, true);
 }
 
-static int partners_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
+static int partners_fn(struct ch_cli_evalctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 {
     return ch_gateway_partner_list_json(x->s, &x->actor, arg, w, err);
 }
@@ -234,12 +192,12 @@ static int partner_list(struct ch_cli *cli, int argc, char **argv)
         return code;
     if (o.model == NULL || optind != argc)
         return ch_cli_usage_error(cli, "partner list", "expected --model M");
-    struct ctx x;
-    code = ctx_open(cli, o.as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, o.as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     code = print_json_of(cli, partners_fn, &x, (void *)o.model);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     return code;
 }
 
@@ -251,8 +209,8 @@ static int partner_grant(struct ch_cli *cli, int argc, char **argv)
         return code;
     if (o.model == NULL || o.user == NULL || o.days <= 0 || optind != argc)
         return ch_cli_usage_error(cli, "partner grant", "expected --model M --user U --days N");
-    struct ctx x;
-    code = ctx_open(cli, o.as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, o.as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     int64_t start = o.start >= 0 ? o.start : x.now;
@@ -264,7 +222,7 @@ static int partner_grant(struct ch_cli *cli, int argc, char **argv)
     int64_t id = 0;
     char token[CH_TOKEN_MAX];
     int rc = ch_gateway_grant_create(x.s, &x.actor, &g, x.now, &id, token, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->errout, "grant %lld for '%s' on '%s'; the token is shown once, store it now:\n",
@@ -284,19 +242,19 @@ static int partner_ungrant(struct ch_cli *cli, int argc, char **argv)
     if (optind + 1 != argc ||
         ch_num_parse_i64(ch_str_c(argv[optind]), 1, INT64_MAX, &id, &err) != CH_OK)
         return ch_cli_usage_error(cli, "partner ungrant", "expected a grant ID");
-    struct ctx x;
-    code = ctx_open(cli, o.as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, o.as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     int rc = ch_gateway_grant_revoke(x.s, &x.actor, id, x.now, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "grant %lld revoked\n", (long long)id);
     return CH_EXIT_OK;
 }
 
-static int model_id_of(struct ctx *x, const char *ref, int64_t *ret, struct ch_err *err)
+static int model_id_of(struct ch_cli_evalctx *x, const char *ref, int64_t *ret, struct ch_err *err)
 {
     *ret = 0;
     if (ref == NULL)
@@ -308,14 +266,14 @@ static int model_id_of(struct ctx *x, const char *ref, int64_t *ret, struct ch_e
     return rc;
 }
 
-static int grants_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
+static int grants_fn(struct ch_cli_evalctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 {
     int64_t mid = 0;
     int rc = model_id_of(x, arg, &mid, err);
     return rc != CH_OK ? rc : ch_gateway_grant_list_json(x->s, &x->actor, mid, w, err);
 }
 
-static int log_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
+static int log_fn(struct ch_cli_evalctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 {
     int64_t mid = 0;
     int rc = model_id_of(x, arg, &mid, err);
@@ -323,18 +281,18 @@ static int log_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 }
 
 static int list_with(struct ch_cli *cli, const struct ch_cli_command *cmd, int argc, char **argv,
-                     int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *))
+                     int (*fn)(struct ch_cli_evalctx *, void *, struct ch_jw *, struct ch_err *))
 {
     struct opts o;
     int code = 0;
     if (parse(cli, cmd, argc, argv, &o, &code) != 0)
         return code;
-    struct ctx x;
-    code = ctx_open(cli, o.as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, o.as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     code = print_json_of(cli, fn, &x, (void *)o.model);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     return code;
 }
 
@@ -361,13 +319,13 @@ static int gateway_switch(struct ch_cli *cli, int argc, char **argv, bool engage
     int code = 0;
     if (parse(cli, &ch_cli_cmd_gateway, argc, argv, &o, &code) != 0)
         return code;
-    struct ctx x;
-    code = ctx_open(cli, o.as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, o.as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     struct ch_err err = CH_ERR_INIT;
     int rc = ch_gateway_set_global_kill(x.s, &x.actor, engaged, o.reason, x.now, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "gateway %s\n", engaged ? "stopped" : "resumed");

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * cmd_suite.c: `clearinghouse suite check|verify|import|hash-flag`:
- * evaluation suites (docs/eval-suites.md).
+ * cmd_suite.c: `clearinghouse suite check|verify|import|hash-flag|seal|sealed`:
+ * evaluation suites (docs/eval-suites.md). `seal` stores a checked suite
+ * encrypted in the database (src/eval/sealsuite.h) so that runs need no
+ * copy of it on disk.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/evalctx.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "eval/agent.h"
 #include "eval/import.h"
+#include "eval/sealsuite.h"
 #include "eval/suite.h"
 #include "validate/sandbox.h"
 
@@ -22,19 +27,28 @@ static int run_suite(struct ch_cli *cli, int argc, char **argv);
 
 CH_CLI_COMMAND(suite) = {
     .name = "suite",
-    .summary = "check, verify and import evaluation suites",
+    .summary = "check, verify, import and seal evaluation suites",
     .usage = "usage: clearinghouse suite check FILE [--json]\n"
              "       clearinghouse suite verify FILE [--tasks GLOB] [--work-dir DIR] [--json]\n"
              "       clearinghouse suite import --from intercode|cybench|nyuctf|cyberseceval PATH\n"
              "                                  -o SUITE.json [--id ID]\n"
              "       clearinghouse suite hash-flag < FLAG\n"
+             "       clearinghouse suite seal FILE|DIR [--classification C] [--as USER]\n"
+             "       clearinghouse suite sealed [--as USER]\n"
              "\n"
              "check loads FILE with the strict loader and checks every task file's SHA-256.\n"
              "verify proves every runnable task solvable: it runs the task's solution (shell\n"
              "tasks in the sandbox) and scores the answer; exit 1 when one fails.\n"
              "import converts a public dataset (metadata only: tasks whose files are not\n"
              "shipped are marked not runnable). hash-flag prints the salted digest of a flag\n"
-             "read on stdin, for suite authors.\n",
+             "read on stdin, for suite authors.\n"
+             "seal checks the suite as check does (FILE, or DIR/suite.json), then stores the\n"
+             "document and every task file encrypted in the database, marked with the suite's\n"
+             "classification or the higher one given; run it with `eval run --suite\n"
+             "sealed:ID`, after which the directory may be removed. Sealing the same document\n"
+             "again changes nothing; another document under a sealed id is a conflict.\n"
+             "sealed lists the sealed suites the acting user may read (evaluators, analysts\n"
+             "and admins with the clearance). Both act as --as USER when given.\n",
     .run = run_suite,
 };
 
@@ -259,12 +273,117 @@ static int suite_hash_flag(struct ch_cli *cli, int argc, char **argv)
     return CH_EXIT_OK;
 }
 
+/* FILE, or DIR/suite.json; owned. */
+static char *document_path(const char *arg)
+{
+    struct stat st;
+    struct ch_buf b;
+    ch_buf_init(&b, 8192);
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
+        ch_buf_appendf(&b, "%s/%s", arg, CH_SEALSUITE_DOCUMENT);
+    else
+        ch_buf_append_c(&b, arg);
+    return ch_buf_take(&b, NULL);
+}
+
+static int suite_seal(struct ch_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"classification", required_argument, NULL, 'c'},
+                                         {"as", required_argument, NULL, 'u'},
+                                         CH_CLI_OPT_HELP,
+                                         {0}};
+    const char *marking = NULL, *as_user = NULL;
+    int c, exit_code = 0;
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_suite, argc, argv, "h", opts, &exit_code)) != -1) {
+        switch (c) {
+        case -2:
+            return exit_code;
+        case 'c':
+            marking = optarg;
+            break;
+        case 'u':
+            as_user = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc)
+        return ch_cli_usage_error(cli, "suite seal", "name one FILE or DIR");
+    struct ch_err err = CH_ERR_INIT;
+    char *path = document_path(argv[optind]);
+    if (path == NULL) {
+        ch_err_set(&err, CH_E_NOMEM, "out of memory");
+        return ch_cli_fail(cli, &err);
+    }
+    struct ch_suite *s = NULL;
+    struct ch_suite_load_options lo = {.check_files = true};
+    int rc = ch_suite_load(path, &lo, &s, &err);
+    ch_free(path);
+    if (rc != CH_OK)
+        return ch_cli_fail(cli, &err);
+    struct ch_cli_evalctx x;
+    int code = ch_cli_evalctx_open(cli, as_user, true, &x);
+    if (code != CH_EXIT_OK) {
+        ch_suite_free(s);
+        return code;
+    }
+    struct ch_sealsuite_info info = {0};
+    rc = ch_sealsuite_put(x.s, &x.keys, &x.actor, s, marking, x.now, &info, &err);
+    if (rc == CH_OK)
+        fprintf(cli->out,
+                "{\"suite\": \"%s\", \"sealed\": \"%s%s\", \"classification\": \"%s\", "
+                "\"already\": %s, \"objects\": %zu, \"bytes\": %llu}\n",
+                s->id, CH_SEALSUITE_PREFIX, s->id, ch_clearance_name(info.classification),
+                info.already ? "true" : "false", info.n_objects, (unsigned long long)info.bytes);
+    ch_cli_evalctx_close(&x);
+    ch_suite_free(s);
+    return rc == CH_OK ? CH_EXIT_OK : ch_cli_fail(cli, &err);
+}
+
+static int suite_sealed(struct ch_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"as", required_argument, NULL, 'u'}, CH_CLI_OPT_HELP, {0}};
+    const char *as_user = NULL;
+    int c, exit_code = 0;
+    while ((c = ch_cli_getopt(cli, &ch_cli_cmd_suite, argc, argv, "h", opts, &exit_code)) != -1) {
+        switch (c) {
+        case -2:
+            return exit_code;
+        case 'u':
+            as_user = optarg;
+            break;
+        default:
+            return CH_EXIT_USAGE;
+        }
+    }
+    if (optind != argc)
+        return ch_cli_usage_error(cli, "suite sealed", "unexpected argument '%s'", argv[optind]);
+    struct ch_cli_evalctx x;
+    int code = ch_cli_evalctx_open(cli, as_user, false, &x);
+    if (code != CH_EXIT_OK)
+        return code;
+    struct ch_buf b;
+    ch_buf_init(&b, CH_BUF_DEFAULT_MAX);
+    struct ch_jw w;
+    ch_jw_init(&w, &b, 1);
+    struct ch_err err = CH_ERR_INIT;
+    int rc = ch_sealsuite_list_json(x.s, &x.actor, &w, &err);
+    code = ch_cli_print_json(cli, &w, rc, &err);
+    ch_buf_release(&b);
+    ch_cli_evalctx_close(&x);
+    return code;
+}
+
 static int run_suite(struct ch_cli *cli, int argc, char **argv)
 {
     static const struct ch_cli_verb verbs[] = {{"check", suite_check},
                                                {"verify", suite_verify},
                                                {"import", suite_import},
                                                {"hash-flag", suite_hash_flag},
+                                               {"seal", suite_seal},
+                                               {"sealed", suite_sealed},
                                                {0}};
     return ch_cli_dispatch(cli, &ch_cli_cmd_suite, verbs, argc, argv);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/evalctx.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/keys.h"
@@ -36,54 +37,11 @@ CH_CLI_COMMAND(window) = {
     .run = run_window,
 };
 
-/* ---- shared by this file's verbs: store, keys and who is acting ---- */
-
-struct ctx {
-    struct ch_store *s;
-    struct ch_keys keys;
-    bool have_keys;
-    struct ch_eval_actor actor;
-    char actor_name[160];
-    int64_t now;
-};
-
-static int ctx_open(struct ch_cli *cli, const char *as_user, bool need_keys, struct ctx *x)
-{
-    *x = (struct ctx){.actor = CH_EVAL_ACTOR_LOCAL, .now = ch_clock_now(&cli->clock)};
-    int code = ch_cli_open_store(cli, &x->s);
-    if (code != CH_EXIT_OK)
-        return code;
-    struct ch_err err = CH_ERR_INIT;
-    int rc = CH_OK;
-    if (as_user != NULL)
-        rc = ch_eval_actor_for_user(x->s, as_user, x->actor_name, sizeof(x->actor_name), &x->actor,
-                                    &err);
-    if (rc == CH_OK && need_keys) {
-        char kbuf[4096];
-        rc = ch_keys_load(ch_cli_keys_dir(cli, kbuf, sizeof(kbuf)), &x->keys, &err);
-        if (rc != CH_OK)
-            ch_err_prefix(&err, "server keys (clearinghouse init creates them)");
-        x->have_keys = rc == CH_OK;
-    }
-    if (rc != CH_OK) {
-        ch_store_free(x->s);
-        x->s = NULL;
-        return ch_cli_fail(cli, &err);
-    }
-    return CH_EXIT_OK;
-}
-
-static void ctx_close(struct ctx *x)
-{
-    if (x->have_keys)
-        ch_keys_wipe(&x->keys);
-    ch_store_free(x->s);
-}
-
 /* Runs a JSON-writing library call and prints its result. */
 static int print_json_of(struct ch_cli *cli,
-                         int (*fn)(struct ctx *, void *, struct ch_jw *, struct ch_err *),
-                         struct ctx *x, void *arg)
+                         int (*fn)(struct ch_cli_evalctx *, void *, struct ch_jw *,
+                                   struct ch_err *),
+                         struct ch_cli_evalctx *x, void *arg)
 {
     struct ch_buf b;
     ch_buf_init(&b, CH_BUF_DEFAULT_MAX);
@@ -144,13 +102,13 @@ static int window_offer(struct ch_cli *cli, int argc, char **argv)
                                   "expected --model M --start DATE and one of --days, --end");
     if (days > 0)
         end = start + days * CH_DAY_SECONDS;
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     int64_t id = 0;
     int rc = ch_window_offer(x.s, &x.actor, model, start, end, x.now, &id, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     char a[CH_TIME_STR_MAX];
@@ -213,12 +171,12 @@ static int move(struct ch_cli *cli, int argc, char **argv, enum ch_window_state 
     if (optind + 1 != argc ||
         ch_num_parse_i64(ch_str_c(argv[optind]), 1, INT64_MAX, &id, &err) != CH_OK)
         return ch_cli_usage_error(cli, "window", "expected a window ID");
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     int rc = ch_window_transition(x.s, &x.actor, id, to, x.now, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "{\"id\": %lld, \"state\": \"%s\"}\n", (long long)id,
@@ -260,12 +218,12 @@ static int window_attach(struct ch_cli *cli, int argc, char **argv)
     if (optind + 1 != argc || run <= 0 ||
         ch_num_parse_i64(ch_str_c(argv[optind]), 1, INT64_MAX, &id, &err) != CH_OK)
         return ch_cli_usage_error(cli, "window attach", "expected ID --run RUN_ID");
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     int rc = ch_window_attach_run(x.s, &x.actor, id, run, x.now, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (rc != CH_OK)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "{\"window\": %lld, \"run\": %lld}\n", (long long)id, (long long)run);
@@ -278,7 +236,7 @@ struct list_arg {
     bool events;
 };
 
-static int list_fn(struct ctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
+static int list_fn(struct ch_cli_evalctx *x, void *arg, struct ch_jw *w, struct ch_err *err)
 {
     struct list_arg *l = arg;
     if (l->events) {
@@ -307,12 +265,12 @@ static int list_or_events(struct ch_cli *cli, int argc, char **argv, bool events
     if (parse_as(cli, argc, argv, &as, &run, &l.after, &model, &code) != 0)
         return code;
     l.model = model;
-    struct ctx x;
-    code = ctx_open(cli, as, false, &x);
+    struct ch_cli_evalctx x;
+    code = ch_cli_evalctx_open(cli, as, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     code = print_json_of(cli, list_fn, &x, &l);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     return code;
 }
 
@@ -330,13 +288,13 @@ static int window_tick(struct ch_cli *cli, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    struct ctx x;
-    int code = ctx_open(cli, NULL, false, &x);
+    struct ch_cli_evalctx x;
+    int code = ch_cli_evalctx_open(cli, NULL, false, &x);
     if (code != CH_EXIT_OK)
         return code;
     struct ch_err err = CH_ERR_INIT;
     int n = ch_window_tick(x.s, x.now, &err);
-    ctx_close(&x);
+    ch_cli_evalctx_close(&x);
     if (n < 0)
         return ch_cli_fail(cli, &err);
     fprintf(cli->out, "{\"notices\": %d}\n", n);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -174,11 +175,52 @@ static int make_parents(const char *dir, const char *rel, struct ch_err *err)
     return CH_OK;
 }
 
+/* Writes data to rel below dir with the permission bits `mode` (umask aside). */
+static int write_file(const char *dir, const char *rel, const void *data, size_t len, uint32_t mode,
+                      struct ch_err *err)
+{
+    char path[HOST_PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return ch_err_set(err, CH_E_LIMIT, "path too long below '%s'", dir);
+    int rc = make_parents(dir, rel, err);
+    if (rc != CH_OK)
+        return rc;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+    if (fd < 0)
+        return ch_err_set(err, CH_E_IO, "cannot create '%s': %s", path, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left > 0 && rc == CH_OK) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = ch_err_set(err, CH_E_IO, "cannot write '%s': %s", path, strerror(errno));
+        else {
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    if (fchmod(fd, (mode_t)mode) != 0 && rc == CH_OK)
+        rc = ch_err_set(err, CH_E_IO, "cannot chmod '%s': %s", path, strerror(errno));
+    if (close(fd) != 0 && rc == CH_OK)
+        rc = ch_err_set(err, CH_E_IO, "cannot write '%s': %s", path, strerror(errno));
+    return rc;
+}
+
 static int install_files(const struct ch_task_file *files, size_t n, const char *dir,
                          struct ch_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         const struct ch_task_file *f = &files[i];
+        /* In memory: checked against its hash when the suite was loaded, immutable since. */
+        if (f->data != NULL) {
+            int rc = write_file(dir, f->path, f->data, f->len, f->mode, err);
+            if (rc != CH_OK)
+                return rc;
+            continue;
+        }
         char got[65];
         int rc = ch_file_sha256(f->host_path, got, err);
         if (rc != CH_OK)
@@ -198,6 +240,18 @@ static int install_files(const struct ch_task_file *files, size_t n, const char 
             return rc;
     }
     return CH_OK;
+}
+
+const char *ch_agent_memory_root(const char *fallback)
+{
+    /* Task programs run from the work directory: a noexec mount would break them. */
+    struct statvfs vfs;
+    struct stat st;
+    if (stat(CH_AGENT_MEMORY_ROOT, &st) == 0 && S_ISDIR(st.st_mode) &&
+        access(CH_AGENT_MEMORY_ROOT, W_OK | X_OK) == 0 &&
+        statvfs(CH_AGENT_MEMORY_ROOT, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC) == 0)
+        return CH_AGENT_MEMORY_ROOT;
+    return fallback;
 }
 
 static int make_workdir(const struct ch_agent_env *env, const char *tag, char **ret,
@@ -362,24 +416,6 @@ static int read_pov(const char *dir, const char *rel, struct ch_buf *out, char *
     return ch_buf_status(out, "pov", NULL) == CH_OK ? CH_OK : CH_E_NOMEM;
 }
 
-static int write_file(const char *dir, const char *rel, const void *data, size_t len,
-                      struct ch_err *err)
-{
-    char path[HOST_PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    int rc = make_parents(dir, rel, err);
-    if (rc != CH_OK)
-        return rc;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return ch_err_set(err, CH_E_IO, "cannot create '%s': %s", path, strerror(errno));
-    ssize_t w = len > 0 ? write(fd, data, len) : 0;
-    close(fd);
-    if (w < 0 || (size_t)w != len)
-        return ch_err_set(err, CH_E_IO, "cannot write '%s'", path);
-    return CH_OK;
-}
-
 /* Runs one build of the PoV scorer and classifies how it ended. */
 static int pov_probe(const struct ch_task *task, const struct ch_agent_env *env, const char *dir,
                      const char *cmd, struct ch_sanreport *rep, struct ch_err *err)
@@ -419,7 +455,7 @@ int ch_agent_score_pov(const struct ch_task *task, const struct ch_agent_env *en
     if (rc == CH_OK)
         rc = install_files(pv->files, pv->n_files, sdir, err);
     if (rc == CH_OK)
-        rc = write_file(sdir, pv->input_name, ch_buf_cstr(&pov), ch_buf_len(&pov), err);
+        rc = write_file(sdir, pv->input_name, ch_buf_cstr(&pov), ch_buf_len(&pov), 0644, err);
     if (rc == CH_OK) {
         struct ch_sandbox_limits lim = sandbox_limits(task, 60000);
         lim.as_bytes = CH_SANDBOX_UNLIMITED;
@@ -610,9 +646,16 @@ static void attach_files(const struct ch_task *t, struct ch_buf *b)
     struct ch_buf f;
     ch_buf_init(&f, CH_AGENT_ATTACH_MAX);
     for (size_t i = 0; i < t->env.n_files; i++) {
+        const struct ch_task_file *tf = &t->env.files[i];
         struct ch_err e = CH_ERR_INIT;
-        if (ch_file_read(t->env.files[i].host_path, CH_AGENT_ATTACH_MAX, &f, &e) != CH_OK)
+        if (tf->data != NULL) {
+            if (tf->len > CH_AGENT_ATTACH_MAX)
+                continue;
+            ch_buf_reset(&f);
+            ch_buf_append(&f, tf->data, tf->len);
+        } else if (ch_file_read(tf->host_path, CH_AGENT_ATTACH_MAX, &f, &e) != CH_OK) {
             continue;
+        }
         ch_buf_appendf(b, "\n\n--- file: %s ---\n", t->env.files[i].path);
         ch_buf_append(b, ch_buf_cstr(&f), ch_buf_len(&f));
         ch_buf_append_c(b, "\n--- end of file ---");

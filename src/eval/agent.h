@@ -61,6 +61,17 @@ bool ch_outcome_scored(enum ch_outcome o);
 /* Whether an outcome is a harness failure to retry (infra, sandbox, scorer). */
 bool ch_outcome_retryable(enum ch_outcome o);
 
+/* A memory file system for the work directories of sealed suites (see ch_agent_memory_root). */
+#define CH_AGENT_MEMORY_ROOT "/dev/shm"
+
+/*
+ * Where the work directories of a sealed suite go when the caller names
+ * none: CH_AGENT_MEMORY_ROOT when it is a writable directory mounted without
+ * noexec (task programs run from it), else `fallback`. Sealed task files the
+ * sandbox needs then live in memory only, for as long as the sample runs.
+ */
+const char *ch_agent_memory_root(const char *fallback);
+
 /* Where and how sandboxes run. Borrowed. */
 struct ch_agent_env {
     const char *work_root;  /* host directory for per-sample work directories */

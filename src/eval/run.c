@@ -13,13 +13,21 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "eval/seal.h"
+#include "eval/sealsuite.h"
 #include "store/store.h"
+
+/* "sealed:" names a sealed transcript in eval_sample.transcript. */
+#define SEALED_REF "sealed:"
+/* "run:N/TASK.eEPOCH" */
+#define TRANSCRIPT_NAME_MAX (32 + CH_SUITE_MAX_ID + 16)
 
 struct item {
     size_t task; /* index into suite->tasks */
@@ -40,6 +48,9 @@ struct sched {
     const struct ch_eval_run_options *o;
     int64_t run_id;
     char run_dir[1024];
+    bool sealed;             /* transcripts are sealed (run_dir is private, then removed) */
+    bool made_private_dir;   /* run_dir was created by this session */
+    enum ch_clearance level; /* of sealed transcripts */
     pthread_mutex_t mu;
     pthread_cond_t work_cv; /* workers wait for items */
     pthread_cond_t done_cv; /* the caller waits for results */
@@ -155,6 +166,18 @@ static int create_run(struct ch_store *s, const struct ch_eval_run_options *o, i
     return rc;
 }
 
+/* The rule of ch_eval_run_seals() on what a run row recorded. */
+static bool run_sealed(const char *suite_path, const char *classification)
+{
+    return ch_sealsuite_ref(suite_path) != NULL ||
+           (classification != NULL && strcmp(classification, "unclassified") != 0);
+}
+
+bool ch_eval_run_seals(const struct ch_suite *suite)
+{
+    return run_sealed(suite->path, suite->classification);
+}
+
 static int resume_run(struct ch_store *s, const struct ch_eval_run_options *o, int64_t now,
                       int64_t *ret_session, struct ch_err *err)
 {
@@ -163,8 +186,8 @@ static int resume_run(struct ch_store *s, const struct ch_eval_run_options *o, i
         return rc;
     struct ch_stmt *st = NULL;
     rc = ch_store_stmt(s,
-                       "SELECT suite_sha256, model, endpoint, status, n_sessions, epochs, guided "
-                       "FROM eval_run WHERE id = ?",
+                       "SELECT suite_sha256, model, endpoint, status, n_sessions, epochs, guided, "
+                       "suite_path, classification FROM eval_run WHERE id = ?",
                        &st, err);
     int64_t session = 0;
     if (rc == CH_OK) {
@@ -185,6 +208,10 @@ static int resume_run(struct ch_store *s, const struct ch_eval_run_options *o, i
                 rc = ch_err_set(err, CH_E_CONFLICT,
                                 "run %lld was made with model '%s' at another endpoint or name",
                                 (long long)o->resume_run_id, ch_stmt_cstr(st, 1));
+            else if (o->seal_keys == NULL && run_sealed(ch_stmt_cstr(st, 7), ch_stmt_cstr(st, 8)))
+                rc = ch_err_set(err, CH_E_CONFLICT,
+                                "run %lld seals its transcripts: resume it with the sealed suite",
+                                (long long)o->resume_run_id);
             else if (strcmp(ch_stmt_cstr(st, 3), "complete") == 0)
                 rc = ch_err_set(err, CH_E_CONFLICT, "run %lld is already complete",
                                 (long long)o->resume_run_id);
@@ -302,6 +329,35 @@ static int mark_running(struct ch_store *s, int64_t run_id, const char *task, un
     return ch_stmt_run(st, err);
 }
 
+/*
+ * Seals a sample's transcript file into the store (inside the caller's
+ * transaction) and writes its reference into ref (size TRANSCRIPT_NAME_MAX
+ * + 8). A retried sample replaces the transcript of the attempt before.
+ */
+static int seal_transcript(struct ch_store *s, const struct sched *sc, const struct result *r,
+                           int64_t now, char *ref, size_t ref_size, struct ch_err *err)
+{
+    const struct ch_task *t = &sc->o->suite->tasks[r->it.task];
+    char name[TRANSCRIPT_NAME_MAX];
+    snprintf(name, sizeof(name), "run:%lld/%s.e%u", (long long)sc->run_id, t->id, r->it.epoch);
+    snprintf(ref, ref_size, "%s%s", SEALED_REF, name);
+    struct ch_buf b;
+    ch_buf_init(&b, CH_SEAL_MAX_BYTES);
+    int rc = ch_file_read(r->transcript, CH_SEAL_MAX_BYTES, &b, err);
+    if (rc == CH_OK) {
+        struct ch_sealed_new o = {.kind = CH_SEALED_TRANSCRIPT,
+                                  .name = name,
+                                  .classification = sc->level,
+                                  .run_id = sc->run_id,
+                                  .data = b.ptr,
+                                  .len = ch_buf_len(&b),
+                                  .replace = true};
+        rc = ch_sealed_put(s, sc->o->seal_keys, sc->o->actor, &o, now, NULL, err);
+    }
+    ch_seal_buf_wipe(&b);
+    return rc;
+}
+
 static int record(struct ch_store *s, struct sched *sc, const struct result *r, bool final,
                   int64_t now, int64_t session, struct ch_err *err)
 {
@@ -310,14 +366,25 @@ static int record(struct ch_store *s, struct sched *sc, const struct result *r, 
     int rc = ch_store_begin_write(s, err);
     if (rc != CH_OK)
         return rc;
+    const char *transcript = r->transcript;
+    char ref[TRANSCRIPT_NAME_MAX + 8];
+    /* A transcript the agent could not create is recorded as none. */
+    if (sc->sealed && r->transcript[0] != '\0' && access(r->transcript, F_OK) == 0) {
+        rc = seal_transcript(s, sc, r, now, ref, sizeof(ref), err);
+        transcript = ref;
+    } else if (sc->sealed) {
+        transcript = NULL;
+    }
     struct ch_stmt *st = NULL;
-    rc = ch_store_stmt(s,
-                       "UPDATE eval_sample SET state = ?, outcome = ?, detail = ?, attempts = ?, "
-                       "turns = ?, prompt_tokens = ?, completion_tokens = ?, cost = ?, "
-                       "model_ms = ?, tool_ms = ?, wall_ms = ?, http_retries = http_retries + ?, "
-                       "submissions = ?, transcript = ?, transcript_sha256 = ?, finished_at = ? "
-                       "WHERE run_id = ? AND task_id = ? AND epoch = ?",
-                       &st, err);
+    if (rc == CH_OK)
+        rc = ch_store_stmt(
+            s,
+            "UPDATE eval_sample SET state = ?, outcome = ?, detail = ?, attempts = ?, "
+            "turns = ?, prompt_tokens = ?, completion_tokens = ?, cost = ?, "
+            "model_ms = ?, tool_ms = ?, wall_ms = ?, http_retries = http_retries + ?, "
+            "submissions = ?, transcript = ?, transcript_sha256 = ?, finished_at = ? "
+            "WHERE run_id = ? AND task_id = ? AND epoch = ?",
+            &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_cstr(st, 1, final ? "done" : "pending");
         ch_stmt_bind_cstr(st, 2, ch_outcome_str(x->outcome));
@@ -332,7 +399,7 @@ static int record(struct ch_store *s, struct sched *sc, const struct result *r, 
         ch_stmt_bind_int(st, 11, x->wall_ms);
         ch_stmt_bind_int(st, 12, x->retries);
         ch_stmt_bind_int(st, 13, x->submissions);
-        ch_stmt_bind_cstr(st, 14, r->transcript);
+        ch_stmt_bind_cstr(st, 14, transcript);
         ch_stmt_bind_cstr(st, 15, x->transcript_sha256);
         ch_stmt_bind_int(st, 16, now);
         ch_stmt_bind_int(st, 17, sc->run_id);
@@ -350,6 +417,9 @@ static int record(struct ch_store *s, struct sched *sc, const struct result *r, 
         rc = ch_store_commit(s, err);
     else
         ch_store_rollback(s);
+    /* Sealed or not (the run then stops), the plaintext goes. */
+    if (sc->sealed && r->transcript[0] != '\0')
+        unlink(r->transcript);
     return rc;
 }
 
@@ -567,8 +637,25 @@ static int finish_run(struct ch_store *s, struct sched *sc, int64_t session, boo
     return rc;
 }
 
+/* Plaintext transcripts of a sealed run live only here, below the work root, until sealed. */
+static int make_private_dir(struct sched *sc, struct ch_err *err)
+{
+    const char *root = sc->o->env->work_root != NULL ? sc->o->env->work_root : "/tmp";
+    int n = snprintf(sc->run_dir, sizeof(sc->run_dir), "%s/ch-run-%lld-XXXXXX", root,
+                     (long long)sc->run_id);
+    if (n < 0 || (size_t)n >= sizeof(sc->run_dir))
+        return ch_err_set(err, CH_E_LIMIT, "work directory path too long");
+    if (mkdtemp(sc->run_dir) == NULL)
+        return ch_err_set(err, CH_E_IO, "cannot create a directory in '%s': %s", root,
+                          strerror(errno));
+    sc->made_private_dir = true;
+    return CH_OK;
+}
+
 static int make_run_dir(struct sched *sc, struct ch_err *err)
 {
+    if (sc->sealed)
+        return make_private_dir(sc, err);
     const char *base = sc->o->transcript_dir;
     if (mkdir(base, 0700) != 0 && errno != EEXIST)
         return ch_err_set(err, CH_E_IO, "cannot create '%s': %s", base, strerror(errno));
@@ -588,7 +675,14 @@ int ch_eval_run(struct ch_store *s, const struct ch_eval_run_options *o,
     if (o->concurrency < 1 || o->concurrency > CH_EVAL_MAX_CONCURRENCY)
         return ch_err_set(err, CH_E_USAGE, "concurrency must be in [1, %u]",
                           CH_EVAL_MAX_CONCURRENCY);
-    struct sched sc = {.o = o};
+    struct sched sc = {.o = o, .sealed = ch_eval_run_seals(o->suite)};
+    if (sc.sealed && (o->seal_keys == NULL || o->actor == NULL))
+        return ch_err_set(err, CH_E_INVALID,
+                          "suite '%s' (%s) needs sealed transcripts: the server keys and who "
+                          "seals them",
+                          o->suite->id, o->suite->classification);
+    if (sc.sealed && ch_clearance_parse(o->suite->classification, &sc.level) != CH_OK)
+        sc.level = CH_CLEAR_TOP_SECRET;
     struct ch_eval_run_summary sum = {0};
     int64_t now = ch_clock_now(&o->clock);
     int64_t session = 1;
@@ -660,6 +754,8 @@ int ch_eval_run(struct ch_store *s, const struct ch_eval_run_options *o,
     }
     ch_free(threads);
     ch_free(sc.queue);
+    if (sc.made_private_dir)
+        ch_eval_rmtree(sc.run_dir);
     sum.complete = rc == CH_OK && sum.done == sum.total;
     if (rc == CH_OK)
         rc = finish_run(s, &sc, session, sum.complete, &sum, err);
@@ -668,4 +764,77 @@ int ch_eval_run(struct ch_store *s, const struct ch_eval_run_options *o,
     else
         ret->run_id = sc.run_id;
     return rc;
+}
+
+/* ---- reading transcripts ---------------------------------------------------------------- */
+
+struct transcript_row {
+    char ref[1024];
+    char sha256[65];
+    enum ch_clearance level;
+};
+
+static int find_transcript(struct ch_store *s, int64_t run_id, const char *task, unsigned epoch,
+                           struct transcript_row *ret, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(s,
+                           "SELECT s.transcript, s.transcript_sha256, r.classification"
+                           " FROM eval_sample s JOIN eval_run r ON r.id = s.run_id"
+                           " WHERE s.run_id = ? AND s.task_id = ? AND s.epoch = ?",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, run_id);
+    ch_stmt_bind_cstr(st, 2, task);
+    ch_stmt_bind_int(st, 3, epoch);
+    rc = ch_stmt_step(st, err);
+    const char *ref = rc == 1 ? ch_stmt_cstr(st, 0) : NULL;
+    const char *sha = rc == 1 ? ch_stmt_cstr(st, 1) : NULL;
+    if (rc == 1 && ref != NULL && ref[0] != '\0' && sha != NULL && strlen(ref) < sizeof(ret->ref)) {
+        snprintf(ret->ref, sizeof(ret->ref), "%s", ref);
+        snprintf(ret->sha256, sizeof(ret->sha256), "%s", sha);
+        if (ch_clearance_parse(ch_stmt_cstr(st, 2), &ret->level) != CH_OK)
+            ret->level = CH_CLEAR_TOP_SECRET;
+        rc = CH_OK;
+    } else if (rc >= 0) {
+        rc = CH_E_NOTFOUND;
+    }
+    ch_stmt_reset(st);
+    return rc;
+}
+
+int ch_eval_transcript_open(struct ch_store *s, const struct ch_keys *keys,
+                            const struct ch_eval_actor *a, int64_t run_id, const char *task,
+                            unsigned epoch, int64_t now, struct ch_buf *out, struct ch_err *err)
+{
+    ch_buf_reset(out);
+    struct transcript_row row;
+    struct ch_err ferr = CH_ERR_INIT;
+    int rc = find_transcript(s, run_id, task, epoch, &row, &ferr);
+    if (rc == CH_OK && strncmp(row.ref, SEALED_REF, strlen(SEALED_REF)) == 0)
+        rc = ch_sealed_open(s, keys, a, CH_SEALED_TRANSCRIPT, row.ref + strlen(SEALED_REF),
+                            CH_SEALED_FOR_READER, now, out, &ferr);
+    else if (rc == CH_OK && !ch_sealed_may_read(a, row.level))
+        rc = CH_E_NOTFOUND;
+    else if (rc == CH_OK)
+        rc = ch_file_read(row.ref, CH_SEAL_MAX_BYTES, out, &ferr);
+    /* Absent, or not for this reader: one answer, which says nothing of which. */
+    if (rc == CH_E_NOTFOUND)
+        return ch_err_set(err, CH_E_NOTFOUND, "no transcript of run %lld task '%s' epoch %u",
+                          (long long)run_id, task, epoch);
+    if (rc != CH_OK) {
+        *err = ferr;
+        return rc;
+    }
+    char got[65];
+    ch_sha256_hex(out->ptr != NULL ? out->ptr : "", ch_buf_len(out), got);
+    if (strcmp(got, row.sha256) != 0) {
+        ch_seal_buf_wipe(out);
+        return ch_err_set(err, CH_E_INVALID,
+                          "transcript of run %lld task '%s' epoch %u does not match the digest "
+                          "the journal recorded",
+                          (long long)run_id, task, epoch);
+    }
+    return CH_OK;
 }

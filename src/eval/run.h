@@ -28,8 +28,10 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/keys.h"
 #include "eval/agent.h"
 #include "eval/model.h"
+#include "eval/models.h"
 #include "eval/suite.h"
 
 struct ch_store;
@@ -77,6 +79,17 @@ struct ch_eval_run_options {
     ch_eval_progress_fn progress;
     void *progress_arg;
     const volatile int *stop; /* set non-zero (e.g. by SIGINT) to stop dispatching */
+    /*
+     * Sealed transcripts, for suites where ch_eval_run_seals() holds: each
+     * sample's transcript is written into a private directory (mode 0700,
+     * removed at the end) below env->work_root instead of transcript_dir,
+     * sealed into the store by the recording thread in the sample's own
+     * transaction (CH_SEALED_TRANSCRIPT "run:N/TASK.eEPOCH", the suite's
+     * classification, the run id), then deleted. eval_sample.transcript then
+     * reads "sealed:run:N/TASK.eEPOCH"; transcript_sha256 is kept as ever.
+     */
+    const struct ch_keys *seal_keys;
+    const struct ch_eval_actor *actor; /* who seals (an evaluating role) */
 };
 
 struct ch_eval_run_summary {
@@ -90,13 +103,35 @@ struct ch_eval_run_summary {
 };
 
 /*
+ * Whether the transcripts of runs of the suite are sealed: a suite loaded
+ * from the sealed store (path "sealed:ID") or classified above unclassified.
+ */
+bool ch_eval_run_seals(const struct ch_suite *suite);
+
+/*
  * Creates or resumes a run and works until every sample is done, the
  * budget runs out or *stop is set. Errors: CH_E_NOTFOUND (no such run),
  * CH_E_CONFLICT (resuming with another suite file, model or endpoint, or a
- * run already complete), CH_E_INVALID (no task matches), CH_E_DB, CH_E_IO.
+ * run already complete, or a run with sealed transcripts without sealing),
+ * CH_E_INVALID (no task matches; sealing needed without seal_keys and
+ * actor), CH_E_DB, CH_E_IO.
  */
 int ch_eval_run(struct ch_store *s, const struct ch_eval_run_options *o,
                 struct ch_eval_run_summary *ret, struct ch_err *err) CH_MUST_CHECK;
+
+/*
+ * Opens the transcript of one sample (run, task, epoch) into out (reset
+ * first) for a cleared reader: a sealed transcript through ch_sealed_open()
+ * (CH_SEALED_FOR_READER, audited), a plain one from its file; either way it
+ * must match the digest the journal recorded (CH_E_INVALID). CH_E_NOTFOUND
+ * when there is no such sample or transcript, or the actor may not read it
+ * (an evaluating role and clearance at or above the run's classification):
+ * the same answer. Wipe out with ch_seal_buf_wipe(). Call outside a transaction.
+ */
+int ch_eval_transcript_open(struct ch_store *s, const struct ch_keys *keys,
+                            const struct ch_eval_actor *a, int64_t run_id, const char *task,
+                            unsigned epoch, int64_t now, struct ch_buf *out,
+                            struct ch_err *err) CH_MUST_CHECK;
 
 /* Writes the report of a run as a JSON object. CH_E_NOTFOUND when there is no such run. */
 int ch_eval_report_json(struct ch_store *s, int64_t run_id, struct ch_jw *w,

@@ -247,6 +247,17 @@ static int object_context(enum ch_sealed_kind kind, const char *name, char *buf,
     return CH_OK;
 }
 
+#define SEALED_INSERT                                                                              \
+    "INSERT INTO eval_sealed (kind, name, classification, owner_org_id, run_id, size,"             \
+    " ciphertext, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+static const char *const sql_insert = SEALED_INSERT " RETURNING id";
+/* A retried sample's transcript replaces the attempt before it, as its file would. */
+static const char *const sql_replace = SEALED_INSERT
+    " ON CONFLICT (kind, name) DO UPDATE SET classification = excluded.classification,"
+    " owner_org_id = excluded.owner_org_id, run_id = excluded.run_id,"
+    " size = excluded.size, ciphertext = excluded.ciphertext,"
+    " created_at = excluded.created_at, created_by = excluded.created_by RETURNING id";
+
 int ch_sealed_put(struct ch_store *s, const struct ch_keys *keys, const struct ch_eval_actor *a,
                   const struct ch_sealed_new *o, int64_t now, int64_t *ret_id, struct ch_err *err)
 {
@@ -268,12 +279,7 @@ int ch_sealed_put(struct ch_store *s, const struct ch_keys *keys, const struct c
         rc = ch_store_begin_write(s, err);
     if (rc != CH_OK)
         goto out;
-    rc = ch_store_stmt(
-        s,
-        "INSERT INTO eval_sealed (kind, name, classification, owner_org_id, run_id,"
-        " size, ciphertext, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " RETURNING id",
-        &st, err);
+    rc = ch_store_stmt(s, o->replace ? sql_replace : sql_insert, &st, err);
     if (rc == CH_OK) {
         ch_stmt_bind_cstr(st, 1, kind_names[o->kind]);
         ch_stmt_bind_cstr(st, 2, o->name);
@@ -343,7 +349,7 @@ int ch_sealed_put_file(struct ch_store *s, const struct ch_keys *keys,
     return rc;
 }
 
-static bool may_read(const struct ch_eval_actor *a, enum ch_clearance level)
+bool ch_sealed_may_read(const struct ch_eval_actor *a, enum ch_clearance level)
 {
     return ch_eval_actor_evaluates(a) && a->clearance >= level;
 }
@@ -391,7 +397,7 @@ int ch_sealed_open(struct ch_store *s, const struct ch_keys *keys, const struct 
     enum ch_clearance level = CH_CLEAR_TOP_SECRET;
     if (ch_clearance_parse(ch_stmt_cstr(st, 0), &level) != CH_OK)
         level = CH_CLEAR_TOP_SECRET; /* unreadable: treat as the highest level */
-    if (!may_read(a, level)) {
+    if (!ch_sealed_may_read(a, level)) {
         struct ch_err aerr = CH_ERR_INIT;
         ch_stmt_free(st);
         st = NULL;

@@ -111,12 +111,14 @@ struct ch_sealed_new {
     int64_t run_id;       /* 0: none */
     const void *data;
     size_t len;
+    bool replace; /* overwrite an object of that name (a retried sample's transcript) */
 };
 
 /*
  * Seals and stores one object. Only evaluating roles may store content
- * (CH_E_PERM). CH_E_CONFLICT when the name is taken. Audited "sealed.put"
- * (name and size, never content).
+ * (CH_E_PERM). CH_E_CONFLICT when the name is taken (unless o->replace).
+ * Audited "sealed.put" (name and size, never content). Runs in its own
+ * write transaction, or in the caller's when one is open.
  */
 int ch_sealed_put(struct ch_store *s, const struct ch_keys *keys, const struct ch_eval_actor *a,
                   const struct ch_sealed_new *o, int64_t now, int64_t *ret_id,
@@ -126,6 +128,9 @@ int ch_sealed_put_file(struct ch_store *s, const struct ch_keys *keys,
                        const struct ch_eval_actor *a, const struct ch_sealed_new *o,
                        const char *path, int64_t now, int64_t *ret_id,
                        struct ch_err *err) CH_MUST_CHECK;
+
+/* Whether the actor may open content of that marking: an evaluating role, clearance at or above. */
+bool ch_sealed_may_read(const struct ch_eval_actor *a, enum ch_clearance level);
 
 enum ch_sealed_purpose {
     CH_SEALED_FOR_RUN = 0, /* the harness, to run an evaluation */

@@ -44,6 +44,7 @@
 
 struct ld {
     struct ch_arena *a;
+    struct ch_suite *suite;
     const char *source;
     const char *dir;
     const struct ch_suite_load_options *opts;
@@ -407,6 +408,68 @@ static bool valid_rel_path(const char *s)
     return true;
 }
 
+/* The bytes of src, read through the provider once per suite and kept by it. */
+static int mem_file(struct ld *l, const char *path, const char *src,
+                    const struct ch_suite_mem_file **ret)
+{
+    struct ch_suite *s = l->suite;
+    for (size_t i = 0; i < s->n_mem_files; i++) {
+        if (strcmp(s->mem_files[i].src, src) == 0) {
+            *ret = &s->mem_files[i];
+            return CH_OK;
+        }
+    }
+    struct ch_suite_mem_file *grown =
+        ch_reallocarray(s->mem_files, s->n_mem_files + 1, sizeof(*grown));
+    if (grown == NULL)
+        return nomem(l);
+    s->mem_files = grown;
+    struct ch_buf b;
+    ch_buf_init(&b, (size_t)CH_SUITE_MAX_FILE_BYTES);
+    struct ch_err ferr = CH_ERR_INIT;
+    char p[PATH_BUF];
+    child(p, path, "src");
+    int rc = l->opts->read_file(l->opts->read_arg, src, &b, &ferr);
+    if (rc == CH_OK)
+        rc = ch_buf_status(&b, src, &ferr);
+    if (rc != CH_OK) {
+        if (b.ptr != NULL)
+            sodium_memzero(b.ptr, b.cap);
+        ch_buf_release(&b);
+        return ch_err_setf(l->err, ferr.rc, p, "%s: %s: %s", l->source, p, ferr.msg);
+    }
+    struct ch_suite_mem_file *m = &s->mem_files[s->n_mem_files];
+    *m = (struct ch_suite_mem_file){.src = ch_strdup(src)};
+    m->data = (unsigned char *)ch_buf_take(&b, &m->len);
+    if (m->src == NULL || m->data == NULL) {
+        ch_free(m->src);
+        ch_free(m->data);
+        return nomem(l);
+    }
+    s->n_mem_files++;
+    *ret = m;
+    return CH_OK;
+}
+
+/* A file of a suite read through opts->read_file: its hash is always checked. */
+static int load_mem_file(struct ld *l, const char *path, struct ch_task_file *f)
+{
+    const struct ch_suite_mem_file *m = NULL;
+    int rc = mem_file(l, path, f->src, &m);
+    if (rc != CH_OK)
+        return rc;
+    char got[65];
+    ch_sha256_hex(m->data, m->len, got);
+    if (strcmp(got, f->sha256) != 0) {
+        char p[PATH_BUF];
+        child(p, path, "sha256");
+        return fail(l, p, "'%s' has SHA-256 %s, not the one recorded", f->src, got);
+    }
+    f->data = m->data;
+    f->len = m->len;
+    return CH_OK;
+}
+
 static int load_file(struct ld *l, const cJSON *f, const char *path, bool need_src,
                      struct ch_task_file *ret)
 {
@@ -450,7 +513,10 @@ static int load_file(struct ld *l, const cJSON *f, const char *path, bool need_s
         }
     }
     memcpy(ret->sha256, sha, 65);
+    ret->src = src;
     ret->host_path = NULL;
+    if (src != NULL && l->opts != NULL && l->opts->read_file != NULL)
+        return load_mem_file(l, path, ret);
     if (src != NULL) {
         ret->host_path = ch_arena_printf(l->a, "%s/%s", l->dir, src);
         if (ret->host_path == NULL)
@@ -1073,7 +1139,8 @@ int ch_suite_parse(const char *data, size_t len, const char *source, const char 
     rc = ch_json_parse(data, len, &jl, source, &root, err);
     if (rc != CH_OK)
         goto out;
-    struct ld l = {.a = s->arena, .source = source, .dir = s->dir, .opts = opts, .err = err};
+    struct ld l = {
+        .a = s->arena, .suite = s, .source = source, .dir = s->dir, .opts = opts, .err = err};
     rc = load_root(&l, root, s);
 out:
     cJSON_Delete(root);
@@ -1110,6 +1177,13 @@ void ch_suite_free(struct ch_suite *s)
 {
     if (s == NULL)
         return;
+    /* In-memory files may come from the sealed store: leave no copy in freed memory. */
+    for (size_t i = 0; i < s->n_mem_files; i++) {
+        sodium_memzero(s->mem_files[i].data, s->mem_files[i].len);
+        ch_free(s->mem_files[i].data);
+        ch_free(s->mem_files[i].src);
+    }
+    ch_free(s->mem_files);
     ch_arena_free(s->arena);
     ch_free(s);
 }

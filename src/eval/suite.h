@@ -75,10 +75,18 @@ struct ch_flag_hash {
     unsigned char digest[CH_FLAG_HASH_BYTES];
 };
 
-/* A task file: `path` inside the sandbox's /job (or the scorer's), host copy at `host_path`. */
+/*
+ * A task file: `path` inside the sandbox's /job (or the scorer's). Its bytes
+ * are either on disk at `host_path` (a suite loaded from a directory) or in
+ * memory at `data` (a suite loaded through a ch_suite_read_fn, e.g. from the
+ * sealed store: nothing of it is on disk).
+ */
 struct ch_task_file {
     const char *path;      /* relative, validated: no "..", no leading '/' */
-    const char *host_path; /* the suite directory joined with `src` */
+    const char *src;       /* relative to the suite's directory; NULL when not shipped */
+    const char *host_path; /* the suite directory joined with `src`; NULL for in-memory files */
+    const void *data;      /* in-memory bytes (owned by the suite), or NULL */
+    size_t len;            /* bytes at data */
     char sha256[65];       /* lowercase hex of the file's SHA-256 */
     uint32_t mode;         /* permission bits, 0644 by default, 0755 for executables */
 };
@@ -190,8 +198,17 @@ struct ch_suite_provenance {
     size_t n_files;
 };
 
+/* The bytes of one file read through a ch_suite_read_fn; owned by the suite. */
+struct ch_suite_mem_file {
+    char *src;
+    unsigned char *data;
+    size_t len;
+};
+
 struct ch_suite {
     struct ch_arena *arena;
+    struct ch_suite_mem_file *mem_files; /* owned; zeroed and freed by ch_suite_free() */
+    size_t n_mem_files;
     const char *path; /* as given to the loader */
     const char *dir;  /* directory of the document; task files are below it */
     char sha256[65];  /* of the document's bytes */
@@ -205,8 +222,23 @@ struct ch_suite {
     size_t n_tasks;
 };
 
+/*
+ * Reads the suite file `src` (relative to the suite's directory, as the
+ * document names it) into out (reset first, at most CH_SUITE_MAX_FILE_BYTES).
+ * Errors are the provider's (CH_E_NOTFOUND, CH_E_IO, ...).
+ */
+typedef int (*ch_suite_read_fn)(void *arg, const char *src, struct ch_buf *out, struct ch_err *err);
+
 struct ch_suite_load_options {
     bool check_files; /* read every task file and compare its SHA-256 */
+    /*
+     * NULL: task files stay on disk below the document's directory. Set:
+     * every file the document ships is read through it once, checked against
+     * its SHA-256 (always) and kept in memory by the suite (ch_task_file.data);
+     * the parser and its checks are the same as for a directory.
+     */
+    ch_suite_read_fn read_file;
+    void *read_arg;
 };
 
 /*
@@ -217,7 +249,10 @@ struct ch_suite_load_options {
  */
 int ch_suite_load(const char *path, const struct ch_suite_load_options *opts, struct ch_suite **ret,
                   struct ch_err *err) CH_MUST_CHECK;
-/* As ch_suite_load() from memory; `dir` is where task files are looked up. */
+/*
+ * As ch_suite_load() from memory; `dir` is where task files are looked up
+ * (unless opts->read_file provides them; `dir` then only names them).
+ */
 int ch_suite_parse(const char *data, size_t len, const char *source, const char *dir,
                    const struct ch_suite_load_options *opts, struct ch_suite **ret,
                    struct ch_err *err) CH_MUST_CHECK;

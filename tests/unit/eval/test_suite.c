@@ -163,6 +163,90 @@ static void test_suite_parse_oom(void **state)
     }
 }
 
+/* ---- files read through a callback (the sealed store's path) ---- */
+
+#define FILE_BYTES "hello, sealed world"
+
+struct provider {
+    unsigned calls;
+};
+
+static int provide(void *arg, const char *src, struct ch_buf *out, struct ch_err *err)
+{
+    struct provider *p = arg;
+    p->calls++;
+    ch_buf_reset(out);
+    if (strcmp(src, "d/a.txt") != 0)
+        return ch_err_set(err, CH_E_NOTFOUND, "no sealed file '%s'", src);
+    ch_buf_append_c(out, FILE_BYTES);
+    return ch_buf_status(out, src, err);
+}
+
+/* A metadata-only task shipping two files from `src1` and `src2` with the digest of `bytes`. */
+static int parse_mem(const char *src1, const char *src2, const char *bytes, struct provider *p,
+                     struct ch_suite **ret, struct ch_err *err)
+{
+    char sha[65];
+    ch_sha256_hex(bytes, strlen(bytes), sha);
+    char task[2048];
+    snprintf(task, sizeof(task),
+             "{\"id\": \"f1\", \"kind\": \"flag\", \"family\": \"f\", \"category\": \"c\", "
+             "\"canary\": \"k\", \"variants\": {\"unguided\": {\"prompt\": \"?\"}}, "
+             "\"environment\": {\"files\": [{\"path\": \"a.txt\", \"src\": \"%s\", "
+             "\"sha256\": \"%s\"}, {\"path\": \"b.txt\", \"src\": \"%s\", \"sha256\": \"%s\"}]}, "
+             "\"runnable\": false, \"not_runnable_reason\": \"test\"}",
+             src1, sha, src2, sha);
+    char doc[8192];
+    snprintf(doc, sizeof(doc), base, task);
+    struct ch_suite_load_options lo = {.check_files = true, .read_file = provide, .read_arg = p};
+    return ch_suite_parse(doc, strlen(doc), "sealed:t", "sealed:t", &lo, ret, err);
+}
+
+static void test_suite_parse_reads_files_through_callback(void **state)
+{
+    (void)state;
+    struct provider p = {0};
+    struct ch_suite *s = NULL;
+    struct ch_err err = CH_ERR_INIT;
+    assert_int_equal(parse_mem("d/a.txt", "d/a.txt", FILE_BYTES, &p, &s, &err), CH_OK);
+    /* The same source is read once and shared; nothing points at the disk. */
+    assert_int_equal(p.calls, 1);
+    const struct ch_task_file *f = &s->tasks[0].env.files[0];
+    assert_null(f->host_path);
+    assert_string_equal(f->src, "d/a.txt");
+    assert_int_equal(f->len, strlen(FILE_BYTES));
+    assert_memory_equal(f->data, FILE_BYTES, f->len);
+    assert_ptr_equal(s->tasks[0].env.files[1].data, f->data);
+    ch_suite_free(s);
+    /* Bytes that differ from the recorded digest, and a file the provider lacks. */
+    s = NULL;
+    assert_int_equal(parse_mem("d/a.txt", "d/a.txt", "other bytes", &p, &s, &err), CH_E_INVALID);
+    assert_true(ch_test_contains(err.msg, "tasks[0].environment.files[0].sha256"));
+    assert_null(s);
+    ch_err_clear(&err);
+    assert_int_equal(parse_mem("d/a.txt", "d/missing", FILE_BYTES, &p, &s, &err), CH_E_NOTFOUND);
+    assert_true(ch_test_contains(err.msg, "tasks[0].environment.files[1].src: no sealed file"));
+}
+
+static void test_suite_parse_callback_oom(void **state)
+{
+    (void)state;
+    for (long n = 0;; n++) {
+        struct provider p = {0};
+        struct ch_suite *s = NULL;
+        struct ch_err err = CH_ERR_INIT;
+        ch_alloc_fault_enable(n);
+        int rc = parse_mem("d/a.txt", "d/a.txt", FILE_BYTES, &p, &s, &err);
+        ch_alloc_fault_disable();
+        if (rc == CH_OK) {
+            ch_suite_free(s);
+            break;
+        }
+        assert_int_equal(rc, CH_E_NOMEM);
+        assert_true(n < 10000);
+    }
+}
+
 int main(void)
 {
     ch_json_global_init();
@@ -177,6 +261,8 @@ int main(void)
         cmocka_unit_test(test_glob_and_last_line),
         cmocka_unit_test(test_model_backoff_and_retry_after),
         cmocka_unit_test(test_suite_parse_oom),
+        cmocka_unit_test(test_suite_parse_reads_files_through_callback),
+        cmocka_unit_test(test_suite_parse_callback_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
