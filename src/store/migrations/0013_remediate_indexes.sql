@@ -6,3 +6,8 @@
 -- the many exposures that are not risk-accepted cost nothing to insert.
 CREATE INDEX advisories_imported ON advisories(imported_at);
 CREATE INDEX exposures_risk_expiry ON exposures(risk_expires_at) WHERE status = 'risk_accepted';
+-- A notice lists one organisation's exposures to one vulnerability: with the
+-- organisation in the vulnerability's index it reads only those rows, not
+-- every organisation's (a third of a full computation's time before).
+DROP INDEX exposures_vuln;
+CREATE INDEX exposures_vuln ON exposures(vuln_id, org_id);
