@@ -11,11 +11,21 @@
  * of the request first, the link tells the job there is nobody to answer;
  * when the job finishes first, the loop sends the response and unhooks the
  * link. Both sides run on the loop thread, so no lock is needed.
+ *
+ * Thread ownership: every h2o object of a loop (its evloop, context,
+ * listening socket and multithread queue) is created, used and disposed of
+ * on that loop's thread. h2o recycles socket buffers through a per-thread
+ * free list (h2o_socket_buffer_prototype is thread-local) and a buffer
+ * remembers the list of the thread that created its socket; a socket
+ * created on another thread would make two loops share one list without a
+ * lock. Workers touch no h2o object: they only post finished jobs to the
+ * loop's queue, and a loop outlives every job it handed out.
  */
 #include "http/server.h"
 
 #define H2O_USE_LIBUV 0
 #include <errno.h>
+#include <fcntl.h>
 #include <h2o.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -50,11 +60,19 @@
 
 struct server;
 
+/*
+ * One event loop. Created by ch_server_run (srv, index, listen_fd); everything
+ * from evloop down is set up and torn down by the loop's own thread (see the
+ * file comment), and only that thread touches it, except stop_receiver, which
+ * h2o_multithread_send_message() may be given from any thread once the loop
+ * reported ready.
+ */
 struct loop {
     h2o_context_t ctx; /* first: on_req finds its loop from req->conn->ctx */
     struct server *srv;
     unsigned index;
     pthread_t thread;
+    int listen_fd; /* dup of the shared socket; the loop's listener owns it once started */
     h2o_loop_t *evloop;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
@@ -63,8 +81,9 @@ struct loop {
     h2o_multithread_receiver_t stop_receiver;
     h2o_multithread_message_t stop_msg;
     int stopping;
-    int abandoned; /* shutdown deadline passed with connections still open */
-    size_t inflight;
+    int abandoned;      /* shutdown deadline passed with connections or jobs still open */
+    size_t inflight;    /* requests h2o has not disposed of yet */
+    size_t outstanding; /* jobs given to the workers and not yet back through the queue */
     uint64_t next_id;
 };
 
@@ -79,6 +98,10 @@ struct server {
     struct ch_ratelimit *ratelimit;
     int64_t max_connections;
     int64_t checkpointed_seq; /* highest signed audit entry known; atomic */
+    /* Start-up latch: each loop thread counts itself in once its h2o objects exist. */
+    pthread_mutex_t ready_mu;
+    pthread_cond_t ready_cv;
+    unsigned n_ready;
 };
 
 struct job;
@@ -375,6 +398,7 @@ static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *m
             H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
         h2o_linklist_unlink(&m->link);
         struct job *j = (struct job *)m;
+        j->loop->outstanding--;
         if (j->req != NULL) {
             j->link->job = NULL;
             respond(j->req, j);
@@ -573,7 +597,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         lk->job = NULL;
         send_error_inline(req, j, CH_E_BUSY, "server busy, retry later");
         job_free(j);
+        return 0;
     }
+    lp->outstanding++;
     return 0;
 }
 
@@ -645,34 +671,10 @@ static void on_stop(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messag
     h2o_context_request_shutdown(&lp->ctx);
 }
 
-static void *loop_main(void *arg)
+/* Creates the loop's h2o objects. Runs on the loop's thread: see the file comment. */
+static void loop_open(struct loop *lp)
 {
-    struct loop *lp = arg;
     struct server *srv = lp->srv;
-    int64_t deadline = -1;
-    while (!lp->stopping || lp->inflight > 0 || !h2o_linklist_is_empty(&lp->ctx.http1._conns) ||
-           !h2o_linklist_is_empty(&lp->ctx.http2._conns)) {
-        if (lp->stopping) {
-            int64_t now = ch_clock_mono_ms();
-            if (deadline < 0)
-                deadline = now + srv->opts->shutdown_grace_ms;
-            else if (now > deadline) {
-                lp->abandoned = 1;
-                break;
-            }
-        }
-        h2o_evloop_run(lp->evloop, lp->stopping ? 50 : INT32_MAX);
-    }
-    /* let deferred socket closes and zero-delay timers run before disposal */
-    for (int i = 0; i < 4 && !lp->abandoned; i++)
-        h2o_evloop_run(lp->evloop, 0);
-    return NULL;
-}
-
-static int loop_init(struct server *srv, struct loop *lp, unsigned index, struct ch_err *err)
-{
-    lp->srv = srv;
-    lp->index = index;
     lp->evloop = h2o_evloop_create();
     h2o_context_init(&lp->ctx, lp->evloop, &srv->config);
     lp->accept_ctx.ctx = &lp->ctx;
@@ -680,22 +682,18 @@ static int loop_init(struct server *srv, struct loop *lp, unsigned index, struct
     lp->queue = h2o_multithread_create_queue(lp->evloop);
     h2o_multithread_register_receiver(lp->queue, &lp->done_receiver, on_jobs_done);
     h2o_multithread_register_receiver(lp->queue, &lp->stop_receiver, on_stop);
-    int fd = dup(srv->listen_fd);
-    if (fd < 0)
-        return ch_err_set(err, CH_E_IO, "cannot share the listening socket: %s", strerror(errno));
-    lp->listener = h2o_evloop_socket_create(lp->evloop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    lp->listener = h2o_evloop_socket_create(lp->evloop, lp->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     lp->listener->data = lp;
     h2o_socket_read_start(lp->listener, on_accept);
-    return CH_OK;
 }
 
-static void loop_dispose(struct loop *lp)
+/* Disposes of what loop_open created, on the same thread. */
+static void loop_close(struct loop *lp)
 {
-    if (lp->evloop == NULL)
-        return;
     if (lp->abandoned) {
-        /* connections still reference the context: leave it to process exit */
-        ch_log_warn("loop %u: connections still open at shutdown deadline", lp->index);
+        /* connections still reference the context, or a worker may still post a job to the
+         * queue: leave it all to process exit */
+        ch_log_warn("loop %u: connections or jobs still open at shutdown deadline", lp->index);
         return;
     }
     if (lp->listener != NULL)
@@ -711,6 +709,60 @@ static void loop_dispose(struct loop *lp)
     for (int i = 0; i < 4; i++)
         h2o_evloop_run(lp->evloop, 0);
     h2o_evloop_destroy(lp->evloop);
+    lp->evloop = NULL;
+}
+
+/* The start-up latch: ch_server_run may send a loop its stop message only once the loop's
+ * queue exists. */
+static void report_ready(struct server *srv)
+{
+    pthread_mutex_lock(&srv->ready_mu);
+    srv->n_ready++;
+    pthread_cond_broadcast(&srv->ready_cv);
+    pthread_mutex_unlock(&srv->ready_mu);
+}
+
+static void wait_ready(struct server *srv, unsigned n)
+{
+    pthread_mutex_lock(&srv->ready_mu);
+    while (srv->n_ready < n)
+        pthread_cond_wait(&srv->ready_cv, &srv->ready_mu);
+    pthread_mutex_unlock(&srv->ready_mu);
+}
+
+/* A stopping loop runs on while a request, a connection or a job of its own is open: the
+ * job's answer comes back through this loop's queue, which must still exist. */
+static bool loop_busy(struct loop *lp)
+{
+    return !lp->stopping || lp->inflight > 0 || lp->outstanding > 0 ||
+           !h2o_linklist_is_empty(&lp->ctx.http1._conns) ||
+           !h2o_linklist_is_empty(&lp->ctx.http2._conns);
+}
+
+static void *loop_main(void *arg)
+{
+    struct loop *lp = arg;
+    struct server *srv = lp->srv;
+    loop_open(lp);
+    report_ready(srv);
+    int64_t deadline = -1;
+    while (loop_busy(lp)) {
+        if (lp->stopping) {
+            int64_t now = ch_clock_mono_ms();
+            if (deadline < 0)
+                deadline = now + srv->opts->shutdown_grace_ms;
+            else if (now > deadline) {
+                lp->abandoned = 1;
+                break;
+            }
+        }
+        h2o_evloop_run(lp->evloop, lp->stopping ? 50 : INT32_MAX);
+    }
+    /* let deferred socket closes and zero-delay timers run before disposal */
+    for (int i = 0; i < 4 && !lp->abandoned; i++)
+        h2o_evloop_run(lp->evloop, 0);
+    loop_close(lp);
+    return NULL;
 }
 
 /* ---- listening socket ---- */
@@ -897,6 +949,24 @@ static unsigned cores(void)
     return n < 1 ? 1 : (unsigned)n;
 }
 
+/* One loop per core: a loop is one thread, and the workers do the blocking work. */
+static unsigned default_loops(void)
+{
+    return cores();
+}
+
+/* Each loop accepts on its own descriptor of the one listening socket (the kernel hands
+ * each connection to one of them). Done here, on the main thread, so that a loop thread's
+ * start cannot fail. */
+static int share_listener(struct server *srv, struct loop *lp, struct ch_err *err)
+{
+    int fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return ch_err_set(err, CH_E_IO, "cannot share the listening socket: %s", strerror(errno));
+    lp->listen_fd = fd;
+    return CH_OK;
+}
+
 static void configure(struct server *srv)
 {
     h2o_config_init(&srv->config);
@@ -919,12 +989,8 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
     struct ch_server_options opts = *in;
     if (opts.listen == NULL)
         opts.listen = CH_SERVER_DEFAULT_LISTEN;
-    /* One loop by default: with two loops under sustained load (wrk, 64
-     * connections, /healthz then /v1/vulns/{id}) the server aborted in h2o's
-     * recycling allocator (h2o_mem_alloc_recycle: chunk != NULL), a sign of
-     * memory shared across loop threads; not yet found. --loops N opts in. */
     if (opts.loops == 0)
-        opts.loops = 1;
+        opts.loops = default_loops();
     if (opts.workers == 0)
         opts.workers = cores() * 2 < 4 ? 4 : cores() * 2;
     if (opts.max_queued == 0)
@@ -934,7 +1000,11 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
     if (opts.shutdown_grace_ms == 0)
         opts.shutdown_grace_ms = CH_SERVER_DEFAULT_GRACE_MS;
 
-    struct server srv = {.opts = &opts, .app = app, .listen_fd = -1};
+    struct server srv = {.opts = &opts,
+                         .app = app,
+                         .listen_fd = -1,
+                         .ready_mu = PTHREAD_MUTEX_INITIALIZER,
+                         .ready_cv = PTHREAD_COND_INITIALIZER};
     srv.max_connections = connection_limit(&opts, err);
     if (srv.max_connections < 0)
         return (int)srv.max_connections;
@@ -970,21 +1040,24 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
         return rc;
     }
     configure(&srv);
+    unsigned started = 0;
     srv.loops = ch_calloc(opts.loops, sizeof(*srv.loops));
     if (srv.loops == NULL) {
         rc = ch_err_set(err, CH_E_NOMEM, "out of memory starting the server");
         goto out;
     }
     srv.n_loops = opts.loops;
+    for (unsigned i = 0; i < srv.n_loops; i++)
+        srv.loops[i] = (struct loop){.srv = &srv, .index = i, .listen_fd = -1};
     for (unsigned i = 0; i < srv.n_loops && rc == CH_OK; i++)
-        rc = loop_init(&srv, &srv.loops[i], i, err);
+        rc = share_listener(&srv, &srv.loops[i], err);
     if (rc != CH_OK)
         goto out;
-    unsigned started = 0;
     for (; started < srv.n_loops; started++) {
         if (pthread_create(&srv.loops[started].thread, NULL, loop_main, &srv.loops[started]) != 0)
             break;
     }
+    wait_ready(&srv, started);
     if (opts.announce != NULL) {
         fprintf(opts.announce, "listening on http://%s (%u loops, %u workers)\n", bound,
                 srv.n_loops, opts.workers);
@@ -1003,13 +1076,18 @@ int ch_server_run(const struct ch_server_options *in, struct ch_app *app, struct
     for (unsigned i = 0; i < started; i++)
         pthread_join(srv.loops[i].thread, NULL);
 out:
-    /* workers finish first: their answers go to queues that still exist */
+    /* the loops are gone (each disposed of itself once its jobs were back), or abandoned
+     * with their queues left open, so the workers' last answers have somewhere to go */
     ch_workq_free(srv.workq);
     audit_stop(&srv);
     ch_ratelimit_free(srv.ratelimit);
-    for (unsigned i = 0; i < srv.n_loops; i++)
-        loop_dispose(&srv.loops[i]);
+    for (unsigned i = started; i < srv.n_loops; i++) {
+        if (srv.loops[i].listen_fd >= 0)
+            close(srv.loops[i].listen_fd); /* never handed to a loop thread */
+    }
     ch_free(srv.loops);
+    pthread_mutex_destroy(&srv.ready_mu);
+    pthread_cond_destroy(&srv.ready_cv);
     h2o_config_dispose(&srv.config);
     close(srv.listen_fd);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * server.h: `clearinghouse serve`. h2o event loops (one by default), all
+ * server.h: `clearinghouse serve`. h2o event loops (one per core by default), all
  * accepting on one listening socket; a worker pool, each worker with its own
  * database connection, for every handler that may block; answers return to
  * the loop through h2o's multithread queue (DESIGN.md §5b).
@@ -19,7 +19,7 @@
 
 struct ch_server_options {
     const char *listen;          /* "127.0.0.1:8080", "[::1]:0", "0.0.0.0:8080" */
-    unsigned loops;              /* event loops; 0 = one (see ch_server_run) */
+    unsigned loops;              /* event loops; 0 = one per core */
     unsigned workers;            /* worker threads; 0 = 2 per core, at least 4 */
     size_t max_queued;           /* jobs waiting before 503; 0 = default */
     unsigned request_timeout_ms; /* to receive a request, and idle keep-alive */

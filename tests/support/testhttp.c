@@ -191,7 +191,7 @@ int ch_test_connect(int port)
     return fd;
 }
 
-static int send_all(int fd, const char *p, size_t len)
+int ch_test_send_all(int fd, const char *p, size_t len)
 {
     while (len > 0) {
         ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
@@ -208,7 +208,7 @@ int ch_test_http_raw(int port, const char *data, size_t len, struct ch_buf *ret)
     int fd = ch_test_connect(port);
     if (fd < 0)
         return -1;
-    int rc = send_all(fd, data, len);
+    int rc = ch_test_send_all(fd, data, len);
     ch_buf_reset(ret);
     char tmp[65536];
     for (;;) {

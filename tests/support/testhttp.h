@@ -56,6 +56,8 @@ int ch_test_http_raw(int port, const char *data, size_t len, struct ch_buf *ret)
 
 /* Connects and returns the socket fd (for slow-client tests). */
 int ch_test_connect(int port);
+/* Writes all of p to the socket (no SIGPIPE); 0, or -1 when the connection failed. */
+int ch_test_send_all(int fd, const char *p, size_t len);
 
 /*
  * An API call: as ch_test_http() with "Authorization: Bearer <token>" when
