@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * conflictevent.c: the lease_conflict webhook event (docs/coordination.md,
- * docs/sharing.md), queued when a lease request is refused for overlap.
+ * docs/sharing.md), queued when a lease request, or the extension of a
+ * lease, is refused for overlap.
  *
  * The refusal writes nothing: the request's transaction is rolled back. So
  * the events go in a short transaction of their own, after it, and are
@@ -10,9 +11,10 @@
  * Two kinds of recipients, told no more than they can already learn:
  *
  * - The requesting organisation (the holder the request named) gets the
- *   target, the mode and window it asked for, the first conflicting lease's
- *   id and how many more conflict: what the 409's message says, less the
- *   other holder's name.
+ *   target, the mode and window it asked for (for an extension, its lease's
+ *   start to the new end, and the lease as "extending"), the first
+ *   conflicting lease's id and how many more conflict: what the 409's
+ *   message says, less the other holder's name.
  * - The organisation holding each conflicting lease gets its own lease's id
  *   and the window and mode asked for, never who asked (no answer of the API
  *   names a refused requester to a holder). A holder that is the requester
@@ -40,6 +42,8 @@ static int request_data(const struct ch_coord__conflict *k, struct ch_buf *out, 
     ch_jw_ktime(&w, "end", k->end);
     ch_jw_kint(&w, "conflicting_lease", k->leases[0]);
     ch_jw_kint(&w, "more_conflicts", (int64_t)(k->n_leases - 1));
+    if (k->extending != 0)
+        ch_jw_kint(&w, "extending", k->extending);
     ch_jw_obj_close(&w);
     return ch_jw_finish(&w, err);
 }
@@ -78,9 +82,9 @@ static int emit_all(struct ch_store *s, const struct ch_coord__conflict *k, int6
                     struct ch_buf *data, struct ch_err *err)
 {
     char key[CH_OUTBOX_KEY_MAX];
-    snprintf(key, sizeof(key), "lease_conflict:request:%lld:%s:%lld:%lld:%lld",
-             (long long)k->target_id, k->mode, (long long)k->start, (long long)k->end,
-             (long long)k->leases[0]);
+    snprintf(key, sizeof(key), "lease_conflict:request:%lld:%lld:%s:%lld:%lld:%lld",
+             (long long)k->extending, (long long)k->target_id, k->mode, (long long)k->start,
+             (long long)k->end, (long long)k->leases[0]);
     int rc = request_data(k, data, err);
     if (rc == CH_OK)
         rc = ch_outbox_emit(s, k->requester_org, CH_WEBHOOK_LEASE_CONFLICT, key, ch_buf_cstr(data),

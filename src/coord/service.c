@@ -1904,19 +1904,11 @@ static int cand_check(struct ch_coord *c, const struct cand *k, struct ch_lease_
  * queued does the caller get that failure instead, so that retrying the
  * request (same keys) queues them then.
  */
-static int refused_event(struct ch_store *s, int64_t requester, const struct target_row *t,
-                         const struct ch_coord_lease_new *l, const struct ch_lease_hits *hits,
-                         int64_t now, int rc, struct ch_err *err)
+static int refused_event(struct ch_store *s, const struct ch_coord__conflict *k, int64_t now,
+                         int rc, struct ch_err *err)
 {
-    struct ch_coord__conflict k = {.requester_org = requester,
-                                   .target_id = t->id,
-                                   .mode = mode_name(l->mode),
-                                   .start = l->start,
-                                   .end = l->end,
-                                   .leases = hits->ids,
-                                   .n_leases = hits->n};
     struct ch_err qerr = CH_ERR_INIT;
-    int qrc = ch_coord__conflict_event(s, &k, now, &qerr);
+    int qrc = ch_coord__conflict_event(s, k, now, &qerr);
     if (qrc == CH_OK)
         return rc;
     ch_err_clear(err);
@@ -2044,8 +2036,16 @@ int ch_coord_lease_request(struct ch_coord *c, struct ch_store *s, const struct 
     if (rc == CH_OK)
         rc = refresh_lease(c, s, id, err);
     rc = change_end(c, s, seq, rc, id != 0 ? &id : NULL, id != 0 ? 1 : 0, err);
-    if (rc == CH_E_CONFLICT && hits->n > 0)
-        rc = refused_event(s, holder, &t, l, hits, now, rc, err);
+    if (rc == CH_E_CONFLICT && hits->n > 0) {
+        struct ch_coord__conflict ev = {.requester_org = holder,
+                                        .target_id = t.id,
+                                        .mode = mode_name(l->mode),
+                                        .start = l->start,
+                                        .end = l->end,
+                                        .leases = hits->ids,
+                                        .n_leases = hits->n};
+        rc = refused_event(s, &ev, now, rc, err);
+    }
     if (rc == CH_OK)
         *ret_id = id;
 out:
@@ -2141,6 +2141,7 @@ int ch_coord_lease_extend(struct ch_coord *c, struct ch_store *s, const struct c
     struct target_row t;
     target_row_init(&t);
     struct cand k = {.id = id};
+    struct ch_lease_hits hits = CH_LEASE_HITS_INIT;
     int64_t seq = 0, auth = 0;
     int rc = change_begin(c, s, &seq, err);
     if (rc != CH_OK)
@@ -2171,7 +2172,7 @@ int ch_coord_lease_extend(struct ch_coord *c, struct ch_store *s, const struct c
             rc = no_auth_error(s, r.holder, t.name, err);
     }
     if (rc == CH_OK)
-        rc = cand_check(c, &k, NULL, err);
+        rc = cand_check(c, &k, &hits, err);
     struct ch_stmt *st = NULL;
     if (rc == CH_OK)
         rc = ch_store_stmt(s,
@@ -2195,7 +2196,19 @@ int ch_coord_lease_extend(struct ch_coord *c, struct ch_store *s, const struct c
     if (rc == CH_OK)
         rc = refresh_lease(c, s, id, err);
     rc = change_end(c, s, seq, rc, &id, 1, err);
+    if (rc == CH_E_CONFLICT && hits.n > 0) {
+        struct ch_coord__conflict ev = {.requester_org = r.holder,
+                                        .extending = id,
+                                        .target_id = t.id,
+                                        .mode = mode_name(r.mode),
+                                        .start = r.start,
+                                        .end = new_end,
+                                        .leases = hits.ids,
+                                        .n_leases = hits.n};
+        rc = refused_event(s, &ev, now, rc, err);
+    }
 out:
+    ch_lease_hits_release(&hits);
     cand_release(&k);
     target_row_release(&t);
     lease_row_release(&r);

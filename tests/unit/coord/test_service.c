@@ -750,6 +750,19 @@ static void test_refusal_queues_lease_conflict(void **state)
     assert_int_equal(conflict_events(f, f->acme, &doc), 2);
     assert_string_equal(text(doc, "role"), "requester");
     assert_int_equal(conflict_events(f, f->beta, NULL), 1);
+
+    /* an extension refused for overlap: the same, with the lease it would have extended */
+    int64_t later = must_lease(f, &(struct lreq){f->repo, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 6 * HOUR,
+                                                 T0 + 7 * HOUR, NULL, NULL, NULL});
+    assert_rc(ch_coord_lease_extend(f->c, f->s, &f->pa, held, T0 + 6 * HOUR + 1, T0, &err),
+              CH_E_CONFLICT, &err);
+    assert_int_equal(conflict_events(f, f->acme, &doc), 3);
+    assert_string_equal(text(doc, "role"), "requester");
+    assert_int_equal(num(doc, "extending"), held);
+    assert_int_equal(num(doc, "conflicting_lease"), later);
+    assert_int_equal(conflict_events(f, f->beta, &doc), 2);
+    assert_string_equal(text(doc, "role"), "holder");
+    assert_int_equal(num(doc, "lease_id"), later);
     cJSON_Delete(doc);
 }
 
