@@ -80,4 +80,23 @@ int ch_coord__repo_key(struct ch_str url, struct ch_str ref, struct ch_buf *out,
 int ch_coord__package_key(struct ch_str purl, struct ch_str range, struct ch_buf *out,
                           struct ch_err *err) CH_MUST_CHECK;
 
+/* A refused lease request, as its lease_conflict events tell it (conflictevent.c). */
+struct ch_coord__conflict {
+    int64_t requester_org; /* the organisation the lease was requested for */
+    int64_t extending;     /* the requester's lease an extension was refused for; 0: new lease */
+    int64_t target_id;
+    const char *mode; /* "exclusive" | "shared" */
+    int64_t start, end;
+    const int64_t *leases; /* conflicting lease ids, ascending (borrowed) */
+    size_t n_leases;
+};
+
+/*
+ * Queues the lease_conflict events of a refusal (of a new lease or of an
+ * extension) in a transaction of its own (the request's was rolled back): to the requester, and to each conflicting
+ * lease's holder. Call without the service's lock and outside a transaction.
+ */
+int ch_coord__conflict_event(struct ch_store *s, const struct ch_coord__conflict *k, int64_t now,
+                             struct ch_err *err) CH_MUST_CHECK;
+
 #endif

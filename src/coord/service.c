@@ -1898,6 +1898,25 @@ static int cand_check(struct ch_coord *c, const struct cand *k, struct ch_lease_
     return rc;
 }
 
+/*
+ * After a refusal for overlap (rc, err hold it): queues its lease_conflict
+ * events. The refusal stays the answer; only when the events cannot be
+ * queued does the caller get that failure instead, so that retrying the
+ * request (same keys) queues them then.
+ */
+static int refused_event(struct ch_store *s, const struct ch_coord__conflict *k, int64_t now,
+                         int rc, struct ch_err *err)
+{
+    struct ch_err qerr = CH_ERR_INIT;
+    int qrc = ch_coord__conflict_event(s, k, now, &qerr);
+    if (qrc == CH_OK)
+        return rc;
+    ch_err_clear(err);
+    *err = qerr;
+    ch_err_prefix(err, "lease refused (conflict), but its lease_conflict events were not queued");
+    return qrc;
+}
+
 int ch_coord_lease_request(struct ch_coord *c, struct ch_store *s, const struct ch_coord_actor *a,
                            const struct ch_coord_lease_new *l, int64_t now, int64_t *ret_id,
                            struct ch_err *err)
@@ -1928,6 +1947,10 @@ int ch_coord_lease_request(struct ch_coord *c, struct ch_store *s, const struct 
     ch_buf_init(&details, 2 * CH_COORD_LIST_MAX + 4096);
     char slug[64] = "";
     int64_t seq = 0, id = 0, auth = 0;
+    /* the conflicts are needed for the lease_conflict events even when the caller does not ask */
+    struct ch_lease_hits own_hits = CH_LEASE_HITS_INIT;
+    struct ch_lease_hits *hits = l->conflicts != NULL ? l->conflicts : &own_hits;
+    hits->n = 0;
     rc = target_load(s, l->target_id, &t, err);
     if (rc == CH_OK)
         rc = network_target_visible(s, a, &t, err);
@@ -1955,7 +1978,7 @@ int ch_coord_lease_request(struct ch_coord *c, struct ch_store *s, const struct 
             rc = no_auth_error(s, holder, t.name, err);
     }
     if (rc == CH_OK)
-        rc = cand_check(c, &k, l->conflicts, err);
+        rc = cand_check(c, &k, hits, err);
     struct ch_stmt *st = NULL;
     if (rc == CH_OK)
         rc = ch_store_stmt(s,
@@ -2013,9 +2036,20 @@ int ch_coord_lease_request(struct ch_coord *c, struct ch_store *s, const struct 
     if (rc == CH_OK)
         rc = refresh_lease(c, s, id, err);
     rc = change_end(c, s, seq, rc, id != 0 ? &id : NULL, id != 0 ? 1 : 0, err);
+    if (rc == CH_E_CONFLICT && hits->n > 0) {
+        struct ch_coord__conflict ev = {.requester_org = holder,
+                                        .target_id = t.id,
+                                        .mode = mode_name(l->mode),
+                                        .start = l->start,
+                                        .end = l->end,
+                                        .leases = hits->ids,
+                                        .n_leases = hits->n};
+        rc = refused_event(s, &ev, now, rc, err);
+    }
     if (rc == CH_OK)
         *ret_id = id;
 out:
+    ch_lease_hits_release(&own_hits);
     cand_release(&k);
     target_row_release(&t);
     ch_buf_release(&scope_text);
@@ -2107,6 +2141,7 @@ int ch_coord_lease_extend(struct ch_coord *c, struct ch_store *s, const struct c
     struct target_row t;
     target_row_init(&t);
     struct cand k = {.id = id};
+    struct ch_lease_hits hits = CH_LEASE_HITS_INIT;
     int64_t seq = 0, auth = 0;
     int rc = change_begin(c, s, &seq, err);
     if (rc != CH_OK)
@@ -2137,7 +2172,7 @@ int ch_coord_lease_extend(struct ch_coord *c, struct ch_store *s, const struct c
             rc = no_auth_error(s, r.holder, t.name, err);
     }
     if (rc == CH_OK)
-        rc = cand_check(c, &k, NULL, err);
+        rc = cand_check(c, &k, &hits, err);
     struct ch_stmt *st = NULL;
     if (rc == CH_OK)
         rc = ch_store_stmt(s,
@@ -2161,7 +2196,19 @@ int ch_coord_lease_extend(struct ch_coord *c, struct ch_store *s, const struct c
     if (rc == CH_OK)
         rc = refresh_lease(c, s, id, err);
     rc = change_end(c, s, seq, rc, &id, 1, err);
+    if (rc == CH_E_CONFLICT && hits.n > 0) {
+        struct ch_coord__conflict ev = {.requester_org = r.holder,
+                                        .extending = id,
+                                        .target_id = t.id,
+                                        .mode = mode_name(r.mode),
+                                        .start = r.start,
+                                        .end = new_end,
+                                        .leases = hits.ids,
+                                        .n_leases = hits.n};
+        rc = refused_event(s, &ev, now, rc, err);
+    }
 out:
+    ch_lease_hits_release(&hits);
     cand_release(&k);
     target_row_release(&t);
     lease_row_release(&r);

@@ -128,6 +128,10 @@ static int need_wide(const struct ch_disclose_actor *a, struct ch_err *err)
     return CH_OK;
 }
 
+/*
+ * Appends a row to the case's history: every change of a case passes here,
+ * so this is also where its case_state webhook event is queued.
+ */
 static int add_event(struct ch_store *s, const struct ch_disclose_actor *a, int64_t id,
                      const char *from, const char *to, const char *note, int64_t now,
                      struct ch_err *err)
@@ -135,7 +139,7 @@ static int add_event(struct ch_store *s, const struct ch_disclose_actor *a, int6
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s,
                            "INSERT INTO disclose_case_events (case_id, at, actor, from_state,"
-                           " to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
+                           " to_state, note) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                            &st, err);
     if (rc != CH_OK)
         return rc;
@@ -145,7 +149,14 @@ static int add_event(struct ch_store *s, const struct ch_disclose_actor *a, int6
     ch_stmt_bind_cstr(st, 4, from);
     ch_stmt_bind_cstr(st, 5, to);
     ch_stmt_bind_cstr(st, 6, note);
-    return ch_stmt_run(st, err);
+    rc = ch_stmt_step(st, err);
+    int64_t event_id = rc == 1 ? ch_stmt_int(st, 0) : 0;
+    ch_stmt_reset(st);
+    if (rc == 0)
+        return ch_err_set(err, CH_E_DB, "insert returned no id");
+    if (rc < 0)
+        return rc;
+    return ch_disclose__case_event(s, id, event_id, from, to, now, err);
 }
 
 /* Audit entry "case.<verb>" for case id with details; inside the transaction. */

@@ -51,4 +51,12 @@ int ch_disclose__insert_run(struct ch_store *s, const struct ch_disclose_actor *
                             const char *recipe, const char *fixed_version, int64_t now,
                             int64_t *ret_id, struct ch_err *err) CH_MUST_CHECK;
 
+/*
+ * Queues the case_state webhook event of history row event_id (from NULL:
+ * the case opened) for the organisations that may hear it (caseevent.c).
+ * Inside the caller's transaction, so a rolled-back change queues nothing.
+ */
+int ch_disclose__case_event(struct ch_store *s, int64_t case_id, int64_t event_id, const char *from,
+                            const char *to, int64_t at, struct ch_err *err) CH_MUST_CHECK;
+
 #endif

@@ -32,16 +32,9 @@
 /* Length of a lease owner name. */
 #define OWNER_MAX 128
 
-static const char *const event_names[] = {"notice", "kev_addition", "case_state", "lease_conflict",
-                                          "ping"};
-
 const char *ch_webhook_event_name(enum ch_webhook_event e)
 {
-    for (size_t i = 0; i < CH_ARRAY_SIZE(event_names); i++) {
-        if ((unsigned)e == 1u << i)
-            return event_names[i];
-    }
-    return NULL;
+    return ch_outbox_event_name(e);
 }
 
 int ch_webhook_events_parse(const char *csv, unsigned *ret, struct ch_err *err)
@@ -55,8 +48,8 @@ int ch_webhook_events_parse(const char *csv, unsigned *ret, struct ch_err *err)
             continue;
         }
         unsigned found = 0;
-        for (size_t i = 0; i + 1 < CH_ARRAY_SIZE(event_names); i++) {
-            if (ch_str_eq_c(item, event_names[i]))
+        for (size_t i = 0; i + 1 < CH_WEBHOOK_EVENT_COUNT; i++) {
+            if (ch_str_eq_c(item, ch_outbox_event_name((enum ch_webhook_event)(1u << i))))
                 found = 1u << i;
         }
         if (found == 0)
@@ -77,24 +70,15 @@ static void events_text(unsigned bits, char *out, size_t size)
 {
     size_t n = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < CH_ARRAY_SIZE(event_names); i++) {
+    for (size_t i = 0; i < CH_WEBHOOK_EVENT_COUNT; i++) {
         if (!(bits & (1u << i)))
             continue;
-        int k = snprintf(out + n, size - n, "%s%s", n > 0 ? " " : "", event_names[i]);
+        int k = snprintf(out + n, size - n, "%s%s", n > 0 ? " " : "",
+                         ch_outbox_event_name((enum ch_webhook_event)(1u << i)));
         if (k < 0 || (size_t)k >= size - n)
             break;
         n += (size_t)k;
     }
-}
-
-static bool events_has(const char *text, const char *name)
-{
-    struct ch_str rest = ch_str_c(text), item;
-    while (ch_str_split_next(&rest, ' ', &item)) {
-        if (ch_str_eq_c(item, name))
-            return true;
-    }
-    return false;
 }
 
 int ch_webhook_url_check(const char *url, struct ch_err *err)
@@ -419,107 +403,11 @@ int ch_webhook_deliveries_json(struct ch_store *s, int64_t id, int64_t org_scope
 
 /* ---- events ---- */
 
-static int insert_delivery(struct ch_store *s, int64_t webhook_id, const char *event,
-                           const char *key, const char *data_json, int64_t at, int64_t now,
-                           struct ch_buf *body, size_t *queued, struct ch_err *err)
-{
-    char uuid[CH_STIX_UUID_STR], t[CH_STIX_TIME_MAX];
-    ch_stix_uuid4(uuid);
-    ch_buf_reset(body);
-    struct ch_jw w;
-    ch_jw_init(&w, body, 0);
-    ch_jw_obj_open(&w);
-    ch_jw_kstr(&w, "id", uuid);
-    ch_jw_kstr(&w, "type", event);
-    ch_jw_kstr(&w, "created", ch_stix_time(at * 1000, t));
-    ch_jw_key(&w, "data");
-    ch_jw_raw(&w, data_json, strlen(data_json));
-    ch_jw_obj_close(&w);
-    int rc = ch_jw_finish(&w, err);
-    if (rc != CH_OK)
-        return rc;
-    struct ch_stmt *st = NULL;
-    rc = ch_store_stmt(s,
-                       "INSERT INTO webhook_deliveries (webhook_id, delivery_id, event, event_key,"
-                       " body, state, attempts, next_attempt_at, created_at)"
-                       " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
-                       " ON CONFLICT (webhook_id, event_key) DO NOTHING",
-                       &st, err);
-    if (rc != CH_OK)
-        return rc;
-    ch_stmt_bind_int(st, 1, webhook_id);
-    ch_stmt_bind_cstr(st, 2, uuid);
-    ch_stmt_bind_cstr(st, 3, event);
-    ch_stmt_bind_cstr(st, 4, key);
-    ch_stmt_bind_text(st, 5, ch_buf_cstr(body), ch_buf_len(body));
-    ch_stmt_bind_int(st, 6, now);
-    ch_stmt_bind_int(st, 7, now);
-    rc = ch_stmt_run(st, err);
-    if (rc == CH_OK && ch_store_changes(s) > 0)
-        (*queued)++;
-    return rc;
-}
-
-/* The ids and event lists of the endpoints that may receive an event at `at`. */
-static int subscribers(struct ch_store *s, int64_t org_id, const char *event, int64_t at,
-                       int64_t **ret_ids, size_t *ret_n, struct ch_err *err)
-{
-    struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(s,
-                           "SELECT id, events FROM webhooks WHERE removed_at IS NULL"
-                           " AND created_at <= ? AND (? = 0 OR org_id = ?) ORDER BY id",
-                           &st, err);
-    if (rc != CH_OK)
-        return rc;
-    ch_stmt_bind_int(st, 1, at);
-    ch_stmt_bind_int(st, 2, org_id);
-    ch_stmt_bind_int(st, 3, org_id);
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    while ((rc = ch_stmt_step(st, err)) == 1) {
-        if (!events_has(ch_stmt_cstr(st, 1), event))
-            continue;
-        if (n == cap) {
-            cap = cap == 0 ? 16 : cap * 2;
-            int64_t *v = ch_reallocarray(ids, cap, sizeof(*v));
-            if (v == NULL) {
-                rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
-                break;
-            }
-            ids = v;
-        }
-        ids[n++] = ch_stmt_int(st, 0);
-    }
-    ch_stmt_reset(st);
-    if (rc < 0) {
-        ch_free(ids);
-        return rc;
-    }
-    *ret_ids = ids;
-    *ret_n = n;
-    return CH_OK;
-}
-
 int ch_webhook_emit(struct ch_store *s, int64_t org_id, enum ch_webhook_event e, const char *key,
                     const char *data_json, int64_t at, int64_t now, size_t *ret_queued,
                     struct ch_err *err)
 {
-    const char *event = ch_webhook_event_name(e);
-    if (event == NULL || key == NULL || key[0] == '\0')
-        return ch_err_set(err, CH_E_INVALID, "an event needs a type and a key");
-    int64_t *ids = NULL;
-    size_t n = 0, queued = 0;
-    int rc = subscribers(s, org_id, event, at, &ids, &n, err);
-    struct ch_buf body;
-    ch_buf_init(&body, CH_WEBHOOK_BODY_MAX);
-    for (size_t i = 0; rc == CH_OK && i < n; i++)
-        rc = insert_delivery(s, ids[i], event, key, data_json != NULL ? data_json : "{}", at, now,
-                             &body, &queued, err);
-    ch_buf_release(&body);
-    ch_free(ids);
-    if (rc == CH_OK && ret_queued != NULL)
-        *ret_queued += queued;
-    return rc;
+    return ch_outbox_emit(s, org_id, e, key, data_json, at, now, ret_queued, err);
 }
 
 static int watermark(struct ch_store *s, const char *name, int64_t *ret, struct ch_err *err)
@@ -732,13 +620,10 @@ int ch_webhook_ping(struct ch_store *s, int64_t id, int64_t org_scope, int64_t n
     char key[64], uuid[CH_STIX_UUID_STR];
     ch_stix_uuid4(uuid);
     snprintf(key, sizeof(key), "ping:%s", uuid);
-    struct ch_buf body;
-    ch_buf_init(&body, CH_WEBHOOK_BODY_MAX);
     size_t queued = 0;
     if (rc == CH_OK)
-        rc = insert_delivery(s, id, "ping", key, "{\"message\":\"test delivery\"}", now, now, &body,
-                             &queued, err);
-    ch_buf_release(&body);
+        rc = ch_outbox_queue(s, id, CH_WEBHOOK_PING, key, "{\"message\":\"test delivery\"}", now,
+                             now, &queued, err);
     int64_t row = 0;
     if (rc == CH_OK) {
         struct ch_stmt *st = NULL;

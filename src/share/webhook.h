@@ -49,6 +49,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/keys.h"
+#include "outbox/outbox.h"
 #include "store/store.h"
 
 /* "whsec_" + base64url(32 bytes) + NUL */
@@ -63,8 +64,6 @@
 /* Retry delay: base * 2^(attempts-1), capped, jittered into [d/2, d]. */
 #define CH_WEBHOOK_BACKOFF_BASE_S 30
 #define CH_WEBHOOK_BACKOFF_MAX_S (6 * 3600)
-/* One event body: notices are a few kB. */
-#define CH_WEBHOOK_BODY_MAX ((size_t)256 << 10)
 /* Answer bytes read from a receiver (kept for the attempt record, then dropped). */
 #define CH_WEBHOOK_RESPONSE_MAX ((size_t)4 << 10)
 #define CH_WEBHOOK_DEFAULT_CONNECT_TIMEOUT_MS 5000
@@ -72,15 +71,6 @@
 /* Deliveries claimed per pass. */
 #define CH_WEBHOOK_BATCH 100
 #define CH_WEBHOOK_LEASE_S 120
-
-enum ch_webhook_event {
-    CH_WEBHOOK_NOTICE = 1 << 0,
-    CH_WEBHOOK_KEV_ADDITION = 1 << 1,
-    CH_WEBHOOK_CASE_STATE = 1 << 2,
-    CH_WEBHOOK_LEASE_CONFLICT = 1 << 3,
-    CH_WEBHOOK_PING = 1 << 4,
-};
-#define CH_WEBHOOK_EVENTS_ALL 0x0fu /* ping is implied */
 
 /* "notice", ...; NULL for anything but one bit. */
 const char *ch_webhook_event_name(enum ch_webhook_event e);
@@ -125,14 +115,7 @@ int ch_webhook_deliveries_json(struct ch_store *s, int64_t id, int64_t org_scope
 int ch_webhook_get_json(struct ch_store *s, int64_t id, int64_t org_scope, struct ch_jw *w,
                         struct ch_err *err) CH_MUST_CHECK;
 
-/*
- * Queues event `e` for every endpoint (not removed) subscribed to it: of
- * organisation org_id, or of every organisation when org_id is 0. `key`
- * identifies the event (idempotency: the same key is queued once per
- * endpoint); data_json is the event's JSON object (trusted, produced by our
- * writer). Endpoints registered after `at` (the event's time) do not get
- * it. *ret_queued (may be NULL) counts new deliveries.
- */
+/* ch_outbox_emit() (outbox/outbox.h), for callers that already use this module. */
 int ch_webhook_emit(struct ch_store *s, int64_t org_id, enum ch_webhook_event e, const char *key,
                     const char *data_json, int64_t at, int64_t now, size_t *ret_queued,
                     struct ch_err *err) CH_MUST_CHECK;

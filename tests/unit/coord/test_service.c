@@ -12,7 +12,9 @@
 #include "coord/service.h"
 #include "core/alloc.h"
 #include "core/json.h"
+#include "core/keys.h"
 #include "identity/identity.h"
+#include "share/webhook.h"
 
 #define T0 ((int64_t)1780000000) /* 2026-05-28 */
 #define HOUR 3600
@@ -645,6 +647,125 @@ static void test_uncovered_targets(void **state)
     ch_buf_release(&b);
 }
 
+/* An endpoint of org subscribed to events (its URL is never called here). */
+static void endpoint(struct fx *f, const struct ch_keys *keys, int64_t org_id, unsigned events)
+{
+    struct ch_webhook_new w = {
+        .org_id = org_id, .url = "http://127.0.0.1:9/hook", .events = events, .actor = "test"};
+    struct ch_err err = CH_ERR_INIT;
+    char secret[CH_WEBHOOK_SECRET_MAX];
+    int64_t id = 0;
+    if (ch_webhook_add(f->s, keys, &w, T0 - 10, &id, secret, &err) != CH_OK)
+        fail_msg("webhook add: %s", err.msg);
+}
+
+/* lease_conflict deliveries of org's endpoints, and the body of the last one. */
+static int64_t conflict_events(struct fx *f, int64_t org_id, cJSON **ret_last)
+{
+    struct ch_err err = CH_ERR_INIT;
+    struct ch_stmt *st = NULL;
+    assert_int_equal(ch_store_stmt(f->s,
+                                   "SELECT d.body FROM webhook_deliveries d JOIN webhooks w"
+                                   " ON w.id = d.webhook_id WHERE d.event = 'lease_conflict'"
+                                   " AND w.org_id = ? ORDER BY d.id",
+                                   &st, &err),
+                     CH_OK);
+    ch_stmt_bind_int(st, 1, org_id);
+    int64_t n = 0;
+    while (ch_stmt_step(st, &err) == 1) {
+        n++;
+        if (ret_last == NULL)
+            continue;
+        cJSON_Delete(*ret_last);
+        struct ch_str b = ch_stmt_text(st, 0);
+        assert_int_equal(ch_json_parse(b.ptr, b.len, NULL, "body", ret_last, &err), CH_OK);
+    }
+    ch_stmt_reset(st);
+    return n;
+}
+
+static int64_t num(const cJSON *doc, const char *key)
+{
+    return (int64_t)cJSON_GetNumberValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "data"), key));
+}
+
+static const char *text(const cJSON *doc, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "data"), key));
+}
+
+/*
+ * A refusal for overlap queues lease_conflict for the requester (what the 409
+ * says) and for the conflicting lease's holder (without the requester), once
+ * however often the same request is retried; nothing for an organisation
+ * subscribed to other events.
+ */
+static void test_refusal_queues_lease_conflict(void **state)
+{
+    struct fx *f = *state;
+    struct ch_err err = CH_ERR_INIT;
+    ch_json_global_init();
+    assert_int_equal(ch_crypto_init(&err), CH_OK);
+    char kd[1200];
+    snprintf(kd, sizeof(kd), "%s/keys", f->dir);
+    bool created = false;
+    struct ch_keys keys;
+    assert_int_equal(ch_keys_create(kd, &created, &err), CH_OK);
+    assert_int_equal(ch_keys_load(kd, &keys, &err), CH_OK);
+    endpoint(f, &keys, f->acme, CH_WEBHOOK_LEASE_CONFLICT);
+    endpoint(f, &keys, f->beta, CH_WEBHOOK_LEASE_CONFLICT | CH_WEBHOOK_CASE_STATE);
+    endpoint(f, &keys, f->grid, CH_WEBHOOK_NOTICE);
+    ch_keys_wipe(&keys);
+
+    int64_t held = must_lease(f, &(struct lreq){f->repo, &f->pa, CH_LEASE_EXCLUSIVE, T0 + HOUR,
+                                                T0 + 5 * HOUR, NULL, NULL, NULL});
+    struct lreq refused = {f->repo, &f->pb, CH_LEASE_SHARED, T0 + 4 * HOUR, T0 + 6 * HOUR, NULL,
+                           NULL,    NULL};
+    for (int attempt = 0; attempt < 2; attempt++)
+        assert_int_equal(lease(f, &refused, NULL, &err), CH_E_CONFLICT);
+    cJSON *doc = NULL;
+    assert_int_equal(conflict_events(f, f->beta, &doc), 1);
+    assert_string_equal(text(doc, "role"), "requester");
+    assert_int_equal(num(doc, "target_id"), f->repo);
+    assert_int_equal(num(doc, "conflicting_lease"), held);
+    assert_int_equal(num(doc, "more_conflicts"), 0);
+    assert_string_equal(text(doc, "mode"), "shared");
+    assert_non_null(text(doc, "start"));
+    assert_int_equal(conflict_events(f, f->acme, &doc), 1);
+    assert_string_equal(text(doc, "role"), "holder");
+    assert_int_equal(num(doc, "lease_id"), held);
+    char *body = cJSON_PrintUnformatted(doc);
+    assert_null(strstr(body, "beta"));
+    assert_null(strstr(body, "pb"));
+    cJSON_free(body);
+    assert_int_equal(conflict_events(f, f->grid, NULL), 0);
+
+    /* a holder refused against its own lease is told once, as the requester */
+    assert_int_equal(lease(f,
+                           &(struct lreq){f->repo, &f->pa, CH_LEASE_SHARED, T0 + 2 * HOUR,
+                                          T0 + 3 * HOUR, NULL, NULL, NULL},
+                           NULL, &err),
+                     CH_E_CONFLICT);
+    assert_int_equal(conflict_events(f, f->acme, &doc), 2);
+    assert_string_equal(text(doc, "role"), "requester");
+    assert_int_equal(conflict_events(f, f->beta, NULL), 1);
+
+    /* an extension refused for overlap: the same, with the lease it would have extended */
+    int64_t later = must_lease(f, &(struct lreq){f->repo, &f->pb, CH_LEASE_EXCLUSIVE, T0 + 6 * HOUR,
+                                                 T0 + 7 * HOUR, NULL, NULL, NULL});
+    assert_rc(ch_coord_lease_extend(f->c, f->s, &f->pa, held, T0 + 6 * HOUR + 1, T0, &err),
+              CH_E_CONFLICT, &err);
+    assert_int_equal(conflict_events(f, f->acme, &doc), 3);
+    assert_string_equal(text(doc, "role"), "requester");
+    assert_int_equal(num(doc, "extending"), held);
+    assert_int_equal(num(doc, "conflicting_lease"), later);
+    assert_int_equal(conflict_events(f, f->beta, &doc), 2);
+    assert_string_equal(text(doc, "role"), "holder");
+    assert_int_equal(num(doc, "lease_id"), later);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     ch_json_global_init();
@@ -661,6 +782,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_equals_single_and_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_process_catches_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uncovered_targets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_queues_lease_conflict, setup, teardown),
     };
     return cmocka_run_group_tests_name("coord_service", tests, NULL, NULL);
 }
