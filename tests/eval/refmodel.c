@@ -61,6 +61,10 @@ static int port;
 static struct ch_suite *suite;
 static struct ch_agent_env env = {.work_root = "/tmp"};
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+/* One flag learned at a time: several connections asking for flags at once
+ * would each run a solution in the sandbox, and on a loaded machine their
+ * answers then outlast the harness's request timeout. */
+static pthread_mutex_t learn_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ch_map *attempts; /* "sample/turn" -> count (flaky) */
 static struct ch_map *flags;    /* task id -> learned flag (oracle, free answer) */
 static int log_fd = -1;
@@ -213,6 +217,14 @@ static const char *learn_flag(const struct ch_task *t)
     pthread_mutex_unlock(&mu);
     if (f != NULL)
         return f;
+    pthread_mutex_lock(&learn_mu);
+    pthread_mutex_lock(&mu);
+    f = ch_map_get(flags, ch_str_c(t->id)); /* learned while this one waited */
+    pthread_mutex_unlock(&mu);
+    if (f != NULL) {
+        pthread_mutex_unlock(&learn_mu);
+        return f;
+    }
     char *dir = NULL;
     struct ch_err err = CH_ERR_INIT;
     char *flag = NULL;
@@ -226,8 +238,10 @@ static const char *learn_flag(const struct ch_task *t)
         ch_eval_rmtree(dir);
         ch_free(dir);
     }
-    if (flag == NULL)
+    if (flag == NULL) {
+        pthread_mutex_unlock(&learn_mu);
         return "unknown";
+    }
     /* Two connections may learn the same flag at once; the first one stored
      * wins, because replacing it would free a string the other is replying with. */
     pthread_mutex_lock(&mu);
@@ -237,6 +251,7 @@ static const char *learn_flag(const struct ch_task *t)
     else
         got = flag;
     pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&learn_mu);
     return got != NULL ? got : "unknown";
 }
 
