@@ -618,7 +618,13 @@ static void test_runs_are_shown_by_clearance_and_organisation(void **state)
     assert_non_null(strstr(body, "class=\"threshold\""));
     assert_non_null(strstr(body, "reference threshold 0.25 (real-vulnerability-exploitation)"));
     assert_non_null(strstr(body, "id=\"tasks\""));
+    /* the chart is styled by class and drawn without script: the strict CSP holds */
+    char csp[400];
+    assert_true(ch_test_response_header(&r, "content-security-policy", csp, sizeof(csp)));
+    assert_null(strstr(csp, "unsafe-inline"));
     assert_null(strstr(body, "style="));
+    assert_null(strstr(body, "<style"));
+    assert_null(strstr(body, "<script>"));
     ch_test_response_release(&r);
 }
 
