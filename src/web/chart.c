@@ -125,42 +125,57 @@ static double clamp01(double v)
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-void ch_chart_intervals_svg(struct ch_buf *b, const char *id, const char *title, const char *desc,
-                            const struct ch_chart_estimate *items, size_t n, double threshold)
+void ch_chart_intervals_svg(struct ch_buf *b, const struct ch_chart_intervals *c)
 {
-    if (n > CH_CHART_MAX_POINTS)
-        n = CH_CHART_MAX_POINTS;
-    open_figure(b, id, title, desc);
+    size_t n = c->n_items < CH_CHART_MAX_POINTS ? c->n_items : CH_CHART_MAX_POINTS;
+    open_figure(b, c->id, c->title, c->desc);
     axes(b, 1.0, true);
     double span = W - LEFT - RIGHT;
     double slot = n > 0 ? span / (double)n : span;
-    double ty = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(threshold);
+    /* narrow slots: every other label one line lower, so long labels do not overlap */
+    bool stagger = slot < 80;
     for (size_t i = 0; i < n; i++) {
+        const struct ch_chart_estimate *e = &c->items[i];
         double x = LEFT + slot * ((double)i + 0.5);
-        double y = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(items[i].value);
-        double ylo = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(items[i].lo);
-        double yhi = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(items[i].hi);
+        double y = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(e->value);
+        double ylo = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(e->lo);
+        double yhi = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(e->hi);
         ch_buf_appendf(b,
                        "<line class=\"ci\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                        "<circle class=\"dot s0\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>"
                        "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-                       x, ylo, x, yhi, x, y, x, H - BOTTOM + 18);
-        ch_html_esc(b, items[i].label);
+                       x, ylo, x, yhi, x, y, x, H - BOTTOM + (stagger && i % 2 == 1 ? 32 : 16));
+        ch_html_esc(b, e->label);
         ch_buf_append_c(b, "</text>");
     }
-    ch_buf_appendf(b,
-                   "<line class=\"threshold\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                   "</svg><figcaption><span class=\"key s0\">score, with its confidence "
-                   "interval</span> <span class=\"key thr\">threshold %.2f</span></figcaption>",
-                   LEFT, ty, W - RIGHT, ty, threshold);
-    ch_buf_append_c(b, "<details><summary>Data table</summary><table><thead><tr><th "
-                       "scope=\"col\">Run</th><th scope=\"col\">Score</th><th "
-                       "scope=\"col\">Lower</th><th scope=\"col\">Upper</th></tr></thead><tbody>");
+    if (c->threshold_label != NULL) {
+        /* the label sits on the line, so the chart reads without the legend */
+        double ty = H - BOTTOM - (H - TOP - BOTTOM) * clamp01(c->threshold);
+        ch_buf_appendf(b,
+                       "<line class=\"threshold\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+                       "y2=\"%.1f\"/><text class=\"tick thr-label\" x=\"%.1f\" y=\"%.1f\" "
+                       "text-anchor=\"end\">",
+                       LEFT, ty, W - RIGHT, ty, W - RIGHT, ty - 5);
+        ch_html_esc(b, c->threshold_label);
+        ch_buf_append_c(b, "</text>");
+    }
+    ch_buf_append_c(b, "</svg><figcaption><span class=\"key s0\">score, with its confidence "
+                       "interval</span>");
+    if (c->threshold_label != NULL) {
+        ch_buf_append_c(b, " <span class=\"key thr\">");
+        ch_html_esc(b, c->threshold_label);
+        ch_buf_append_c(b, "</span>");
+    }
+    ch_buf_append_c(b, "</figcaption><details><summary>Data table</summary><table><thead><tr>"
+                       "<th scope=\"col\">");
+    ch_html_esc(b, c->row_label != NULL ? c->row_label : "Item");
+    ch_buf_append_c(b, "</th><th scope=\"col\">Score</th><th scope=\"col\">Lower</th><th "
+                       "scope=\"col\">Upper</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
         ch_buf_append_c(b, "<tr><th scope=\"row\">");
-        ch_html_esc(b, items[i].label);
-        ch_buf_appendf(b, "</th><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>", items[i].value,
-                       items[i].lo, items[i].hi);
+        ch_html_esc(b, c->items[i].label);
+        ch_buf_appendf(b, "</th><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>", c->items[i].value,
+                       c->items[i].lo, c->items[i].hi);
     }
     ch_buf_append_c(b, "</tbody></table></details></figure>");
 }

@@ -44,11 +44,23 @@ struct ch_chart_estimate {
     double value, lo, hi; /* in [0, 1] */
 };
 
+/* Estimates with intervals against a threshold, all on a 0..1 scale. */
+struct ch_chart_intervals {
+    const char *id;        /* unique in the page: prefixes the element ids */
+    const char *title;     /* the chart's name */
+    const char *desc;      /* one sentence saying what it shows */
+    const char *row_label; /* heading of the data table's first column ("Run", "Category") */
+    const struct ch_chart_estimate *items;
+    size_t n_items;
+    double threshold;            /* in [0, 1] */
+    const char *threshold_label; /* legend and line label; NULL: no threshold line */
+};
+
 /*
- * Estimates with intervals against a threshold (a dashed line), all on a
- * 0..1 scale: the score chart of the designation policy.
+ * Each estimate as a dot with its interval as a vertical bar, and the
+ * threshold as a dashed, labelled line: the score chart of the designation
+ * policy.
  */
-void ch_chart_intervals_svg(struct ch_buf *b, const char *id, const char *title, const char *desc,
-                            const struct ch_chart_estimate *items, size_t n, double threshold);
+void ch_chart_intervals_svg(struct ch_buf *b, const struct ch_chart_intervals *c);
 
 #endif

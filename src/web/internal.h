@@ -135,6 +135,21 @@ int web__list_page(struct ch_http_call *call, const char *title, const char *api
  */
 int web__exposure_rows(struct page *p, const char *status, bool facts, cJSON **ret) CH_MUST_CHECK;
 
+struct ch_eval_actor;
+
+/* Writes an evaluation list for actor a: a JSON array, or an object with "items". */
+typedef int (*web_eval_list_fn)(struct page *p, const struct ch_eval_actor *a, struct ch_jw *w);
+
+/*
+ * Rows of an evaluation view, read from the eval library (no API route yet)
+ * with the eval actor of the signed-in principal, which fn receives: fn's
+ * answer parsed, *ret the array (owned).
+ */
+int web__eval_rows(struct page *p, web_eval_list_fn fn, cJSON **ret) CH_MUST_CHECK;
+
+/* Appends link pattern `pattern` with each {member} replaced by the row's value, URL-escaped. */
+void web__expand_link(struct page *p, struct ch_buf *b, const char *pattern, const cJSON *row);
+
 /* Appends "<a href=\"LINK\">TEXT</a>" with both escaped. */
 void web__link(struct ch_buf *b, const char *href, const char *text);
 
@@ -158,5 +173,7 @@ int ch_web_national(struct ch_http_call *call);
 int ch_web_findings(struct ch_http_call *call);
 int ch_web_cases(struct ch_http_call *call);
 int ch_web_models(struct ch_http_call *call);
+int ch_web_runs(struct ch_http_call *call);
+int ch_web_run(struct ch_http_call *call);
 
 #endif

@@ -60,8 +60,7 @@ static bool row_kept(struct page *p, const struct web_list *spec, const cJSON *r
     return false;
 }
 
-/* Writes the link pattern with {member} replaced by the row's values. */
-static void expand_link(struct page *p, struct ch_buf *b, const char *pattern, const cJSON *row)
+void web__expand_link(struct page *p, struct ch_buf *b, const char *pattern, const cJSON *row)
 {
     const char *s = pattern;
     for (;;) {
@@ -216,7 +215,7 @@ static void table(struct page *p, const struct web_list *spec, const cJSON *cons
                 ch_buf_append_c(b, "<a href=\"");
                 struct ch_buf href;
                 ch_buf_init(&href, 4096);
-                expand_link(p, &href, col->link, rows[r]);
+                web__expand_link(p, &href, col->link, rows[r]);
                 ch_html_esc(b, ch_buf_cstr(&href));
                 ch_buf_release(&href);
                 ch_buf_append_c(b, "\">");

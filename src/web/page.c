@@ -172,6 +172,7 @@ static const struct nav_item nav[] = {
     {"/ui/findings", "Submissions", CH_ROLE_PARTNER | CH_ROLE_WIDE},
     {"/ui/cases", "Disclosure", CH_ROLE_WIDE | CH_ROLE_PARTNER},
     {"/ui/models", "Models", CH_ROLE_EVALUATOR | CH_ROLE_DEVELOPER | CH_ROLE_WIDE},
+    {"/ui/runs", "Runs", CH_ROLE_EVALUATOR | CH_ROLE_DEVELOPER | CH_ROLE_WIDE},
 };
 
 static void render_nav(struct page *p, struct ch_buf *b)

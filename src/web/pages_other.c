@@ -2,10 +2,11 @@
  *
  * pages_other.c: the analyst's national picture, scan coordination (leases
  * and the deconfliction search), submissions and disclosure cases, and the
- * evaluation views (models, designations, windows). Everything but the
- * evaluation views reads the API through web__api; those call the eval
- * library with the caller's eval actor, which applies the same clearance
- * and need-to-know rules the library applies for the CLI and gateway.
+ * evaluation views (models, designations, windows; runs are in
+ * pages_runs.c). Everything but the evaluation views reads the API through
+ * web__api; those call the eval library with the caller's eval actor, which
+ * applies the same clearance and need-to-know rules the library applies for
+ * the CLI and gateway.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,8 +285,6 @@ int ch_web_deconflict(struct ch_http_call *call)
 
 /* ---- evaluation ---- */
 
-typedef int (*eval_list_fn)(struct page *p, const struct ch_eval_actor *a, struct ch_jw *w);
-
 static int models_json(struct page *p, const struct ch_eval_actor *a, struct ch_jw *w)
 {
     return ch_models_list_json(p->call->store, a, w, &p->call->err);
@@ -302,13 +301,16 @@ static int windows_json(struct page *p, const struct ch_eval_actor *a, struct ch
                                &p->call->err);
 }
 
-static int eval_rows(struct page *p, const struct ch_eval_actor *a, eval_list_fn fn, cJSON **ret)
+int web__eval_rows(struct page *p, web_eval_list_fn fn, cJSON **ret)
 {
+    char name[160];
+    struct ch_eval_actor a;
+    ch_eval_actor_from_principal(&p->call->principal, name, sizeof(name), &a);
     struct ch_buf b;
     ch_buf_init(&b, CH_WEB_MAX_PAGE);
     struct ch_jw w;
     ch_jw_init(&w, &b, 0);
-    int rc = fn(p, a, &w);
+    int rc = fn(p, &a, &w);
     if (rc == CH_OK)
         rc = ch_jw_finish(&w, &p->call->err);
     if (rc == CH_OK)
@@ -339,6 +341,17 @@ static void add_days_left(struct page *p, cJSON *windows)
     }
 }
 
+/* Adds "ref" (NAME@VERSION, the runs list's model filter) and the "runs" link text. */
+static void add_run_links(struct page *p, cJSON *models)
+{
+    for (cJSON *m = models->child; m != NULL; m = m->next) {
+        const char *ref = ch_arena_printf(p->call->arena, "%s@%s", web__text(p, m, "name"),
+                                          web__text(p, m, "version"));
+        cJSON_AddStringToObject(m, "ref", ref != NULL ? ref : "");
+        cJSON_AddStringToObject(m, "runs", "runs");
+    }
+}
+
 static void eval_table(struct page *p, const char *id, const char *title, cJSON *rows,
                        const struct web_col *cols, size_t n_cols)
 {
@@ -357,7 +370,15 @@ static void eval_table(struct page *p, const char *id, const char *title, cJSON 
         ch_buf_append_c(b, "<tr>");
         for (size_t c = 0; c < n_cols; c++) {
             ch_buf_append_c(b, "<td>");
-            ch_html_esc(b, web__text(p, r, cols[c].key));
+            if (cols[c].link != NULL) {
+                struct ch_buf href;
+                ch_buf_init(&href, 4096);
+                web__expand_link(p, &href, cols[c].link, r);
+                web__link(b, ch_buf_cstr(&href), web__text(p, r, cols[c].key));
+                ch_buf_release(&href);
+            } else {
+                ch_html_esc(b, web__text(p, r, cols[c].key));
+            }
             ch_buf_append_c(b, "</td>");
         }
         ch_buf_append_c(b, "</tr>");
@@ -377,6 +398,7 @@ int ch_web_models(struct ch_http_call *call)
         {"prerelease", "Pre-release", NULL},
         {"classification", "Classification", NULL},
         {"gateway_killed", "Gateway stopped", NULL},
+        {"runs", "Evaluation runs", "/ui/runs?model={ref}"},
     };
     static const struct web_col decision_cols[] = {
         {"id", "Decision", NULL},
@@ -396,24 +418,24 @@ int ch_web_models(struct ch_http_call *call)
     struct page p;
     if (!web__begin(call, &p, "Models, designations and windows"))
         return CH_OK;
-    char name[160];
-    struct ch_eval_actor a;
-    ch_eval_actor_from_principal(&call->principal, name, sizeof(name), &a);
     cJSON *models = NULL, *decisions = NULL, *windows = NULL;
-    int rc = eval_rows(&p, &a, models_json, &models);
+    int rc = web__eval_rows(&p, models_json, &models);
     if (rc == CH_OK)
-        rc = eval_rows(&p, &a, decisions_json, &decisions);
+        rc = web__eval_rows(&p, decisions_json, &decisions);
     if (rc == CH_OK)
-        rc = eval_rows(&p, &a, windows_json, &windows);
+        rc = web__eval_rows(&p, windows_json, &windows);
     if (rc != CH_OK) {
         cJSON_Delete(models);
         cJSON_Delete(decisions);
         return web__fail(&p, rc, call->err.msg);
     }
     add_days_left(&p, windows);
+    add_run_links(&p, models);
     ch_buf_append_c(&p.main, "<p>Models you may see, the designation decisions about them "
                              "(signed, with the policy version) and pre-release evaluation "
-                             "windows with the days they have left.</p>");
+                             "windows with the days they have left. The <a "
+                             "href=\"/ui/runs\">evaluation runs</a> page lists the runs behind "
+                             "the decisions, with their success rates and intervals.</p>");
     eval_table(&p, "models", "Models", models, model_cols, N(model_cols));
     eval_table(&p, "decisions", "Designation decisions", decisions, decision_cols,
                N(decision_cols));

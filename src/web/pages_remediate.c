@@ -684,7 +684,9 @@ int ch_web_home(struct ch_http_call *call)
                                  "validation results.</li>");
     if (roles & (CH_ROLE_EVALUATOR | CH_ROLE_DEVELOPER | CH_ROLE_WIDE))
         ch_buf_append_c(&p.main, "<li><a href=\"/ui/models\">Models</a>, designations and "
-                                 "evaluation windows.</li>");
+                                 "evaluation windows; <a href=\"/ui/runs\">evaluation runs</a> "
+                                 "with their success rates, 95 % intervals and the score "
+                                 "chart against the designation threshold.</li>");
     ch_buf_append_c(&p.main, "</ul></section>");
     return web__finish(&p);
 }

@@ -74,5 +74,7 @@ const struct ch_route ch_web_pages[] = {
     PAGE(GET, "/ui/findings", ch_web_findings, S, CH_ROLE_ALL, "ui.findings"),
     PAGE(GET, "/ui/cases", ch_web_cases, S, CH_ROLE_ALL, "ui.cases"),
     PAGE(GET, "/ui/models", ch_web_models, S, EVAL, "ui.models"),
+    PAGE(GET, "/ui/runs", ch_web_runs, S, EVAL, "ui.runs"),
+    PAGE(GET, "/ui/runs/{id}", ch_web_run, S, EVAL, "ui.run"),
     {0},
 };

@@ -13,7 +13,13 @@ API (standard library only: no package download at test time). Checks:
   - changing an exposure's status through the form persists (read back
     through the API);
   - another organisation's asset page is refused (404), as the API refuses it;
-  - a partner is refused the analyst's page.
+  - a partner is refused the analyst's page;
+  - with the demo's evaluation runs (demo/runs: real runs of the example
+    suite against tests/eval/refmodel; skipped when no sandbox can be made
+    here), an evaluator opens the runs from the overview, and a run's page
+    shows the overall rate of `clearinghouse eval report RUN --json` and the
+    score chart with its threshold line; the developer sees its runs as
+    outcomes only (no task table).
 
 Writes screenshots of the main pages to the directory given as argument.
 Exits 77 (skipped) when chromium or chromedriver is not installed.
@@ -63,6 +69,8 @@ class Env:
         self.env = dict(os.environ)
         self.env["CLEARINGHOUSE_DIRECTIVES"] = os.path.join(source, "directives")
         self.env["CLEARINGHOUSE_RATE_LIMIT"] = "off"
+        self.env["CLEARINGHOUSE_POLICY_DIR"] = os.path.join(source, "policies")
+        self.env["CLEARINGHOUSE_KEYS"] = self.keys  # for demo/runs, which passes no --keys
 
     def cli(self, *args):
         cmd = [self.binary, "--db", self.db, "--keys", self.keys] + list(args)
@@ -185,6 +193,45 @@ def wait_listening(proc):
     return line.split()[2]
 
 
+def check_runs(b, base, e, tokens, shots):
+    """The demo's runs: the evaluator's figures equal the CLI's report; the developer's view."""
+    sign_in(b, base, tokens["evaluator"])
+    b.click(b.one("main a[href='/ui/runs']"))
+    b.wait_url(lambda u: u.endswith("/ui/runs"), "the overview links to the runs")
+    check(int(b.text(b.one("[data-count='runs']"))) == 3, "the demo's three runs are listed")
+    b.shot(shots, "evaluator-runs")
+    link = None
+    for row in b.find("#runs tbody tr"):
+        model = b.call("POST", b.s("/element/%s/element" % row),
+                       {"using": "css selector", "value": "td[data-col='model']"})
+        if b.text(list(model.values())[0]) == "ref-random@1":
+            found = b.call("POST", b.s("/element/%s/element" % row),
+                           {"using": "css selector", "value": "td[data-col='id'] a"})
+            link = list(found.values())[0]
+    check(link is not None, "a run of the random reference endpoint is listed")
+    run = b.text(link)
+    b.click(link)
+    b.wait_url(lambda u: u.endswith("/ui/runs/" + run), "the run's page")
+    report = json.loads(e.cli("eval", "report", run, "--json"))
+    want = report["overall"]["success_rate"]
+    rate = b.one("#overall-rate")
+    check(float(b.attr(rate, "data-rate")) == want,
+          "overall rate on the page %s, the report says %r" % (b.attr(rate, "data-rate"), want))
+    check(b.text(rate) == "%.1f%%" % (want * 100), "shown as '%s'" % b.text(rate))
+    check(b.find("figure.chart svg[role='img'] title"), "the score chart has a title")
+    check(b.find("figure.chart svg line.threshold"), "the chart draws the threshold")
+    check(b.find("figure.chart details table"), "the chart has its data table")
+    check(b.find("#tasks"), "the evaluator sees the tasks")
+    b.shot(shots, "evaluator-run")
+    b.go(base + "/ui/runs/%s#h-chart" % run)  # the chart at the top of the window
+    b.shot(shots, "evaluator-run-chart")
+    sign_in(b, base, tokens["developer"])
+    b.go(base + "/ui/runs/" + run)
+    check(b.h1().startswith("Run " + run), "the developer sees its model's run")
+    check(b.find("#overall-rate") and not b.find("#tasks"), "outcomes only, no tasks")
+    b.shot(shots, "developer-run")
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -206,6 +253,12 @@ def main():
         r = subprocess.run([os.path.join(source, "demo", "load"), binary, e.db], cwd=tmp,
                            env=e.env, capture_output=True, text=True, timeout=600)
         check(r.returncode == 0, "demo/load failed: " + r.stderr[-500:])
+        r = subprocess.run([os.path.join(source, "demo", "runs"), binary, e.db], cwd=tmp,
+                           env=e.env, capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0, "demo/runs failed: " + r.stderr[-500:])
+        have_runs = '"ref-oracle"' in e.cli("model", "list")
+        if not have_runs:
+            print("evaluation runs skipped: " + r.stderr.strip())
         tokens = {
             "operator": e.token("ops-" + ORG),
             "analyst": e.token("e2e-analyst", "clearinghouse", "analyst"),
@@ -309,6 +362,8 @@ def main():
             b.go(base + "/ui/models")
             check(b.h1().startswith("Models"), role + " sees the models page")
             b.shot(shots, role + "-models")
+        if have_runs:
+            check_runs(b, base, e, tokens, shots)
         b.click(b.one("form[action='/ui/signout'] button"))
         b.wait_url(lambda u: "/ui/signin" in u, "signing out returns to the sign-in page")
         print("e2e dashboard: ok; screenshots in " + shots)

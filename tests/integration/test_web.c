@@ -6,16 +6,22 @@
  * the authorisation proof: for each role, every page whose data the API
  * refuses (403 for a role, 404 for another organisation's object) is
  * refused by the page with the same status, and a page the API allows is
- * shown. Runs on SQLite and (as the _pg twin) with the server on PostgreSQL.
+ * shown; evaluation runs (real runs of example tasks against the reference
+ * endpoint) are shown by clearance to evaluators, by organisation and as
+ * aggregates to developers, and not at all to partners and operators. Runs
+ * on SQLite and (as the _pg twin) with the server on PostgreSQL.
  */
+#include "eval_helpers.h"
 #include "testhttp.h"
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/json.h"
 
 static struct ch_test_server srv;
@@ -27,15 +33,23 @@ struct who {
     const char *user;
     const char *org;
     const char *roles;
+    const char *clearance; /* NULL: the default */
     char token[128];
     char cookie[400]; /* "ch_session=..." */
     char csrf[40];
 };
 
 static struct who users[] = {
-    {"op-a", "org-a", "operator", "", "", ""}, {"op-b", "org-b", "operator", "", "", ""},
-    {"an", "hub", "analyst", "", "", ""},      {"pa", "lab", "partner", "", "", ""},
-    {"ev", "hub", "evaluator", "", "", ""},    {"dev", "lab", "developer", "", "", ""},
+    {.user = "op-a", .org = "org-a", .roles = "operator"},
+    {.user = "op-b", .org = "org-b", .roles = "operator"},
+    {.user = "an", .org = "hub", .roles = "analyst"},
+    {.user = "pa", .org = "lab", .roles = "partner"},
+    {.user = "ev", .org = "hub", .roles = "evaluator"},
+    {.user = "dev", .org = "lab", .roles = "developer"},
+    /* evaluation runs: two developers' models, an evaluator cleared for a secret suite */
+    {.user = "dev-a", .org = "devco-a", .roles = "developer"},
+    {.user = "dev-b", .org = "devco-b", .roles = "developer"},
+    {.user = "ev-s", .org = "hub", .roles = "evaluator", .clearance = "secret"},
 };
 #define N_USERS (sizeof(users) / sizeof(users[0]))
 
@@ -134,23 +148,27 @@ static int setup(void **state)
         dirs = ch_malloc(n);
         snprintf(dirs, n, "%s/directives", src);
         setenv("CLEARINGHOUSE_DIRECTIVES", dirs, 1);
+        /* the run pages draw the shipped designation policy's thresholds */
+        snprintf(dirs, n, "%s/policies", src);
+        setenv("CLEARINGHOUSE_POLICY_DIR", dirs, 1);
     }
     char *url = ch_test_store_url(&db_dir);
     ch_test_server_start(&srv, url, NULL);
     ch_free(url);
     ch_free(dirs);
     root = ch_test_server_admin(&srv, "root");
-    static const char *const orgs[][3] = {{"org-a", "fceb", "Agency A"},
-                                          {"org-b", "fceb", "Agency B"},
-                                          {"hub", "clearinghouse", "Hub"},
-                                          {"lab", "partner", "Lab"}};
-    for (size_t i = 0; i < 4; i++)
+    static const char *const orgs[][3] = {
+        {"org-a", "fceb", "Agency A"},        {"org-b", "fceb", "Agency B"},
+        {"hub", "clearinghouse", "Hub"},      {"lab", "partner", "Lab"},
+        {"devco-a", "developer", "Dev Co A"}, {"devco-b", "developer", "Dev Co B"}};
+    for (size_t i = 0; i < sizeof(orgs) / sizeof(orgs[0]); i++)
         cli_ok((const char *[]){"org", "create", orgs[i][0], "--name", orgs[i][2], "--category",
                                 orgs[i][1], NULL},
                NULL);
     for (size_t i = 0; i < N_USERS; i++) {
         cli_ok((const char *[]){"user", "create", users[i].user, "--org", users[i].org, "--roles",
-                                users[i].roles, NULL},
+                                users[i].roles, users[i].clearance != NULL ? "--clearance" : NULL,
+                                users[i].clearance, NULL},
                NULL);
         struct ch_buf out;
         ch_buf_init(&out, 4096);
@@ -442,6 +460,174 @@ static void test_pages_refuse_what_the_api_refuses(void **state)
     ch_test_response_release(&api);
 }
 
+/* `clearinghouse eval run` of the example suite's tasks matching glob on the server's store. */
+static int64_t eval_run(const char *suite, const struct et_ref *ref, const char *glob)
+{
+    char transcripts[1200];
+    snprintf(transcripts, sizeof(transcripts), "%s/transcripts", srv.dir);
+    struct ch_buf out;
+    ch_buf_init(&out, 1 << 20);
+    cli_ok((const char *[]){"eval", "run", "--suite", suite, "--model", "refmodel", "--endpoint",
+                            ref->endpoint, "--tasks", glob, "--transcripts", transcripts, NULL},
+           &out);
+    cJSON *sum = NULL;
+    struct ch_err e = CH_ERR_INIT;
+    assert_int_equal(ch_json_parse(ch_buf_cstr(&out), ch_buf_len(&out), NULL, "run", &sum, &e),
+                     CH_OK);
+    int64_t run = (int64_t)et_num(sum, "run");
+    cJSON_Delete(sum);
+    ch_buf_release(&out);
+    return run;
+}
+
+/* Registers model NAME@1 of org (unclassified), opens a window on it and ties the runs
+ * (0-terminated). */
+static void tie_runs(const char *name, const char *org, const int64_t *runs)
+{
+    char today[CH_TIME_STR_MAX], model[64];
+    ch_time_format_date(time(NULL), today);
+    snprintf(model, sizeof(model), "%s@1", name);
+    cli_ok((const char *[]){"model", "add", name, "--version", "1", "--org", org, "--endpoint",
+                            "http://127.0.0.1:9/v1", "--classification", "unclassified", NULL},
+           NULL);
+    struct ch_buf out;
+    ch_buf_init(&out, 1 << 16);
+    cli_ok((const char *[]){"window", "offer", "--model", model, "--start", today, "--days", "30",
+                            NULL},
+           &out);
+    cJSON *w = NULL;
+    struct ch_err e = CH_ERR_INIT;
+    assert_int_equal(ch_json_parse(ch_buf_cstr(&out), ch_buf_len(&out), NULL, "window", &w, &e),
+                     CH_OK);
+    char id[32];
+    snprintf(id, sizeof(id), "%.0f", et_num(w, "id"));
+    cJSON_Delete(w);
+    ch_buf_release(&out);
+    cli_ok((const char *[]){"window", "open", id, NULL}, NULL);
+    for (size_t i = 0; runs[i] != 0; i++) {
+        char run[32];
+        snprintf(run, sizeof(run), "%lld", (long long)runs[i]);
+        cli_ok((const char *[]){"window", "attach", id, "--run", run, NULL}, NULL);
+    }
+}
+
+/* Whether the run list of `who` links run `run`. */
+static bool lists_run(const char *who, int64_t run)
+{
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    get("/ui/runs?per=200", user(who)->cookie, &r);
+    assert_int_equal(r.status, 200);
+    char href[64];
+    snprintf(href, sizeof(href), "href=\"/ui/runs/%lld\"", (long long)run);
+    bool found = strstr(ch_buf_cstr(&r.body), href) != NULL;
+    ch_test_response_release(&r);
+    return found;
+}
+
+static int run_page_status(const char *who, int64_t run, struct ch_test_response *r)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/ui/runs/%lld", (long long)run);
+    get(path, user(who)->cookie, r);
+    return r->status;
+}
+
+/*
+ * Real runs of the example suite against the reference endpoint: run_a (a
+ * model of devco-a), run_b (a model of devco-b), run_s (the suite sealed as
+ * secret, devco-a's model) and run_x (tied to no model). Evaluators see what
+ * their clearance reaches; a developer only its organisation's runs, as
+ * aggregates; partners and operators no runs page at all.
+ */
+static void test_runs_are_shown_by_clearance_and_organisation(void **state)
+{
+    char suite[4096];
+    et_suite_path(suite, sizeof(suite));
+    struct et_ref ref;
+    et_ref_start(&ref, "oracle", NULL);
+    int64_t run_a = eval_run(suite, &ref, "mc-0[1-4]");
+    int64_t run_b = eval_run(suite, &ref, "mc-0[5-6]");
+    int64_t run_x = eval_run(suite, &ref, "mc-07");
+    cli_ok((const char *[]){"suite", "seal", suite, "--classification", "secret", NULL}, NULL);
+    int64_t run_s = eval_run("sealed:example", &ref, "mc-0[1-2]");
+    et_ref_stop(&ref);
+    tie_runs("m-a", "devco-a", (const int64_t[]){run_a, run_s, 0});
+    tie_runs("m-b", "devco-b", (const int64_t[]){run_b, 0});
+
+    /* evaluators and the analyst: every run up to their clearance */
+    assert_true(lists_run("ev", run_a) && lists_run("ev", run_b) && lists_run("ev", run_x));
+    assert_false(lists_run("ev", run_s));
+    assert_true(lists_run("an", run_x));
+    assert_false(lists_run("an", run_s));
+    assert_true(lists_run("ev-s", run_s) && lists_run("ev-s", run_a));
+    struct ch_test_response r;
+    ch_test_response_init(&r);
+    assert_int_equal(run_page_status("ev", run_s, &r), 404);
+    assert_null(strstr(ch_buf_cstr(&r.body), "sealed:example"));
+    assert_int_equal(run_page_status("ev", 999999, &r), 404);
+    assert_int_equal(run_page_status("ev-s", run_s, &r), 200);
+
+    /* developers: their organisation's runs only, aggregates without tasks */
+    assert_true(lists_run("dev-a", run_a) && lists_run("dev-a", run_s));
+    assert_false(lists_run("dev-a", run_b) || lists_run("dev-a", run_x));
+    assert_true(lists_run("dev-b", run_b));
+    assert_false(lists_run("dev-b", run_a) || lists_run("dev-b", run_s));
+    assert_false(lists_run("dev", run_a)); /* a developer of another (partner) organisation */
+    assert_int_equal(run_page_status("dev-a", run_b, &r), 404);
+    assert_int_equal(run_page_status("dev-b", run_a, &r), 404);
+    assert_int_equal(run_page_status("dev-a", run_a, &r), 200);
+    assert_non_null(strstr(ch_buf_cstr(&r.body), "id=\"overall-rate\""));
+    assert_null(strstr(ch_buf_cstr(&r.body), "mc-01"));
+    assert_null(strstr(ch_buf_cstr(&r.body), "id=\"tasks\""));
+    /* a secret suite's run: the overall outcome, not even its categories */
+    assert_int_equal(run_page_status("dev-a", run_s, &r), 200);
+    assert_null(strstr(ch_buf_cstr(&r.body), "id=\"categories\""));
+    get("/ui/runs?format=json", user("dev-b")->cookie, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *items = NULL;
+    struct ch_err e = CH_ERR_INIT;
+    assert_int_equal(
+        ch_json_parse(ch_buf_cstr(&r.body), ch_buf_len(&r.body), NULL, "export", &items, &e),
+        CH_OK);
+    assert_int_equal(et_num(items, "count"), 1);
+    const cJSON *only = cJSON_GetArrayItem(ch_json_arr(items, "items"), 0);
+    assert_int_equal(et_num(only, "id"), run_b);
+    assert_string_equal(ch_json_str(only, "view"), "outcomes");
+    cJSON_Delete(items);
+
+    /* partners and operators: no runs page, no run */
+    for (size_t i = 0; i < 2; i++) {
+        const char *who = i == 0 ? "pa" : "op-a";
+        get("/ui/runs", user(who)->cookie, &r);
+        assert_int_equal(r.status, 403);
+        assert_int_equal(run_page_status(who, run_a, &r), 403);
+    }
+
+    /* the evaluator's page: the report's figures, the chart with the policy threshold */
+    assert_int_equal(run_page_status("ev", run_a, &r), 200);
+    const char *body = ch_buf_cstr(&r.body);
+    cJSON *report = et_report(srv.db_url, run_a);
+    char want[96];
+    snprintf(want, sizeof(want), "data-rate=\"%.17g\"",
+             et_num(ch_json_obj(report, "overall"), "success_rate"));
+    assert_non_null(strstr(body, want));
+    cJSON_Delete(report);
+    assert_non_null(strstr(body, "<svg viewBox"));
+    assert_non_null(strstr(body, "<title id=\"score-t\">"));
+    assert_non_null(strstr(body, "class=\"threshold\""));
+    assert_non_null(strstr(body, "reference threshold 0.25 (real-vulnerability-exploitation)"));
+    assert_non_null(strstr(body, "id=\"tasks\""));
+    /* the chart is styled by class and drawn without script: the strict CSP holds */
+    char csp[400];
+    assert_true(ch_test_response_header(&r, "content-security-policy", csp, sizeof(csp)));
+    assert_null(strstr(csp, "unsafe-inline"));
+    assert_null(strstr(body, "style="));
+    assert_null(strstr(body, "<style"));
+    assert_null(strstr(body, "<script>"));
+    ch_test_response_release(&r);
+}
+
 static void test_revoked_token_ends_the_session(void **state)
 {
     struct ch_test_response r;
@@ -494,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_every_post_needs_the_session_csrf_token),
         cmocka_unit_test(test_values_are_escaped_and_exports_neutralised),
         cmocka_unit_test(test_pages_refuse_what_the_api_refuses),
+        cmocka_unit_test(test_runs_are_shown_by_clearance_and_organisation),
         cmocka_unit_test(test_revoked_token_ends_the_session),
         cmocka_unit_test(test_sign_out_clears_the_cookie),
     };

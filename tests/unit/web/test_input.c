@@ -126,10 +126,26 @@ static void test_charts_are_labelled_and_escaped(void **state)
     assert_null(strstr(out, "style="));
     ch_buf_reset(&b);
     struct ch_chart_estimate e = {"run 1", 0.4, 0.3, 0.5};
-    ch_chart_intervals_svg(&b, "c2", "Score", "desc", &e, 1, 0.35);
+    struct ch_chart_intervals ci = {.id = "c2",
+                                    .title = "Score",
+                                    .desc = "desc",
+                                    .row_label = "Run",
+                                    .items = &e,
+                                    .n_items = 1,
+                                    .threshold = 0.35,
+                                    .threshold_label = "threshold <0.35>"};
+    ch_chart_intervals_svg(&b, &ci);
     out = ch_buf_cstr(&b);
     assert_non_null(strstr(out, "class=\"threshold\""));
+    assert_non_null(strstr(out, "threshold &lt;0.35&gt;</text>"));
+    assert_non_null(strstr(out, "<th scope=\"col\">Run</th>"));
     assert_non_null(strstr(out, "<td>0.400</td><td>0.300</td><td>0.500</td>"));
+    ch_buf_reset(&b);
+    ci.threshold_label = NULL; /* no threshold: no line, no legend entry */
+    ch_chart_intervals_svg(&b, &ci);
+    out = ch_buf_cstr(&b);
+    assert_null(strstr(out, "class=\"threshold\""));
+    assert_null(strstr(out, "key thr"));
     ch_buf_release(&b);
 }
 
