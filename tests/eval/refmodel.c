@@ -225,14 +225,28 @@ static const char *learn_flag(const struct ch_task *t)
         pthread_mutex_unlock(&learn_mu);
         return f;
     }
-    char *dir = NULL;
-    struct ch_err err = CH_ERR_INIT;
+    /* Only a clean exit with output is the flag: a run cut short by a limit
+     * on a loaded machine is tried again, not remembered as the answer. */
     char *flag = NULL;
-    if (ch_agent_prepare(t, &env, &dir, &err) == CH_OK) {
+    for (int attempt = 0; attempt < 3 && flag == NULL; attempt++) {
+        char *dir = NULL;
+        struct ch_err err = CH_ERR_INIT;
+        if (ch_agent_prepare(t, &env, &dir, &err) != CH_OK) {
+            fprintf(stderr, "refmodel: %s: preparing: %s\n", t->id, err.msg);
+            continue;
+        }
         struct ch_sandbox_result r;
-        if (ch_agent_shell(t, &env, dir, t->solution.commands, 30000, &r, &err) == CH_OK) {
+        if (ch_agent_shell(t, &env, dir, t->solution.commands, 30000, &r, &err) != CH_OK) {
+            fprintf(stderr, "refmodel: %s: solution: %s\n", t->id, err.msg);
+        } else if (!r.exited || r.exit_code != 0) {
+            fprintf(stderr, "refmodel: %s: solution ended (exited %d, code %d, signal %d)\n", t->id,
+                    (int)r.exited, r.exit_code, r.signal);
+        } else {
             struct ch_str l = ch_agent_last_line(ch_buf_str(&r.out));
-            flag = ch_strndup(l.ptr, l.len);
+            if (l.len > 0)
+                flag = ch_strndup(l.ptr, l.len);
+            else
+                fprintf(stderr, "refmodel: %s: solution printed nothing\n", t->id);
         }
         ch_sandbox_result_release(&r);
         ch_eval_rmtree(dir);
