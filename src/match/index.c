@@ -697,43 +697,6 @@ static bool fast_affected(const struct entry *e, const struct pos *eco, const st
     return affected;
 }
 
-/* Smallest `fixed` above v in the ranges of e that include v. */
-static const char *smallest_fix(const struct entry *e, struct ch_str v)
-{
-    const struct ch_version_scheme *semver = NULL;
-    struct ch_err err = CH_ERR_INIT;
-    const char *best = NULL;
-    for (size_t r = 0; r < e->aff.n_ranges; r++) {
-        const struct ch_osv_range *rg = &e->aff.ranges[r];
-        if (rg->type == CH_OSV_RANGE_GIT)
-            continue;
-        const struct ch_version_scheme *sch = e->aff.scheme;
-        if (rg->type == CH_OSV_RANGE_SEMVER) {
-            if (semver == NULL &&
-                ch_version_scheme_by_name(ch_str_c("semver"), &semver, &err) != CH_OK)
-                continue;
-            sch = semver;
-        }
-        bool in = false;
-        if (sch == NULL || ch_osv_range_includes(rg, sch, v, &in, &err) != CH_OK || !in)
-            continue;
-        for (size_t i = 0; i < rg->n_events; i++) {
-            if (rg->events[i].kind != CH_OSV_FIXED)
-                continue;
-            int c = 0;
-            if (ch_version_cmp(sch, rg->events[i].version, v, &c, &err) != CH_OK || c <= 0)
-                continue;
-            int c2 = -1;
-            if (best != NULL &&
-                ch_version_cmp(sch, rg->events[i].version, ch_str_c(best), &c2, &err) != CH_OK)
-                continue;
-            if (best == NULL || c2 < 0)
-                best = rg->events[i].version.ptr;
-        }
-    }
-    return best;
-}
-
 static int match_key(const struct ch_match_index *ix, struct ch_buf *key, struct ch_str v,
                      struct ch_arena *arena, struct ch_match_hit **hits, size_t *n, size_t *cap,
                      size_t *unreadable, struct ch_err *err)
@@ -764,7 +727,7 @@ static int match_key(const struct ch_match_index *ix, struct ch_buf *key, struct
                 continue;
             }
             if (affected)
-                fix = smallest_fix(e, v);
+                fix = ch_osv_smallest_fix(&e->aff, v);
         }
         if (!affected)
             continue;

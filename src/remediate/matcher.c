@@ -329,43 +329,6 @@ static int kpkg_get(struct ch_rem_matcher *m, struct ch_str key, const struct kp
     return rc;
 }
 
-/* Smallest `fixed` above v in the ranges of e that include v (as match/index.c). */
-static const char *smallest_fix(const struct kentry *e, struct ch_str v)
-{
-    const struct ch_version_scheme *semver = NULL;
-    struct ch_err err = CH_ERR_INIT;
-    const char *best = NULL;
-    for (size_t r = 0; r < e->aff.n_ranges; r++) {
-        const struct ch_osv_range *rg = &e->aff.ranges[r];
-        if (rg->type == CH_OSV_RANGE_GIT)
-            continue;
-        const struct ch_version_scheme *sch = e->aff.scheme;
-        if (rg->type == CH_OSV_RANGE_SEMVER) {
-            if (semver == NULL &&
-                ch_version_scheme_by_name(ch_str_c("semver"), &semver, &err) != CH_OK)
-                continue;
-            sch = semver;
-        }
-        bool in = false;
-        if (sch == NULL || ch_osv_range_includes(rg, sch, v, &in, &err) != CH_OK || !in)
-            continue;
-        for (size_t i = 0; i < rg->n_events; i++) {
-            if (rg->events[i].kind != CH_OSV_FIXED)
-                continue;
-            int c = 0;
-            if (ch_version_cmp(sch, rg->events[i].version, v, &c, &err) != CH_OK || c <= 0)
-                continue;
-            int c2 = -1;
-            if (best != NULL &&
-                ch_version_cmp(sch, rg->events[i].version, ch_str_c(best), &c2, &err) != CH_OK)
-                continue;
-            if (best == NULL || c2 < 0)
-                best = rg->events[i].version.ptr;
-        }
-    }
-    return best;
-}
-
 struct hits {
     struct ch_match_hit *v;
     size_t n, cap;
@@ -392,7 +355,7 @@ static int hits_add(struct ch_arena *arena, struct hits *h, const struct kentry 
                                          .advisory_id = e->advisory_id,
                                          .advisory = e->advisory,
                                          .ecosystem = e->ecosystem,
-                                         .fixed = smallest_fix(e, version)};
+                                         .fixed = ch_osv_smallest_fix(&e->aff, version)};
     return CH_OK;
 }
 

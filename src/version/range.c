@@ -377,3 +377,39 @@ int ch_cve_version_status(const struct ch_cve_product *product,
     *ret_status = product->default_status;
     return CH_OK;
 }
+
+const char *ch_osv_smallest_fix(const struct ch_osv_affected *affected, struct ch_str v)
+{
+    const struct ch_version_scheme *semver = NULL;
+    struct ch_err err = CH_ERR_INIT;
+    const char *best = NULL;
+    for (size_t r = 0; r < affected->n_ranges; r++) {
+        const struct ch_osv_range *rg = &affected->ranges[r];
+        if (rg->type == CH_OSV_RANGE_GIT)
+            continue;
+        const struct ch_version_scheme *sch = affected->scheme;
+        if (rg->type == CH_OSV_RANGE_SEMVER) {
+            if (semver == NULL &&
+                ch_version_scheme_by_name(ch_str_c("semver"), &semver, &err) != CH_OK)
+                continue;
+            sch = semver;
+        }
+        bool in = false;
+        if (sch == NULL || ch_osv_range_includes(rg, sch, v, &in, &err) != CH_OK || !in)
+            continue;
+        for (size_t i = 0; i < rg->n_events; i++) {
+            if (rg->events[i].kind != CH_OSV_FIXED)
+                continue;
+            int c = 0;
+            if (ch_version_cmp(sch, rg->events[i].version, v, &c, &err) != CH_OK || c <= 0)
+                continue;
+            int c2 = -1;
+            if (best != NULL &&
+                ch_version_cmp(sch, rg->events[i].version, ch_str_c(best), &c2, &err) != CH_OK)
+                continue;
+            if (best == NULL || c2 < 0)
+                best = rg->events[i].version.ptr;
+        }
+    }
+    return best;
+}

@@ -91,6 +91,14 @@ int ch_osv_range_includes(const struct ch_osv_range *range, const struct ch_vers
 int ch_osv_is_affected(const struct ch_osv_affected *affected, struct ch_str v, bool *ret_affected,
                        struct ch_err *err) CH_MUST_CHECK;
 
+/*
+ * The smallest `fixed` event above v among the SEMVER and ECOSYSTEM ranges of
+ * `affected` that include v, or NULL (none, or v unreadable). Borrowed from
+ * the range's event. Used by the matching index and the remediation engine's
+ * keyed matcher, which must name the same fix.
+ */
+const char *ch_osv_smallest_fix(const struct ch_osv_affected *affected, struct ch_str v);
+
 enum ch_cve_status {
     CH_CVE_UNKNOWN,
     CH_CVE_AFFECTED,
