@@ -70,6 +70,12 @@ int ch_store__pg_open(const char *conninfo, const struct ch_store_options *opts,
  */
 int ch_store__pg_rewrite(const char *sql, char **ret, int *ret_n_params, struct ch_err *err);
 int ch_store__pg_map_sqlstate(const char *state);
+/*
+ * SQLite (sqlite.c): the length of an "INSERT ... VALUES (...) RETURNING id"
+ * without its clause when the id can be read back as the rowid, else 0.
+ */
+struct sqlite3;
+size_t ch_store__sqlite_rowid_insert(struct sqlite3 *db, const char *sql);
 #endif
 
 /* Migrations compiled into the binary, in version order (generated). */

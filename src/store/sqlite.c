@@ -9,6 +9,7 @@
  * SQLite result codes become ch_rc here and nowhere else.
  */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -22,6 +23,11 @@ struct sq_store {
 struct sq_stmt {
     struct ch_stmt base;
     sqlite3_stmt *st;
+    /* an INSERT whose RETURNING id is answered from the rowid (see rowid_insert) */
+    bool rowid_returning;
+    int phase; /* 0: not run; 1: the id row is current; 2: done */
+    int64_t rowid;
+    char rowid_text[24];
 };
 
 static sqlite3 *db_of(struct ch_store *s)
@@ -72,13 +78,69 @@ static int sq_exec(struct ch_store *s, const char *sql, struct ch_err *err)
     return CH_OK;
 }
 
+/*
+ * SQLite runs a RETURNING clause by collecting the rows in a temporary
+ * table and stepping through it after the statement, which costs about as
+ * much again as a one-row insert (measured: 9-11 µs per row with it, 5-6
+ * without, on the exposure tables). The portable SQL says
+ * "INSERT INTO t (...) VALUES (...) RETURNING id" because PostgreSQL needs
+ * it; when that is exactly the statement (one row of values, no SELECT, no
+ * ON CONFLICT or OR clause, so it inserts one row or fails) and id is t's
+ * rowid (INTEGER PRIMARY KEY of a rowid table), the clause is left out here
+ * and the step answers with sqlite3_last_insert_rowid(), which is the same
+ * value. Returns the length of sql without the clause, or 0.
+ */
+#define RETURNING_ID " RETURNING id"
+CH_TESTABLE size_t ch_store__sqlite_rowid_insert(sqlite3 *db, const char *sql)
+{
+    static const char prefix[] = "INSERT INTO ";
+    size_t len = strlen(sql), rl = sizeof(RETURNING_ID) - 1;
+    if (strncmp(sql, prefix, sizeof(prefix) - 1) != 0 || len <= rl + sizeof(prefix) ||
+        strcmp(sql + len - rl, RETURNING_ID) != 0 || strstr(sql, "SELECT") != NULL ||
+        strstr(sql, "select") != NULL || strstr(sql, "ON CONFLICT") != NULL)
+        return 0;
+    const char *values = strstr(sql, " VALUES (");
+    if (values == NULL)
+        return 0;
+    /* the one tuple of values must end right before the clause: placeholders,
+       literals without parentheses or quotes, commas */
+    const char *p = values + sizeof(" VALUES (") - 1;
+    while (*p != '\0' && *p != ')' && *p != '(' && *p != '\'' && *p != '"')
+        p++;
+    if (*p != ')' || p + 1 != sql + len - rl)
+        return 0;
+    char table[128];
+    const char *t = sql + sizeof(prefix) - 1;
+    size_t tl = strcspn(t, " (");
+    if (tl == 0 || tl >= sizeof(table))
+        return 0;
+    memcpy(table, t, tl);
+    table[tl] = '\0';
+    const char *type = NULL;
+    int pk = 0;
+    if (sqlite3_table_column_metadata(db, NULL, table, "id", &type, NULL, NULL, &pk, NULL) !=
+            SQLITE_OK ||
+        !pk || type == NULL || sqlite3_stricmp(type, "INTEGER") != 0)
+        return 0;
+    /* a WITHOUT ROWID table has no rowid to read back */
+    char probe[200];
+    snprintf(probe, sizeof(probe), "SELECT rowid FROM \"%s\"", table);
+    sqlite3_stmt *ps = NULL;
+    int rc = sqlite3_prepare_v2(db, probe, -1, &ps, NULL);
+    sqlite3_finalize(ps);
+    return rc == SQLITE_OK ? len - rl : 0;
+}
+
 static int sq_prepare(struct ch_store *s, const char *sql, struct ch_stmt **ret,
                       struct ch_err *err)
 {
     struct sq_stmt *st = ch_calloc(1, sizeof(*st));
     if (st == NULL)
         return ch_err_set(err, CH_E_NOMEM, "out of memory preparing a statement");
-    int rc = sqlite3_prepare_v3(db_of(s), sql, -1, SQLITE_PREPARE_PERSISTENT, &st->st, NULL);
+    size_t n = ch_store__sqlite_rowid_insert(db_of(s), sql);
+    st->rowid_returning = n > 0;
+    int rc = sqlite3_prepare_v3(db_of(s), sql, n > 0 ? (int)n : -1, SQLITE_PREPARE_PERSISTENT,
+                                &st->st, NULL);
     if (rc != SQLITE_OK) {
         ch_free(st);
         return db_error(db_of(s), rc, "cannot prepare statement", err);
@@ -151,13 +213,36 @@ static void sq_bind_null(struct ch_stmt *st, int idx)
     bind_check(st, sqlite3_bind_null(st_of(st), idx));
 }
 
+static struct sq_stmt *sq(struct ch_stmt *st)
+{
+    return (struct sq_stmt *)st;
+}
+
+/* The emulated RETURNING row is current. */
+static bool id_row(struct ch_stmt *st)
+{
+    return sq(st)->rowid_returning && sq(st)->phase == 1;
+}
+
 static int sq_step(struct ch_stmt *st, struct ch_err *err)
 {
+    struct sq_stmt *q = sq(st);
+    if (q->rowid_returning && q->phase > 0) {
+        q->phase = 2;
+        return 0;
+    }
     int rc = sqlite3_step(st_of(st));
     if (rc == SQLITE_ROW)
         return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
+    if (rc == SQLITE_DONE) {
+        sqlite3 *db = sqlite3_db_handle(st_of(st));
+        if (!q->rowid_returning || sqlite3_changes64(db) != 1)
+            return 0;
+        q->phase = 1;
+        q->rowid = sqlite3_last_insert_rowid(db);
+        snprintf(q->rowid_text, sizeof(q->rowid_text), "%lld", (long long)q->rowid);
+        return 1;
+    }
     sqlite3 *db = sqlite3_db_handle(st_of(st));
     int ret = db_error(db, rc, "database", err);
     sqlite3_reset(st_of(st));
@@ -166,32 +251,43 @@ static int sq_step(struct ch_stmt *st, struct ch_err *err)
 
 static void sq_reset(struct ch_stmt *st)
 {
+    sq(st)->phase = 0;
     sqlite3_reset(st_of(st));
     sqlite3_clear_bindings(st_of(st));
 }
 
 static int sq_column_count(struct ch_stmt *st)
 {
+    if (sq(st)->rowid_returning)
+        return 1;
     return sqlite3_column_count(st_of(st));
 }
 
 static bool sq_is_null(struct ch_stmt *st, int col)
 {
+    if (id_row(st))
+        return col != 0;
     return sqlite3_column_type(st_of(st), col) == SQLITE_NULL;
 }
 
 static int64_t sq_col_int(struct ch_stmt *st, int col)
 {
+    if (id_row(st))
+        return col == 0 ? sq(st)->rowid : 0;
     return sqlite3_column_int64(st_of(st), col);
 }
 
 static double sq_col_double(struct ch_stmt *st, int col)
 {
+    if (id_row(st))
+        return col == 0 ? (double)sq(st)->rowid : 0.0;
     return sqlite3_column_double(st_of(st), col);
 }
 
 static struct ch_str sq_col_text(struct ch_stmt *st, int col)
 {
+    if (id_row(st))
+        return col == 0 ? ch_str_c(sq(st)->rowid_text) : ch_str_make("", 0);
     const unsigned char *p = sqlite3_column_text(st_of(st), col);
     if (p == NULL)
         return ch_str_make("", 0);
@@ -200,6 +296,8 @@ static struct ch_str sq_col_text(struct ch_stmt *st, int col)
 
 static struct ch_str sq_col_blob(struct ch_stmt *st, int col)
 {
+    if (id_row(st))
+        return col == 0 ? ch_str_c(sq(st)->rowid_text) : ch_str_make("", 0);
     const void *p = sqlite3_column_blob(st_of(st), col);
     if (p == NULL)
         return ch_str_make("", 0);

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/alloc.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -162,6 +164,52 @@ static void test_pg_url_never_in_errors(void **state)
     assert_null(strstr(err.msg, "%zz"));
 }
 
+/* ---- SQLite's RETURNING id from the rowid (no server needed) ---- */
+
+static void test_sqlite_rowid_insert_detection(void **state)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT UNIQUE);"
+                                  "CREATE TABLE b (id BIGINT PRIMARY KEY, a TEXT);"
+                                  "CREATE TABLE w (id INTEGER PRIMARY KEY, a TEXT) WITHOUT ROWID;"
+                                  "CREATE TABLE c (id TEXT PRIMARY KEY, a TEXT);"
+                                  "CREATE TABLE n (k INTEGER PRIMARY KEY, id BIGINT, a TEXT);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    const char *yes = "INSERT INTO t (a) VALUES (?) RETURNING id";
+    assert_int_equal(ch_store__sqlite_rowid_insert(db, yes), strlen(yes) - strlen(" RETURNING id"));
+    /* an explicit id is the rowid too */
+    const char *own = "INSERT INTO t (a, id) VALUES (?, 7) RETURNING id";
+    assert_int_equal(ch_store__sqlite_rowid_insert(db, own), strlen(own) - strlen(" RETURNING id"));
+    static const char *const no[] = {
+        "INSERT INTO t (a) VALUES (?)",                                     /* nothing to return */
+        "INSERT INTO t (a) VALUES (?) RETURNING id, a",                     /* more than the id */
+        "INSERT INTO t (a) VALUES (?) RETURNING a",                         /* not the id */
+        "INSERT INTO t (a) VALUES (?), (?) RETURNING id",                   /* two rows */
+        "INSERT INTO t (a) SELECT a FROM b RETURNING id",                   /* any number of rows */
+        "INSERT INTO t (a) VALUES ((SELECT a FROM b)) RETURNING id",        /* a subquery */
+        "INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING RETURNING id", /* maybe none */
+        "INSERT INTO t (a) VALUES (?) ON CONFLICT (a) DO UPDATE SET a = 'y' RETURNING id",
+        "INSERT OR IGNORE INTO t (a) VALUES (?) RETURNING id",
+        "INSERT INTO t (a) VALUES ('x)') RETURNING id",       /* a literal: not parsed here */
+        "INSERT INTO t (id, a) VALUES (?, 'x') RETURNING id", /* any quote */
+        "INSERT INTO t (a) VALUES (lower(?)) RETURNING id",   /* a call */
+        "INSERT INTO b (id, a) VALUES (?, ?) RETURNING id",   /* BIGINT: not the rowid */
+        "INSERT INTO w (id, a) VALUES (?, ?) RETURNING id",   /* WITHOUT ROWID */
+        "INSERT INTO c (id, a) VALUES (?, ?) RETURNING id",   /* TEXT key */
+        "INSERT INTO n (id, a) VALUES (?, ?) RETURNING id",   /* id is not the key */
+        "INSERT INTO nosuch (a) VALUES (?) RETURNING id",
+        "UPDATE t SET a = ? RETURNING id",
+        "INSERT INTO t (a) VALUES (?) RETURNING id ",
+    };
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (ch_store__sqlite_rowid_insert(db, no[i]) != 0)
+            fail_msg("taken as a one-row rowid insert: %s", no[i]);
+    sqlite3_close(db);
+}
+
 /* ---- portable behaviour, both backends ---- */
 
 static void test_backend_question_marks_in_literals(void **state)
@@ -197,6 +245,73 @@ static void test_backend_question_marks_in_literals(void **state)
                                         "?", -1, &n, &err),
                      CH_OK);
     assert_int_equal(n, 1);
+}
+
+/*
+ * INSERT ... RETURNING id gives the new row's id, once, on both backends
+ * (SQLite answers it from the rowid: test_sqlite_rowid_insert_detection);
+ * a failed insert gives no row and leaves the statement usable.
+ */
+static void test_backend_insert_returning_id(void **state)
+{
+    struct fixture *f = *state;
+    struct ch_err err = CH_ERR_INIT;
+    char *ddl = ch_store__dialect("CREATE TABLE items (id @ID@, name TEXT NOT NULL UNIQUE)",
+                                  ch_store_backend(f->s));
+    exec_ok(f->s, ddl);
+    ch_free(ddl);
+    exec_ok(f->s, "INSERT INTO items (id, name) VALUES (40, 'seed')");
+    struct ch_stmt *st = NULL;
+    assert_int_equal(
+        ch_store_prepare(f->s, "INSERT INTO items (name) VALUES (?) RETURNING id", &st, &err),
+        CH_OK);
+    static const char *const names[] = {"a", "b", "c"};
+    int64_t prev = 0;
+    for (size_t i = 0; i < 3; i++) {
+        ch_stmt_bind_cstr(st, 1, names[i]);
+        assert_int_equal(ch_stmt_step(st, &err), 1);
+        assert_int_equal(ch_stmt_column_count(st), 1);
+        assert_false(ch_stmt_is_null(st, 0));
+        int64_t id = ch_stmt_int(st, 0);
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)id);
+        assert_string_equal(ch_stmt_cstr(st, 0), text);
+        assert_int_equal(ch_stmt_step(st, &err), 0);
+        ch_stmt_reset(st);
+        int64_t want = -1;
+        assert_int_equal(ch_store_query_int(f->s, "SELECT id FROM items WHERE name = ?", names[i],
+                                            -1, &want, &err),
+                         CH_OK);
+        assert_int_equal(id, want);
+        assert_true(id > prev);
+        prev = id;
+    }
+    /* a duplicate fails: no row, nothing stored, and the statement runs again */
+    ch_stmt_bind_cstr(st, 1, "a");
+    assert_int_equal(ch_stmt_step(st, &err), CH_E_CONFLICT);
+    ch_err_clear(&err);
+    ch_stmt_reset(st);
+    ch_stmt_bind_cstr(st, 1, "d");
+    assert_int_equal(ch_stmt_step(st, &err), 1);
+    int64_t d = ch_stmt_int(st, 0);
+    ch_stmt_reset(st);
+    assert_int_equal(query_int(f->s, "SELECT id FROM items WHERE name = 'd'"), d);
+    assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM items"), 5);
+    ch_stmt_free(st);
+
+    /* ON CONFLICT DO NOTHING: a row only when one was inserted */
+    assert_int_equal(ch_store_prepare(f->s,
+                                      "INSERT INTO items (name) VALUES (?)"
+                                      " ON CONFLICT (name) DO NOTHING RETURNING id",
+                                      &st, &err),
+                     CH_OK);
+    ch_stmt_bind_cstr(st, 1, "a");
+    assert_int_equal(ch_stmt_step(st, &err), 0);
+    ch_stmt_reset(st);
+    ch_stmt_bind_cstr(st, 1, "e");
+    assert_int_equal(ch_stmt_step(st, &err), 1);
+    assert_int_equal(ch_stmt_int(st, 0), query_int(f->s, "SELECT id FROM items WHERE name = 'e'"));
+    ch_stmt_free(st);
 }
 
 static void test_backend_blob_round_trip(void **state)
@@ -584,6 +699,8 @@ int main(void)
         cmocka_unit_test(test_pg_rewrite_placeholders),
         cmocka_unit_test(test_pg_sqlstate_mapping),
         cmocka_unit_test(test_pg_url_never_in_errors),
+        cmocka_unit_test(test_sqlite_rowid_insert_detection),
+        cmocka_unit_test_setup_teardown(test_backend_insert_returning_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_question_marks_in_literals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_blob_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_numbers_round_trip, setup, teardown),
