@@ -42,6 +42,15 @@ struct asset_info {
     char name[CH_ASSET_MAX_NAME + 1];
 };
 
+/* A decision of one directive to append to the exposure's deadline history. */
+struct pending_deadline {
+    const char *directive; /* borrowed from the directive set */
+    bool applies;
+    char inputs[160];
+    struct ch_directive_decision dec;
+    int64_t tier;
+};
+
 struct note {
     int64_t org_id;
     int64_t vuln_id;
@@ -66,6 +75,9 @@ struct ch_rem_run {
     const int64_t *only_vulns; /* ch_rem__run_only_vulns: sorted, or NULL */
     size_t n_only_vulns;
     struct ch_map *vuln_gone; /* 8-byte vuln id → 1 exists, 2 gone (cache for the filter) */
+    /* the changed decisions of the exposure being decided, written once its id is known */
+    struct pending_deadline *pend;
+    size_t n_pend;
 };
 
 static void free_asset(void *p)
@@ -98,6 +110,7 @@ void ch_rem__run_free(struct ch_rem_run *r)
     ch_map_free(r->decided);
     ch_map_free(r->vuln_gone);
     ch_buf_release(&r->batch);
+    ch_free(r->pend);
     ch_free(r);
 }
 
@@ -167,8 +180,10 @@ int ch_rem__run_new(const struct ch_rem_ctx *ctx, const struct ch_match_index *i
     r->assets = ch_map_new(0x61737365, free_asset);
     r->decided = ch_map_new(0x64656369, free_none);
     r->vuln_gone = ch_map_new(0x676f6e65, free_none);
+    size_t n_dir = ctx->directives != NULL ? ch_directive_set_count(ctx->directives) : 0;
+    r->pend = ch_calloc(n_dir > 0 ? n_dir : 1, sizeof(*r->pend));
     int rc = r->vcache == NULL || r->arena == NULL || r->notes == NULL || r->assets == NULL ||
-                     r->decided == NULL || r->vuln_gone == NULL
+                     r->decided == NULL || r->vuln_gone == NULL || r->pend == NULL
                  ? ch_err_set(err, CH_E_NOMEM, "out of memory")
                  : ch_rem__matcher_new(ctx->store, ix, &r->matcher, err);
     if (rc != CH_OK) {
@@ -523,6 +538,19 @@ static int append_deadline(struct ch_store *s, int64_t exposure_id, const char *
     return ch_stmt_run(st, err);
 }
 
+/* Appends the decisions decide_all kept. */
+static int write_deadlines(struct ch_rem_run *r, int64_t exposure_id, struct ch_err *err)
+{
+    int rc = CH_OK;
+    for (size_t i = 0; rc == CH_OK && i < r->n_pend; i++) {
+        const struct pending_deadline *pd = &r->pend[i];
+        rc = append_deadline(r->ctx->store, exposure_id, pd->directive, r->ctx->now, pd->applies,
+                             pd->inputs, &pd->dec, pd->tier, err);
+    }
+    r->n_pend = 0;
+    return rc;
+}
+
 /* Decides one directive; *applies false when out of scope or nothing is asked. */
 static int decide_one(const struct ch_directive *d, const struct ch_rem_vinfo *v,
                       const struct asset_info *a, int64_t detected, const struct prev_decision *p,
@@ -596,8 +624,11 @@ static void append_word(char *out, size_t size, const char *word)
 }
 
 /*
- * Decides every directive for one exposure, appends changed decisions and
- * summarises the directives in force at now.
+ * Decides every directive for one exposure, keeps the changed decisions in
+ * r->pend (write_deadlines appends them once the exposure has an id) and
+ * summarises the directives in force at now. A fresh exposure (no row yet,
+ * exposure_id 0) has no earlier decisions: it is decided before its row is
+ * written, so that the row is inserted whole.
  */
 static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch_rem_vinfo *v,
                       const struct asset_info *a, int64_t detected, bool fresh,
@@ -605,6 +636,7 @@ static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch
 {
     const struct ch_directive_set *set = r->ctx->directives;
     *out = (struct decision_out){.due = -1, .forensic_due = -1};
+    r->n_pend = 0;
     if (set == NULL)
         return CH_OK;
     size_t n = ch_directive_set_count(set);
@@ -629,10 +661,15 @@ static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch
                                      strcmp(p->inputs, inputs) != 0 || p->due != dec.due ||
                                      p->clock_start != dec.clock_start
                                : applies;
-        if (changed)
-            rc = append_deadline(r->ctx->store, exposure_id, ch_directive_id(d), now, applies,
-                                 inputs, &dec, tier, err);
-        if (rc != CH_OK || !applies || !ch_directive_in_force(d, now))
+        if (changed) {
+            struct pending_deadline *pd = &r->pend[r->n_pend++];
+            pd->directive = ch_directive_id(d);
+            pd->applies = applies;
+            memcpy(pd->inputs, inputs, sizeof(pd->inputs));
+            pd->dec = dec;
+            pd->tier = tier;
+        }
+        if (!applies || !ch_directive_in_force(d, now))
             continue;
         append_word(out->directives, sizeof(out->directives), ch_directive_id(d));
         if (dec.due >= 0 && (out->due < 0 || dec.due < out->due)) {
@@ -713,43 +750,67 @@ static bool was_decided(const struct ch_rem_run *r, int64_t exposure_id)
     return ch_map_has(r->decided, ch_str_c(key));
 }
 
+/*
+ * Binds the facts of the vulnerability and the decision summary as 11
+ * parameters from first: kev_added, kev_due, exploitation, automatable,
+ * technical_impact, ssvc_source, cvss, due_at, directives, outcome, forensic.
+ */
+static void bind_facts(struct ch_stmt *st, int first, const struct ch_rem_vinfo *v,
+                       const struct decision_out *o)
+{
+    bind_opt(st, first, v->kev_added);
+    bind_opt(st, first + 1, v->kev_due);
+    ch_stmt_bind_cstr(st, first + 2, v->exploitation);
+    ch_stmt_bind_cstr(st, first + 3, v->automatable);
+    ch_stmt_bind_cstr(st, first + 4, v->technical_impact);
+    ch_stmt_bind_cstr(st, first + 5, v->ssvc_source);
+    if (v->cvss < 0)
+        ch_stmt_bind_null(st, first + 6);
+    else
+        ch_stmt_bind_double(st, first + 6, v->cvss);
+    bind_opt(st, first + 7, o->due);
+    ch_stmt_bind_cstr(st, first + 8, o->directives[0] != '\0' ? o->directives : NULL);
+    ch_stmt_bind_cstr(st, first + 9, o->outcome[0] != '\0' ? o->outcome : NULL);
+    ch_stmt_bind_bool(st, first + 10, o->forensic);
+}
+
 /* Writes the facts and the decision summary of an exposure. */
 static int update_facts(struct ch_rem_run *r, int64_t exposure_id, const struct ch_rem_vinfo *v,
                         const struct decision_out *o, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(r->ctx->store,
-                           "UPDATE exposures SET kev = ?, kev_added = ?, kev_due = ?,"
-                           " exploitation = ?, automatable = ?, technical_impact = ?,"
-                           " ssvc_source = ?, cvss = ?, due_at = ?, directives = ?, outcome = ?,"
-                           " forensic = ?, updated_at = ? WHERE id = ?",
+                           "UPDATE exposures SET kev = ?1, updated_at = ?2, kev_added = ?4,"
+                           " kev_due = ?5, exploitation = ?6, automatable = ?7,"
+                           " technical_impact = ?8, ssvc_source = ?9, cvss = ?10, due_at = ?11,"
+                           " directives = ?12, outcome = ?13, forensic = ?14 WHERE id = ?3",
                            &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_bool(st, 1, v->kev);
-    bind_opt(st, 2, v->kev_added);
-    bind_opt(st, 3, v->kev_due);
-    ch_stmt_bind_cstr(st, 4, v->exploitation);
-    ch_stmt_bind_cstr(st, 5, v->automatable);
-    ch_stmt_bind_cstr(st, 6, v->technical_impact);
-    ch_stmt_bind_cstr(st, 7, v->ssvc_source);
-    if (v->cvss < 0)
-        ch_stmt_bind_null(st, 8);
-    else
-        ch_stmt_bind_double(st, 8, v->cvss);
-    bind_opt(st, 9, o->due);
-    ch_stmt_bind_cstr(st, 10, o->directives[0] != '\0' ? o->directives : NULL);
-    ch_stmt_bind_cstr(st, 11, o->outcome[0] != '\0' ? o->outcome : NULL);
-    ch_stmt_bind_bool(st, 12, o->forensic);
-    ch_stmt_bind_int(st, 13, r->ctx->now);
-    ch_stmt_bind_int(st, 14, exposure_id);
+    ch_stmt_bind_int(st, 2, r->ctx->now);
+    ch_stmt_bind_int(st, 3, exposure_id);
+    bind_facts(st, 4, v, o);
     return ch_stmt_run(st, err);
 }
 
-/* Decides an exposure whose row is known (asset, vuln, detection, KEV flag as stored). */
+/* What follows a decision written with its exposure: the triage task, the run's bookkeeping. */
+static int after_decision(struct ch_rem_run *r, int64_t exposure_id, const struct asset_info *a,
+                          const struct decision_out *o, struct ch_err *err)
+{
+    int rc = write_deadlines(r, exposure_id, err);
+    if (rc == CH_OK && o->forensic)
+        rc = open_forensic_task(r, exposure_id, a, o, err);
+    if (rc == CH_OK)
+        rc = mark_decided(r, exposure_id, err);
+    if (rc == CH_OK)
+        r->stats->decided++;
+    return rc;
+}
+
+/* Re-decides an exposure whose row is known (asset, vuln, detection, KEV flag as stored). */
 static int decide_known(struct ch_rem_run *r, int64_t exposure_id, int64_t asset_id,
-                        int64_t vuln_id, int64_t detected, bool was_kev, bool fresh,
-                        struct ch_err *err)
+                        int64_t vuln_id, int64_t detected, bool was_kev, struct ch_err *err)
 {
     const struct asset_info *a = NULL;
     const struct ch_rem_vinfo *v = NULL;
@@ -758,17 +819,13 @@ static int decide_known(struct ch_rem_run *r, int64_t exposure_id, int64_t asset
         rc = ch_rem__vinfo(r->vcache, vuln_id, &v, err);
     struct decision_out o;
     if (rc == CH_OK)
-        rc = decide_all(r, exposure_id, v, a, detected, fresh, &o, err);
+        rc = decide_all(r, exposure_id, v, a, detected, false, &o, err);
     if (rc == CH_OK)
         rc = update_facts(r, exposure_id, v, &o, err);
-    if (rc == CH_OK && o.forensic)
-        rc = open_forensic_task(r, exposure_id, a, &o, err);
-    if (rc == CH_OK && v->kev && !was_kev && !fresh)
+    if (rc == CH_OK)
+        rc = after_decision(r, exposure_id, a, &o, err);
+    if (rc == CH_OK && v->kev && !was_kev)
         rc = note_event(r, a->org_id, vuln_id, NOTE_KEV, err);
-    if (rc == CH_OK)
-        rc = mark_decided(r, exposure_id, err);
-    if (rc == CH_OK)
-        r->stats->decided++;
     return rc;
 }
 
@@ -797,7 +854,7 @@ int ch_rem__run_decide(struct ch_rem_run *r, int64_t exposure_id, struct ch_err 
     ch_stmt_reset(st);
     if (remediated)
         return CH_OK;
-    return decide_known(r, exposure_id, asset, vuln, det, kev, false, err);
+    return decide_known(r, exposure_id, asset, vuln, det, kev, err);
 }
 
 /* ---- matching one asset ------------------------------------------------ */
@@ -1113,16 +1170,20 @@ static bool str_eq_null(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* A new exposure, with its facts and the decision made before (decide_all). */
 static int insert_exposure(struct ch_rem_run *r, const struct asset_info *a, const struct found *f,
-                           const struct ch_rem_vinfo *v, int64_t *ret_id, struct ch_err *err)
+                           const struct ch_rem_vinfo *v, const struct decision_out *o,
+                           int64_t *ret_id, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(r->ctx->store,
                            "INSERT INTO exposures (org_id, asset_id, vuln_id, eco_key, norm_name,"
                            " ecosystem, package, version, fixed, advisories, status, status_at,"
-                           " detected_at, kev, forensic, updated_at)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, 0, ?)"
-                           " RETURNING id",
+                           " detected_at, kev, updated_at, kev_added, kev_due, exploitation,"
+                           " automatable, technical_impact, ssvc_source, cvss, due_at, directives,"
+                           " outcome, forensic)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?,"
+                           " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                            &st, err);
     if (rc != CH_OK)
         return rc;
@@ -1141,6 +1202,7 @@ static int insert_exposure(struct ch_rem_run *r, const struct asset_info *a, con
     ch_stmt_bind_int(st, 12, now);
     ch_stmt_bind_bool(st, 13, v->kev);
     ch_stmt_bind_int(st, 14, now);
+    bind_facts(st, 15, v, o);
     rc = ch_stmt_step(st, err);
     if (rc == 1)
         *ret_id = ch_stmt_int(st, 0);
@@ -1206,11 +1268,14 @@ static int apply_found(struct ch_rem_run *r, const struct asset_info *a, struct 
     struct existing *e = ch_map_get(emap, ch_str_c(key));
     if (e == NULL) {
         int64_t id = 0;
-        rc = insert_exposure(r, a, f, v, &id, err);
+        struct decision_out o;
+        rc = decide_all(r, 0, v, a, r->ctx->now, true, &o, err);
+        if (rc == CH_OK)
+            rc = insert_exposure(r, a, f, v, &o, &id, err);
         if (rc == CH_OK)
             rc = run_transition(r, id, NULL, "open", "detected", err);
         if (rc == CH_OK)
-            rc = decide_known(r, id, a->id, f->vuln_id, r->ctx->now, v->kev, true, err);
+            rc = after_decision(r, id, a, &o, err);
         if (rc == CH_OK)
             rc = note_event(r, a->org_id, f->vuln_id, NOTE_ADVISORY, err);
         r->stats->opened++;
@@ -1233,7 +1298,7 @@ static int apply_found(struct ch_rem_run *r, const struct asset_info *a, struct 
     /* deadlines depend on the vulnerability and the asset, not on the match: re-decide
        a reopened exposure here; changed vulnerabilities are re-decided by their run */
     if (rc == CH_OK && strcmp(e->status, "remediated") == 0 && !was_decided(r, e->id))
-        rc = decide_known(r, e->id, a->id, f->vuln_id, e->detected, e->kev, false, err);
+        rc = decide_known(r, e->id, a->id, f->vuln_id, e->detected, e->kev, err);
     return rc;
 }
 
