@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/num.h"
 #include "identity/identity.h"
 #include "remediate/exposure.h"
@@ -251,8 +252,19 @@ static int exposure_recompute(struct ch_cli *cli, int argc, char **argv)
         return code;
     struct ch_err err = CH_ERR_INIT;
     struct ch_exposure_stats st = {0};
+    /* the full run reads inventories on a second thread, over a connection of its own; without
+     * one (e.g. the file cannot be opened twice) it reads them on this thread */
+    struct ch_store *reader = NULL;
+    const struct ch_store_options ro = {.read_only = true};
+    if (o.all && ch_store_open(ch_cli_db_url(cli), &ro, &reader, &err) != CH_OK) {
+        ch_log_info("exposure recompute on one thread: %s", err.msg);
+        ch_err_clear(&err);
+        reader = NULL;
+    }
+    ctx.reader = reader;
     int rc = o.all ? ch_exposure_recompute_all(&ctx, &st, &err)
                    : ch_exposure_recompute_pending(&ctx, &st, &err);
+    ch_store_free(reader);
     struct ch_buf b;
     ch_buf_init(&b, CH_BUF_DEFAULT_MAX);
     struct ch_jw w;

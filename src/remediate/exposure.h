@@ -66,6 +66,14 @@ struct ch_rem_ctx {
     /* when not NULL, receives the sequence number of each audit entry appended, so that the
      * caller (the HTTP server) can tell when a checkpoint is due; meaningful after a commit */
     int64_t *ret_audit_seq;
+    /* optional: a second, read-only connection to the same database (the caller's); with it a
+     * full recomputation reads and matches inventories on a second thread while this one
+     * writes */
+    struct ch_store *reader;
+    /* how notices read their rows: 0 chosen per run (one ordered pass over the active
+     * exposures when the notices cover a quarter of them or more, else one indexed query per
+     * notice); 1 always the pass; -1 always per notice. Same notices; tests compare them. */
+    int notice_reads;
 };
 
 /* The organisation a principal may see: 0 (all) for clearinghouse-wide roles. */

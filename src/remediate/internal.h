@@ -47,6 +47,8 @@ struct ch_rem_matcher;
 int ch_rem__matcher_new(struct ch_store *s, const struct ch_match_index *ix,
                         struct ch_rem_matcher **ret, struct ch_err *err) CH_MUST_CHECK;
 void ch_rem__matcher_free(struct ch_rem_matcher *m);
+/* The index the matcher delegates to, or NULL (keyed). */
+const struct ch_match_index *ch_rem__matcher_index(const struct ch_rem_matcher *m);
 /* Hits live in arena. */
 int ch_rem__match(struct ch_rem_matcher *m, const struct ch_match_component *c,
                   struct ch_arena *arena, struct ch_match_hit **ret_hits, size_t *ret_n,
@@ -114,6 +116,12 @@ void ch_rem__run_free(struct ch_rem_run *r);
 int ch_rem__run_asset(struct ch_rem_run *r, int64_t asset_id, const char *const *eco_keys,
                       const char *const *norm_names, size_t n_keys,
                       struct ch_err *err) CH_MUST_CHECK;
+/*
+ * ch_rem__run_asset (every component) for each of n assets, in order; with
+ * ctx->reader set, the components are read and matched on a second thread.
+ */
+int ch_rem__run_all_assets(struct ch_rem_run *r, const int64_t *ids, size_t n,
+                           struct ch_err *err) CH_MUST_CHECK;
 /*
  * Limits the keyed runs that follow (ch_rem__run_asset with keys) to the
  * vulnerabilities of changed advisories: sorted, unique ids, borrowed until

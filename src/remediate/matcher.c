@@ -130,6 +130,11 @@ int ch_rem__matcher_new(struct ch_store *s, const struct ch_match_index *ix,
     return CH_OK;
 }
 
+const struct ch_match_index *ch_rem__matcher_index(const struct ch_rem_matcher *m)
+{
+    return m->ix;
+}
+
 void ch_rem__matcher_free(struct ch_rem_matcher *m)
 {
     if (m == NULL)

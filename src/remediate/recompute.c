@@ -466,8 +466,8 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
     struct ids assets = {0}, all = {0};
     rc = ids_query(s, "SELECT id FROM assets WHERE inventory_id IS NOT NULL ORDER BY id", 0, false,
                    &assets, NULL, err);
-    for (size_t i = 0; rc == CH_OK && i < assets.n; i++)
-        rc = ch_rem__run_asset(r, assets.v[i], NULL, NULL, 0, err);
+    if (rc == CH_OK)
+        rc = ch_rem__run_all_assets(r, assets.v, assets.n, err);
     if (rc == CH_OK)
         rc = active_exposures(s, &all, err);
     for (size_t i = 0; rc == CH_OK && i < all.n; i++)

@@ -24,6 +24,7 @@
 
 struct env {
     char *dir;
+    char *url;
     struct ch_store *s;
     struct ch_directive_set *set;
     struct ch_rem_ctx ctx;
@@ -41,8 +42,10 @@ static int64_t T(const char *iso)
 static void env_open(struct env *e, const char *now)
 {
     memset(e, 0, sizeof(*e));
-    e->s = ch_test_store(&e->dir);
-    assert_non_null(e->s);
+    e->url = ch_test_store_url(&e->dir);
+    struct ch_err oerr = CH_ERR_INIT;
+    if (ch_store_open(e->url, NULL, &e->s, &oerr) != CH_OK)
+        fail_msg("cannot open test store: %s", oerr.msg);
     const char *root = getenv("CH_SOURCE_DIR");
     assert_non_null(root);
     char path[4096];
@@ -65,6 +68,7 @@ static void env_close(struct env *e)
     ch_directive_set_free(e->set);
     ch_test_rmtree(e->dir);
     ch_free(e->dir);
+    ch_free(e->url);
 }
 
 /* An OSV-like advisory: package pkg (PyPI) affected below `fixed`. */
@@ -602,6 +606,124 @@ static void test_incremental_changed_vulns_only(void **state)
     env_close(&e);
 }
 
+/* ---- the full computation: two threads, two ways of reading notices ------ */
+
+/* Every row of the tables a run writes, as text. */
+static void dump_run_tables(struct env *e, struct ch_buf *out)
+{
+    static const char *const tables[] = {"exposures", "exposure_transitions", "exposure_deadlines",
+                                         "notices", "remediation_tasks"};
+    struct ch_err err = CH_ERR_INIT;
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY id", tables[t]);
+        struct ch_stmt *st = NULL;
+        assert_int_equal(ch_store_prepare(e->s, sql, &st, &err), CH_OK);
+        (void)ch_buf_appendf(out, "== %s\n", tables[t]);
+        int rc;
+        while ((rc = ch_stmt_step(st, &err)) == 1) {
+            for (int c = 0; c < ch_stmt_column_count(st); c++) {
+                const char *v = ch_stmt_is_null(st, c) ? "NULL" : ch_stmt_cstr(st, c);
+                (void)ch_buf_appendf(out, "%s|", v);
+            }
+            (void)ch_buf_append_byte(out, '\n');
+        }
+        assert_int_equal(rc, 0);
+        ch_stmt_free(st);
+    }
+    assert_false(out->failed);
+}
+
+/*
+ * An estate whose inventories arrive before the advisories; then full
+ * computations, each run both on one thread and with a reading thread, and
+ * with notices read per notice and in one pass: every row must be the same.
+ */
+static void full_runs(int notice_reads, bool two_threads, struct ch_buf *out)
+{
+    struct env e;
+    env_open(&e, "2026-07-01T10:00:00Z");
+    e.ctx.notice_reads = notice_reads;
+    struct ch_store *reader = NULL;
+    struct ch_err err = CH_ERR_INIT;
+    if (two_threads) {
+        const struct ch_store_options ro = {.read_only = true};
+        assert_int_equal(ch_store_open(e.url, &ro, &reader, &err), CH_OK);
+        e.ctx.reader = reader;
+    }
+    static const char *const inv[] = {
+        "alpha==1.0\nbeta==2.0\ngamma==0.5\n",
+        "alpha==1.9\ndelta==4.0\nother==1.0\n",
+        "beta==2.5\ngamma==0.9\ndelta==3.0\n",
+        "alpha==1.0\nbeta==1.0\ngamma==0.1\ndelta==1.0\n",
+        "unrelated==9.9\n",
+        "gamma==2.0\nalpha==0.1\n",
+        "beta==2.0\nalpha==1.2\n",
+        "delta==0.5\nbeta==0.5\n",
+    };
+    const int64_t orgs[] = {e.fceb, e.dod, e.nss};
+    for (size_t i = 0; i < sizeof(inv) / sizeof(inv[0]); i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "host-%zu", 8 - i); /* names not in id order */
+        int64_t a = add_asset(&e, orgs[i % 3], name,
+                              i % 2 == 0 ? CH_ASSET_EXPOSED_YES : CH_ASSET_EXPOSED_UNKNOWN);
+        attach(&e, a, inv[i]);
+    }
+    e.ctx.now = T("2026-07-02T10:00:00Z");
+    struct adv advs[] = {
+        {"PYSEC-F-1", "CVE-2026-8001", "alpha", "1.5", "yes", "total", NULL},
+        {"PYSEC-F-2", "CVE-2026-8002", "beta", "2.1", NULL, NULL,
+         "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"},
+        {"PYSEC-F-3", "CVE-2026-8003", "gamma", "1.0", "no", "partial", NULL},
+        {"PYSEC-F-4", "CVE-2026-8004", "delta", "3.5", "no", "total", NULL},
+        {"GHSA-F-5", "CVE-2026-8005", "alpha", "2.0", NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(advs) / sizeof(advs[0]); i++)
+        put_adv(&e, &advs[i]);
+    put_kev(&e, "CVE-2026-8001", "2026-07-02", "2026-07-23");
+    put_kev(&e, "CVE-2026-8004", "2026-06-20", "2026-06-18"); /* due before it was added */
+    e.ctx.now = T("2026-07-02T12:00:00Z");
+    struct ch_exposure_stats st;
+    assert_int_equal(ch_exposure_recompute_all(&e.ctx, &st, &err), CH_OK);
+    assert_int_equal(st.assets, 8);
+    assert_true(st.opened > 10);
+    assert_true(st.notices > 0);
+    /* fixes move: some exposures are remediated, others refreshed, by a second full run */
+    e.ctx.now = T("2026-07-05T10:00:00Z");
+    advs[0].fixed = "0.5";
+    advs[2].fixed = "0.2";
+    put_adv(&e, &advs[0]);
+    put_adv(&e, &advs[2]);
+    e.ctx.now = T("2026-07-05T12:00:00Z");
+    assert_int_equal(ch_exposure_recompute_all(&e.ctx, &st, &err), CH_OK);
+    assert_true(st.remediated > 0);
+    dump_run_tables(&e, out);
+    ch_store_free(reader);
+    env_close(&e);
+}
+
+static void test_full_run_threads_and_notice_reads(void **state)
+{
+    (void)state;
+    struct ch_buf want, got;
+    ch_buf_init(&want, 16 << 20);
+    full_runs(-1, false, &want);
+    assert_true(ch_test_contains(ch_buf_cstr(&want), "\"asset\":\"host-2\""));
+    static const struct {
+        int notice_reads;
+        bool two_threads;
+    } variants[] = {{1, false}, {-1, true}, {1, true}, {0, true}};
+    for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+        ch_buf_init(&got, 16 << 20);
+        full_runs(variants[i].notice_reads, variants[i].two_threads, &got);
+        if (strcmp(ch_buf_cstr(&want), ch_buf_cstr(&got)) != 0)
+            fail_msg("notice_reads %d, two threads %d: rows differ from one thread, per notice",
+                     variants[i].notice_reads, variants[i].two_threads);
+        ch_buf_release(&got);
+    }
+    ch_buf_release(&want);
+}
+
 /* ---- compliance replayed ------------------------------------------------ */
 
 static void test_compliance_as_of_replay(void **state)
@@ -740,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_disappear_and_return),
         cmocka_unit_test(test_incremental_notices_and_full),
         cmocka_unit_test(test_incremental_changed_vulns_only),
+        cmocka_unit_test(test_full_run_threads_and_notice_reads),
         cmocka_unit_test(test_compliance_as_of_replay),
         cmocka_unit_test(test_tenancy),
     };
