@@ -77,7 +77,8 @@ struct ch_rem_run {
     size_t n_batch;
     const int64_t *only_vulns; /* ch_rem__run_only_vulns: sorted, or NULL */
     size_t n_only_vulns;
-    struct ch_map *vuln_gone; /* 8-byte vuln id → 1 exists, 2 gone (cache for the filter) */
+    int64_t *recheck; /* only_vulns and every id merged into them: sorted, owned */
+    size_t n_recheck;
     /* the changed decisions of the exposure being decided, written once its id is known */
     struct pending_deadline *pend;
     size_t n_pend;
@@ -111,26 +112,20 @@ void ch_rem__run_free(struct ch_rem_run *r)
     ch_map_free(r->notes);
     ch_map_free(r->assets);
     ch_map_free(r->decided);
-    ch_map_free(r->vuln_gone);
+    ch_free(r->recheck);
     ch_buf_release(&r->batch);
     ch_free(r->pend);
     ch_free(r);
 }
 
-void ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n)
+static bool sorted_has(const int64_t *v, size_t n, int64_t x)
 {
-    r->only_vulns = ids;
-    r->n_only_vulns = ids != NULL ? n : 0;
-}
-
-static bool vuln_in_filter(const struct ch_rem_run *r, int64_t v)
-{
-    size_t lo = 0, hi = r->n_only_vulns;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->only_vulns[mid] == v)
+        if (v[mid] == x)
             return true;
-        if (r->only_vulns[mid] < v)
+        if (v[mid] < x)
             lo = mid + 1;
         else
             hi = mid;
@@ -138,32 +133,75 @@ static bool vuln_in_filter(const struct ch_rem_run *r, int64_t v)
     return false;
 }
 
-/* Whether an exposure to vulnerability v is re-checked under the filter. */
-static int vuln_relevant(struct ch_rem_run *r, int64_t v, bool *ret, struct ch_err *err)
+static bool vuln_in_filter(const struct ch_rem_run *r, int64_t v)
 {
-    *ret = true;
-    if (r->only_vulns == NULL || vuln_in_filter(r, v))
-        return CH_OK;
-    struct ch_str key = ch_str_make((const char *)&v, sizeof(v));
-    uintptr_t known = (uintptr_t)ch_map_get(r->vuln_gone, key);
-    if (known == 0) {
-        int64_t n = 0;
-        struct ch_stmt *st = NULL;
-        int rc = ch_store_stmt(r->ctx->store, "SELECT COUNT(*) FROM vulns WHERE id = ?", &st, err);
-        if (rc != CH_OK)
-            return rc;
-        ch_stmt_bind_int(st, 1, v);
-        rc = ch_stmt_step(st, err);
-        if (rc == 1)
-            n = ch_stmt_int(st, 0);
-        ch_stmt_reset(st);
-        if (rc < 0)
-            return rc;
-        known = n > 0 ? 1 : 2;
-        CH_IGNORE(ch_map_put(r->vuln_gone, key, (void *)known)); /* OOM: asked again */
+    return sorted_has(r->only_vulns, r->n_only_vulns, v);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Appends to r->recheck (unsorted while it grows). */
+static int recheck_add(struct ch_rem_run *r, size_t *cap, int64_t id, struct ch_err *err)
+{
+    for (size_t i = 0; i < r->n_recheck; i++) {
+        if (r->recheck[i] == id)
+            return CH_OK; /* a handful of ids: a scan is enough */
     }
-    *ret = known == 2;
+    if (r->n_recheck == *cap) {
+        size_t ncap = *cap == 0 ? 16 : *cap * 2;
+        int64_t *nv = ch_reallocarray(r->recheck, ncap, sizeof(*nv));
+        if (nv == NULL)
+            return ch_err_set(err, CH_E_NOMEM, "out of memory");
+        r->recheck = nv;
+        *cap = ncap;
+    }
+    r->recheck[r->n_recheck++] = id;
     return CH_OK;
+}
+
+int ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n, struct ch_err *err)
+{
+    r->only_vulns = ids;
+    r->n_only_vulns = ids != NULL ? n : 0;
+    ch_free(r->recheck);
+    r->recheck = NULL;
+    r->n_recheck = 0;
+    size_t cap = 0;
+    int rc = CH_OK;
+    for (size_t i = 0; rc == CH_OK && i < r->n_only_vulns; i++)
+        rc = recheck_add(r, &cap, ids[i], err);
+    /* breadth first over the merges: ids merged into these, and into those */
+    for (size_t i = 0; rc == CH_OK && i < r->n_recheck; i++) {
+        struct ch_stmt *st = NULL;
+        rc = ch_store_stmt(r->ctx->store, "SELECT gone FROM vuln_merges WHERE kept = ?", &st, err);
+        if (rc != CH_OK)
+            break;
+        ch_stmt_bind_int(st, 1, r->recheck[i]);
+        int64_t gone[64];
+        size_t n_gone = 0;
+        bool more = false;
+        while ((rc = ch_stmt_step(st, err)) == 1) {
+            if (n_gone == CH_ARRAY_SIZE(gone)) {
+                more = true;
+                break;
+            }
+            gone[n_gone++] = ch_stmt_int(st, 0);
+        }
+        ch_stmt_reset(st);
+        if (more)
+            rc = ch_err_set(err, CH_E_LIMIT, "more than %zu vulnerabilities merged into one",
+                            CH_ARRAY_SIZE(gone));
+        rc = rc < 0 ? rc : CH_OK;
+        for (size_t k = 0; rc == CH_OK && k < n_gone; k++)
+            rc = recheck_add(r, &cap, gone[k], err);
+    }
+    if (r->n_recheck > 1)
+        qsort(r->recheck, r->n_recheck, sizeof(*r->recheck), cmp_id);
+    return rc;
 }
 
 int ch_rem__run_new(const struct ch_rem_ctx *ctx, const struct ch_match_index *ix, bool notify,
@@ -182,11 +220,10 @@ int ch_rem__run_new(const struct ch_rem_ctx *ctx, const struct ch_match_index *i
     r->notes = ch_map_new(0x6e6f7465, free_plain);
     r->assets = ch_map_new(0x61737365, free_asset);
     r->decided = ch_map_new(0x64656369, free_none);
-    r->vuln_gone = ch_map_new(0x676f6e65, free_none);
     size_t n_dir = ctx->directives != NULL ? ch_directive_set_count(ctx->directives) : 0;
     r->pend = ch_calloc(n_dir > 0 ? n_dir : 1, sizeof(*r->pend));
     int rc = r->vcache == NULL || r->arena == NULL || r->notes == NULL || r->assets == NULL ||
-                     r->decided == NULL || r->vuln_gone == NULL || r->pend == NULL
+                     r->decided == NULL || r->pend == NULL
                  ? ch_err_set(err, CH_E_NOMEM, "out of memory")
                  : ch_rem__matcher_new(ctx->store, ix, &r->matcher, err);
     if (rc != CH_OK) {
@@ -1087,7 +1124,6 @@ static int existing_row(struct ch_rem_run *r, struct ch_stmt *st, struct ch_map 
     "SELECT id, vuln_id, eco_key, norm_name, status, version, fixed, advisories, detected_at, kev" \
     " FROM exposures"
 #define EXISTING_COLUMNS EXISTING_SELECT " WHERE asset_id = ?"
-#define EXISTING_BY_ID EXISTING_SELECT " WHERE id = ?"
 
 /*
  * The asset's exposures: all of them, or (a run for some packages) those of
@@ -1096,43 +1132,24 @@ static int existing_row(struct ch_rem_run *r, struct ch_stmt *st, struct ch_map 
  * instead of this loop reading every exposure of the asset — with 300 per
  * asset that was most of an incremental run.
  */
-/* Under a vulnerability filter: the ids of the package's exposures come from
- * the unique index alone; only the relevant rows are then read. */
+/* Under a vulnerability filter: the package's exposures to the re-checked
+ * vulnerabilities, each one row of the unique index away. */
 static int load_existing_filtered(struct ch_rem_run *r, int64_t asset_id, const struct comp *c,
                                   struct ch_map *emap, struct ch_err *err)
 {
-    struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(r->ctx->store,
-                           "SELECT id, vuln_id FROM exposures"
-                           " WHERE asset_id = ? AND eco_key = ? AND norm_name = ?",
+    int rc = CH_OK;
+    for (size_t i = 0; rc == CH_OK && i < r->n_recheck; i++) {
+        struct ch_stmt *st = NULL;
+        rc = ch_store_stmt(r->ctx->store,
+                           EXISTING_SELECT " WHERE asset_id = ? AND vuln_id = ? AND eco_key = ?"
+                                           " AND norm_name = ?",
                            &st, err);
-    if (rc != CH_OK)
-        return rc;
-    ch_stmt_bind_int(st, 1, asset_id);
-    ch_stmt_bind_cstr(st, 2, c->eco_key);
-    ch_stmt_bind_cstr(st, 3, c->norm_name);
-    struct vec rows = {0}; /* pairs (id, vuln): gathered first, one live statement at a time */
-    while ((rc = ch_stmt_step(st, err)) == 1) {
-        int64_t *p = vec_push(r->arena, &rows, 2 * sizeof(int64_t));
-        if (p == NULL) {
-            rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
-            break;
-        }
-        p[0] = ch_stmt_int(st, 0);
-        p[1] = ch_stmt_int(st, 1);
-    }
-    ch_stmt_reset(st);
-    rc = rc < 0 ? rc : CH_OK;
-    for (size_t i = 0; rc == CH_OK && i < rows.n; i++) {
-        const int64_t *p = (const int64_t *)rows.v + 2 * i;
-        bool relevant = false;
-        rc = vuln_relevant(r, p[1], &relevant, err);
-        if (rc != CH_OK || !relevant)
-            continue;
-        rc = ch_store_stmt(r->ctx->store, EXISTING_BY_ID, &st, err);
         if (rc != CH_OK)
             break;
-        ch_stmt_bind_int(st, 1, p[0]);
+        ch_stmt_bind_int(st, 1, asset_id);
+        ch_stmt_bind_int(st, 2, r->recheck[i]);
+        ch_stmt_bind_cstr(st, 3, c->eco_key);
+        ch_stmt_bind_cstr(st, 4, c->norm_name);
         rc = ch_stmt_step(st, err);
         if (rc == 1)
             rc = existing_row(r, st, emap, err);
@@ -1563,6 +1580,9 @@ static const char *reason_words(unsigned reasons, char *out, size_t size)
 #define NOTICE_COLS                                                                                \
     "a.name, x.id, x.ecosystem, x.package, x.version, x.fixed, x.due_at, x.directives, x.status"
 
+/* Fewer exposures than this behind a run's notices: one query per notice, without counting. */
+#define NOTICE_PASS_MIN_EVENTS 20000
+
 struct notice_writer {
     struct ch_buf b;
     struct ch_jw w;
@@ -1757,8 +1777,9 @@ int ch_rem__run_finish(struct ch_rem_run *r, struct ch_err *err)
     qsort(notes, n, sizeof(*notes), cmp_note);
     int rc = CH_OK;
     bool scan = r->ctx->notice_reads > 0;
-    if (r->ctx->notice_reads == 0 && n > 0) {
-        /* one pass when the notices cover a quarter of the active exposures or more */
+    if (r->ctx->notice_reads == 0 && events >= NOTICE_PASS_MIN_EVENTS) {
+        /* one pass when the notices cover a quarter of the active exposures or more (counting
+         * them reads an index of every exposure: not worth it for a few notices) */
         int64_t active = 0;
         rc = ch_store_query_int(r->ctx->store,
                                 "SELECT COUNT(*) FROM exposures"

@@ -127,10 +127,12 @@ int ch_rem__run_all_assets(struct ch_rem_run *r, const int64_t *ids, size_t n,
  * vulnerabilities of changed advisories: sorted, unique ids, borrowed until
  * the filter is cleared (ids NULL). A change to one advisory cannot alter an
  * exposure to another vulnerability, so those are neither read nor
- * rewritten. Exposures whose vulnerability no longer exists (merged into
- * another by an alias) are still re-checked, as they are without a filter.
+ * rewritten. Exposures to ids merged into these by an alias (vuln_merges,
+ * followed through chains) are re-checked too: their vulnerability no longer
+ * exists, so nothing matches them any more.
  */
-void ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n);
+int ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n,
+                           struct ch_err *err) CH_MUST_CHECK;
 /* Re-decides the deadlines of one exposure (not remediated ones). */
 int ch_rem__run_decide(struct ch_rem_run *r, int64_t exposure_id, struct ch_err *err) CH_MUST_CHECK;
 

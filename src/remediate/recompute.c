@@ -327,11 +327,11 @@ static int changes_in_run(struct ch_rem_run *r, const struct ch_rem_ctx *ctx,
                 vulns.v[u++] = vulns.v[i];
         }
         vulns.n = u;
-        ch_rem__run_only_vulns(r, vulns.v, vulns.n);
+        rc = ch_rem__run_only_vulns(r, vulns.v, vulns.n, err);
     }
     if (rc == CH_OK)
         rc = run_keys(r, ctx->store, &k, err);
-    ch_rem__run_only_vulns(r, NULL, 0);
+    CH_IGNORE(ch_rem__run_only_vulns(r, NULL, 0, err)); /* clearing asks nothing of the store */
     if (rc == CH_OK)
         rc = run_vulns(r, ctx->store, &vulns, err);
     keys_release(&k);

@@ -99,6 +99,16 @@ static int merge_into(struct ch_kb_writer *w, int64_t keep, int64_t gone, struct
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, gone);
+    rc = ch_stmt_run(st, err);
+    if (rc != CH_OK)
+        return rc;
+    /* exposures may still name the id: remediation follows it to its new vulnerability */
+    rc = stmt(w, "INSERT INTO vuln_merges (gone, kept, merged_at) VALUES (?, ?, ?)", &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_int(st, 1, gone);
+    ch_stmt_bind_int(st, 2, keep);
+    ch_stmt_bind_int(st, 3, w->now);
     return ch_stmt_run(st, err);
 }
 
@@ -117,8 +127,8 @@ static int new_vuln(struct ch_kb_writer *w, const struct ch_advisory *a, int64_t
                     struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = stmt(w, "INSERT INTO vulns (display_id, created_at) VALUES (?, ?) RETURNING id", &st,
-                  err);
+    int rc =
+        stmt(w, "INSERT INTO vulns (display_id, created_at) VALUES (?, ?) RETURNING id", &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_cstr(st, 1, display_candidate(a));
@@ -134,8 +144,9 @@ static int new_vuln(struct ch_kb_writer *w, const struct ch_advisory *a, int64_t
 static int add_key(struct ch_kb_writer *w, const char *key, int64_t vuln, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc = stmt(w, "INSERT INTO vuln_keys (key, vuln_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                  &st, err);
+    int rc =
+        stmt(w, "INSERT INTO vuln_keys (key, vuln_id) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+             &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_cstr(st, 1, key);
@@ -183,8 +194,9 @@ static int resolve_group(struct ch_kb_writer *w, const struct ch_advisory *a, in
         const char *cand = display_candidate(a);
         if (ch_is_cve_id(cand)) {
             struct ch_stmt *st = NULL;
-            int rc = stmt(w, "UPDATE vulns SET display_id = ? WHERE id = ? AND display_id NOT LIKE 'CVE-%'",
-                          &st, err);
+            int rc = stmt(
+                w, "UPDATE vulns SET display_id = ? WHERE id = ? AND display_id NOT LIKE 'CVE-%'",
+                &st, err);
             if (rc != CH_OK)
                 return rc;
             ch_stmt_bind_cstr(st, 1, cand);
@@ -337,8 +349,8 @@ int ch_kb_prepare(const struct ch_advisory *a, ch_kb_score_fn score, struct ch_a
     struct ch_kb_prepared p = {.score = -1};
     hash_hex(a->raw, p.hash);
     best_score(score, a, &p.score, &p.severity);
-    p.affected = ch_arena_calloc(arena, a->n_affected == 0 ? 1 : a->n_affected,
-                                 sizeof(*p.affected));
+    p.affected =
+        ch_arena_calloc(arena, a->n_affected == 0 ? 1 : a->n_affected, sizeof(*p.affected));
     if (p.affected == NULL)
         return ch_err_set(err, CH_E_NOMEM, "out of memory preparing '%s'", a->id);
     struct ch_buf b;
@@ -442,8 +454,8 @@ static int bind_common(struct ch_kb_writer *w, struct ch_stmt *st, int at,
     return at;
 }
 
-int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a,
-                       enum ch_kb_outcome *ret, struct ch_err *err)
+int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a, enum ch_kb_outcome *ret,
+                       struct ch_err *err)
 {
     struct ch_arena *arena = ch_arena_new((size_t)256 << 20);
     if (arena == NULL)
@@ -457,8 +469,7 @@ int ch_kb_put_advisory(struct ch_kb_writer *w, const struct ch_advisory *a,
 }
 
 int ch_kb_put_prepared(struct ch_kb_writer *w, const struct ch_advisory *a,
-                       const struct ch_kb_prepared *p, enum ch_kb_outcome *ret,
-                       struct ch_err *err)
+                       const struct ch_kb_prepared *p, enum ch_kb_outcome *ret, struct ch_err *err)
 {
     const char *hash = p->hash;
     const char *source = ch_adv_source_name(a->source);
@@ -555,10 +566,11 @@ int ch_kb_put_kev(struct ch_kb_writer *w, const struct ch_kev_entry *k, enum ch_
         return rc;
     bool exists = rc == 1;
     if (exists) {
-        bool same = ch_stmt_int(st, 0) == k->date_added &&
-                    (ch_stmt_is_null(st, 1) ? k->due_date < 0 : ch_stmt_int(st, 1) == k->due_date) &&
-                    ch_str_eq_c(ch_stmt_text(st, 2), k->required_action ? k->required_action : "") &&
-                    ch_str_eq_c(ch_stmt_text(st, 3), k->notes ? k->notes : "");
+        bool same =
+            ch_stmt_int(st, 0) == k->date_added &&
+            (ch_stmt_is_null(st, 1) ? k->due_date < 0 : ch_stmt_int(st, 1) == k->due_date) &&
+            ch_str_eq_c(ch_stmt_text(st, 2), k->required_action ? k->required_action : "") &&
+            ch_str_eq_c(ch_stmt_text(st, 3), k->notes ? k->notes : "");
         if (same) {
             ch_stmt_reset(st);
             *ret = CH_KB_UNCHANGED;
@@ -601,8 +613,8 @@ int ch_kb_put_kev(struct ch_kb_writer *w, const struct ch_kev_entry *k, enum ch_
     return CH_OK;
 }
 
-int ch_kb_put_epss(struct ch_kb_writer *w, const struct ch_epss_score *e,
-                   enum ch_kb_outcome *ret, struct ch_err *err)
+int ch_kb_put_epss(struct ch_kb_writer *w, const struct ch_epss_score *e, enum ch_kb_outcome *ret,
+                   struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = stmt(w, "SELECT epss, percentile, score_date FROM epss WHERE cve = ?", &st, err);
@@ -614,8 +626,8 @@ int ch_kb_put_epss(struct ch_kb_writer *w, const struct ch_epss_score *e,
         return rc;
     bool exists = rc == 1;
     if (exists) {
-        bool newer_stored = !ch_stmt_is_null(st, 2) && e->score_date >= 0 &&
-                            ch_stmt_int(st, 2) > e->score_date;
+        bool newer_stored =
+            !ch_stmt_is_null(st, 2) && e->score_date >= 0 && ch_stmt_int(st, 2) > e->score_date;
         bool same = ch_stmt_double(st, 0) == e->epss && ch_stmt_double(st, 1) == e->percentile;
         if (same || newer_stored) {
             ch_stmt_reset(st);
