@@ -85,6 +85,8 @@ struct ch_match_index {
     struct ch_arena *arena;
     struct ch_map *pkgs;           /* key → struct pkg (owned) */
     size_t entries;
+    struct ch_store *lazy;         /* ch_match_index_new_lazy: where packages come from */
+    struct ch_map *loaded;         /* lazy: keys already asked for (with entries or not) */
 };
 
 static void pkg_free(void *p)
@@ -107,6 +109,7 @@ void ch_match_index_free(struct ch_match_index *ix)
     if (ix == NULL)
         return;
     ch_map_free(ix->pkgs);
+    ch_map_free(ix->loaded);
     ch_arena_free(ix->arena);
     ch_free(ix);
 }
@@ -277,10 +280,9 @@ static int add_entry(struct ch_match_index *ix, struct ch_buf *key, struct entry
 
 static int finalize_pkg(struct ch_match_index *ix, struct pkg *p, struct ch_err *err);
 
-int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
-                         struct ch_match_build_stats *ret_stats, struct ch_err *err)
+/* An empty index: arena, map, the SemVer order. */
+static int index_new(struct ch_match_index **ret, struct ch_err *err)
 {
-    int64_t t0 = ch_clock_mono_ns();
     struct ch_match_index *ix = ch_calloc(1, sizeof(*ix));
     if (ix == NULL)
         return ch_err_set(err, CH_E_NOMEM, "out of memory building the matching index");
@@ -293,59 +295,86 @@ int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
         ch_match_index_free(ix);
         return ch_err_set(err, CH_E_NOMEM, "out of memory building the matching index");
     }
+    *ret = ix;
+    return CH_OK;
+}
+
+/* The columns both loaders select, in this order. */
+#define ENTRY_COLUMNS                                                                              \
+    "SELECT a.vuln_id, a.id, a.source_id, f.ecosystem, f.name, f.ranges, f.versions"              \
+    " FROM affected f JOIN advisories a ON a.id = f.advisory_id"                                   \
+    " WHERE a.withdrawn IS NULL AND f.ecosystem IS NOT NULL AND f.name IS NOT NULL"                \
+    " AND (f.ranges IS NOT NULL OR f.versions IS NOT NULL)"
+
+/*
+ * One row of ENTRY_COLUMNS into an entry under its key (key, when not NULL,
+ * overrides the row's own). *ret_skipped is set for rows that cannot be
+ * indexed (malformed ranges). last_* carry the previous row's advisory, so
+ * one advisory's id string is stored once.
+ */
+static int add_row(struct ch_match_index *ix, struct ch_stmt *st, struct ch_buf *key,
+                   int64_t *last_adv_id, const char **last_adv, bool *ret_skipped,
+                   struct ch_err *err)
+{
+    *ret_skipped = false;
+    struct entry e = {.vuln_id = ch_stmt_int(st, 0), .advisory_id = ch_stmt_int(st, 1)};
+    if (e.advisory_id != *last_adv_id || *last_adv == NULL) {
+        *last_adv = ch_arena_strdup(ix->arena, ch_stmt_cstr(st, 2));
+        *last_adv_id = e.advisory_id;
+    }
+    e.advisory = *last_adv;
+    const char *eco = ch_stmt_cstr(st, 3);
+    e.ecosystem = ch_arena_strdup(ix->arena, eco);
+    if (e.advisory == NULL || e.ecosystem == NULL)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory building the matching index");
+    struct ch_err eco_err = CH_ERR_INIT;
+    if (ch_version_scheme_for(ch_str_c(eco), &e.aff.scheme, &eco_err) != CH_OK)
+        e.aff.scheme = NULL; /* unknown order: only versions[] can match, exactly */
+    const char *ranges = ch_stmt_cstr(st, 5);
+    const char *versions = ch_stmt_cstr(st, 6);
+    if ((ranges != NULL && load_ranges(ix->arena, ranges, &e.aff) != 0) ||
+        (versions != NULL && load_versions(ix->arena, versions, &e.aff) != 0)) {
+        *ret_skipped = true;
+        return CH_OK;
+    }
+    struct ch_buf own;
+    ch_buf_init(&own, KEY_MAX);
+    if (key == NULL) {
+        eco_key_index(&own, eco);
+        key_finish(&own, eco, ch_stmt_cstr(st, 4));
+        key = &own;
+    }
+    int rc = key->failed ? CH_OK : add_entry(ix, key, &e, err);
+    *ret_skipped = key->failed;
+    ch_buf_release(&own);
+    return rc;
+}
+
+int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
+                         struct ch_match_build_stats *ret_stats, struct ch_err *err)
+{
+    int64_t t0 = ch_clock_mono_ns();
+    struct ch_match_index *ix = NULL;
+    int rc = index_new(&ix, err);
+    if (rc != CH_OK)
+        return rc;
     struct ch_stmt *st = NULL;
-    int rc = ch_store_prepare(s,
-                              "SELECT a.vuln_id, a.id, a.source_id, f.ecosystem, f.name, f.ranges,"
-                              " f.versions FROM affected f JOIN advisories a ON a.id = f.advisory_id"
-                              " WHERE a.withdrawn IS NULL AND f.ecosystem IS NOT NULL"
-                              " AND f.name IS NOT NULL"
-                              " AND (f.ranges IS NOT NULL OR f.versions IS NOT NULL)",
-                              &st, err);
+    rc = ch_store_prepare(s, ENTRY_COLUMNS, &st, err);
     if (rc != CH_OK) {
         ch_match_index_free(ix);
         return rc;
     }
-    struct ch_buf key;
-    ch_buf_init(&key, KEY_MAX);
     size_t skipped = 0;
     const char *last_adv = NULL;
     int64_t last_adv_id = 0;
     while ((rc = ch_stmt_step(st, err)) == 1) {
-        struct entry e = {.vuln_id = ch_stmt_int(st, 0), .advisory_id = ch_stmt_int(st, 1)};
-        if (e.advisory_id != last_adv_id) {
-            last_adv = ch_arena_strdup(ix->arena, ch_stmt_cstr(st, 2));
-            last_adv_id = e.advisory_id;
-        }
-        e.advisory = last_adv;
-        const char *eco = ch_stmt_cstr(st, 3);
-        e.ecosystem = ch_arena_strdup(ix->arena, eco);
-        if (e.advisory == NULL || e.ecosystem == NULL) {
-            rc = ch_err_set(err, CH_E_NOMEM, "out of memory building the matching index");
-            break;
-        }
-        struct ch_err eco_err = CH_ERR_INIT;
-        if (ch_version_scheme_for(ch_str_c(eco), &e.aff.scheme, &eco_err) != CH_OK)
-            e.aff.scheme = NULL; /* unknown order: only versions[] can match, exactly */
-        const char *ranges = ch_stmt_cstr(st, 5);
-        const char *versions = ch_stmt_cstr(st, 6);
-        if ((ranges != NULL && load_ranges(ix->arena, ranges, &e.aff) != 0) ||
-            (versions != NULL && load_versions(ix->arena, versions, &e.aff) != 0)) {
-            skipped++;
-            continue;
-        }
-        ch_buf_reset(&key);
-        eco_key_index(&key, eco);
-        key_finish(&key, eco, ch_stmt_cstr(st, 4));
-        if (key.failed) {
-            skipped++;
-            continue;
-        }
-        rc = add_entry(ix, &key, &e, err);
+        bool skip = false;
+        rc = add_row(ix, st, NULL, &last_adv_id, &last_adv, &skip, err);
         if (rc != CH_OK)
             break;
+        skipped += skip;
     }
     ch_stmt_free(st);
-    ch_buf_release(&key);
     size_t it = 0;
     struct ch_str k;
     void *v = NULL;
@@ -368,6 +397,81 @@ int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
     return CH_OK;
 }
 
+int ch_match_index_new_lazy(struct ch_store *s, struct ch_match_index **ret, struct ch_err *err)
+{
+    struct ch_match_index *ix = NULL;
+    int rc = index_new(&ix, err);
+    if (rc != CH_OK)
+        return rc;
+    ix->lazy = s;
+    ix->loaded = ch_map_new(0x6c617a79, NULL);
+    if (ix->loaded == NULL) {
+        ch_match_index_free(ix);
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    }
+    *ret = ix;
+    return CH_OK;
+}
+
+/* Adds the rows stored under one raw ecosystem name and normalised name to key. */
+static int load_raw(struct ch_match_index *ix, struct ch_buf *key, const char *eco,
+                    const char *norm, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(ix->lazy,
+                           ENTRY_COLUMNS " AND f.ecosystem = ? AND f.norm_name = ? ORDER BY f.id",
+                           &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_cstr(st, 1, eco);
+    ch_stmt_bind_cstr(st, 2, norm);
+    const char *last_adv = NULL;
+    int64_t last_adv_id = 0;
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        bool skip = false;
+        rc = add_row(ix, st, key, &last_adv_id, &last_adv, &skip, err);
+        if (rc != CH_OK)
+            break;
+    }
+    ch_stmt_reset(st);
+    return rc < 0 ? rc : CH_OK;
+}
+
+/* Loads one key ("eco_key\x1fnorm") the first time it is asked for. */
+static int load_key(struct ch_match_index *ix, struct ch_buf *key, struct ch_err *err)
+{
+    if (key->failed || ch_map_has(ix->loaded, ch_buf_str(key)))
+        return CH_OK;
+    if (ch_map_put(ix->loaded, ch_buf_str(key), ix) != CH_OK)
+        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+    struct ch_str k = ch_buf_str(key);
+    long sep = ch_str_find_char(k, '\x1f');
+    char eco[256], norm[KEY_MAX];
+    if (sep < 0 || (size_t)sep >= sizeof(eco) || k.len - (size_t)sep > sizeof(norm))
+        return CH_OK;
+    memcpy(eco, k.ptr, (size_t)sep);
+    eco[sep] = '\0';
+    memcpy(norm, k.ptr + sep + 1, k.len - (size_t)sep - 1);
+    norm[k.len - (size_t)sep - 1] = '\0';
+    int rc = load_raw(ix, key, eco, norm, err);
+    if (rc == CH_OK && strncmp(eco, "Ubuntu:", 7) == 0) {
+        /* eco_key_index folds "Ubuntu:R:LTS", "Ubuntu:Pro:R" and "Ubuntu:Pro:R:LTS" into "Ubuntu:R" */
+        for (int i = 0; rc == CH_OK && i < 3; i++) {
+            char raw[300];
+            if (i == 0)
+                snprintf(raw, sizeof(raw), "Ubuntu:%s:LTS", eco + 7);
+            else if (i == 1)
+                snprintf(raw, sizeof(raw), "Ubuntu:Pro:%s", eco + 7);
+            else
+                snprintf(raw, sizeof(raw), "Ubuntu:Pro:%s:LTS", eco + 7);
+            rc = load_raw(ix, key, raw, norm, err);
+        }
+    }
+    struct pkg *p = ch_map_get(ix->pkgs, ch_buf_str(key));
+    if (rc == CH_OK && p != NULL)
+        rc = finalize_pkg(ix, p, err);
+    return rc;
+}
 
 /* ---- fast path: ranks ---- */
 
@@ -756,6 +860,28 @@ static int match_key(const struct ch_match_index *ix, struct ch_buf *key, struct
         };
     }
     return 1;
+}
+
+int ch_match_index_load(struct ch_match_index *ix, const struct ch_match_component *c,
+                        struct ch_err *err)
+{
+    if (ix->lazy == NULL || c->ecosystem == NULL || c->name == NULL || c->version == NULL)
+        return CH_OK;
+    bool deb = strcmp(c->ecosystem, "Debian") == 0 || strcmp(c->ecosystem, "Ubuntu") == 0;
+    const char *name = deb && c->source_name != NULL ? c->source_name : c->name;
+    struct ch_buf key;
+    ch_buf_init(&key, KEY_MAX);
+    eco_key_component(&key, c->ecosystem, c->release);
+    key_finish(&key, c->ecosystem, name);
+    int rc = load_key(ix, &key, err);
+    if (rc == CH_OK && c->release != NULL) {
+        ch_buf_reset(&key);
+        eco_key_component(&key, c->ecosystem, NULL);
+        key_finish(&key, c->ecosystem, name);
+        rc = load_key(ix, &key, err);
+    }
+    ch_buf_release(&key);
+    return rc;
 }
 
 int ch_match_component(const struct ch_match_index *ix, const struct ch_match_component *c,

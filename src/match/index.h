@@ -38,6 +38,17 @@ int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
                          struct ch_match_build_stats *ret_stats, struct ch_err *err) CH_MUST_CHECK;
 void ch_match_index_free(struct ch_match_index *ix);
 
+/*
+ * An index that starts empty and takes a package's entries from the store
+ * (one indexed query per package key) when ch_match_index_load() is first
+ * asked about a component of it: for work that touches a few packages (a
+ * new advisory, one inventory), where building the whole index would cost
+ * more than the work. Matching is then the same as with a built index. A
+ * lazy index grows, so it is not shared between threads; s must outlive it.
+ */
+int ch_match_index_new_lazy(struct ch_store *s, struct ch_match_index **ret,
+                            struct ch_err *err) CH_MUST_CHECK;
+
 struct ch_match_component {
     const char *ecosystem;       /* OSV ecosystem without release ("Debian", "PyPI") */
     const char *release;         /* "12", "3.19.1", or NULL */
@@ -64,6 +75,13 @@ struct ch_match_hit {
 int ch_match_component(const struct ch_match_index *ix, const struct ch_match_component *c,
                        struct ch_arena *arena, struct ch_match_hit **ret_hits, size_t *ret_n,
                        size_t *ret_unreadable, struct ch_err *err) CH_MUST_CHECK;
+
+/*
+ * Makes sure a lazy index holds the packages c may match (its key, and the
+ * key without release); does nothing for a built index.
+ */
+int ch_match_index_load(struct ch_match_index *ix, const struct ch_match_component *c,
+                        struct ch_err *err) CH_MUST_CHECK;
 
 /*
  * Self-check of the fast path: for every package, every version any of its

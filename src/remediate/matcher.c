@@ -3,12 +3,12 @@
  * matcher.c: package keys, the keyed matcher and vulnerability facts (see
  * internal.h).
  *
- * The keyed matcher evaluates exactly what the matching index does (the
- * same OSV range evaluation from version/range.h, the same keys, the same
- * release fallback, the same smallest-fix rule) but loads only the
- * packages it is asked about, so that a new advisory or a new inventory is
- * matched without building the whole index. tests/unit/remediate checks
- * that both give the same exposures.
+ * The keyed matcher is a lazy matching index (match/index.h), which loads
+ * only the packages it is asked about, so that a new advisory or a new
+ * inventory is matched without building the whole index, with the same
+ * ranked evaluation; it remembers each (package, version) answer.
+ * tests/unit/remediate checks that it and a built index give the same
+ * exposures.
  */
 #include "remediate/internal.h"
 
@@ -18,8 +18,6 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/map.h"
-#include "version/range.h"
-#include "version/version.h"
 #include "vuln/pkgname.h"
 
 /* Arena of one matcher or vulnerability cache: bounded by what one run touches. */
@@ -72,44 +70,20 @@ void ch_rem__match_name(const char *eco, const char *name, const char *version,
 
 /* ---- the keyed matcher ------------------------------------------------ */
 
-struct kentry {
-    int64_t vuln_id;
-    int64_t advisory_id;
-    const char *advisory;
-    const char *ecosystem;
-    struct ch_osv_affected aff;
-};
-
-struct kpkg {
-    struct kentry *entries;
-    size_t n, cap;
-};
-
 /* A component's answer, kept for the next component with the same package
  * and version: estates repeat them (1,000 assets running one library at a
- * handful of versions), and evaluating a version against an advisory's
- * explicit version list parses every listed version. */
+ * handful of versions). */
 struct memo {
     struct ch_match_hit *v; /* in the matcher's arena */
     size_t n;
 };
 
 struct ch_rem_matcher {
-    struct ch_store *store;
-    const struct ch_match_index *ix;
+    const struct ch_match_index *ix; /* a built index, or NULL */
+    struct ch_match_index *lazy;     /* otherwise: packages loaded on first use */
     struct ch_arena *arena;
-    struct ch_map *pkgs; /* "eco_key\x1fnorm" → struct kpkg */
     struct ch_map *memo; /* "eco_key\x1fnorm\x1eversion" → struct memo (arena) */
 };
-
-static void kpkg_free(void *p)
-{
-    struct kpkg *k = p;
-    if (k == NULL)
-        return;
-    ch_free(k->entries);
-    ch_free(k);
-}
 
 int ch_rem__matcher_new(struct ch_store *s, const struct ch_match_index *ix,
                         struct ch_rem_matcher **ret, struct ch_err *err)
@@ -117,14 +91,15 @@ int ch_rem__matcher_new(struct ch_store *s, const struct ch_match_index *ix,
     struct ch_rem_matcher *m = ch_calloc(1, sizeof(*m));
     if (m == NULL)
         return ch_err_set(err, CH_E_NOMEM, "out of memory");
-    m->store = s;
     m->ix = ix;
     m->arena = ch_arena_new(MATCHER_ARENA_MAX);
-    m->pkgs = ch_map_new(0x72656d6d, kpkg_free);
     m->memo = ch_map_new(0x6d656d6f, NULL);
-    if (m->arena == NULL || m->pkgs == NULL || m->memo == NULL) {
+    int rc = m->arena == NULL || m->memo == NULL ? ch_err_set(err, CH_E_NOMEM, "out of memory")
+             : ix == NULL                        ? ch_match_index_new_lazy(s, &m->lazy, err)
+                                                 : CH_OK;
+    if (rc != CH_OK) {
         ch_rem__matcher_free(m);
-        return ch_err_set(err, CH_E_NOMEM, "out of memory");
+        return rc;
     }
     *ret = m;
     return CH_OK;
@@ -140,248 +115,9 @@ void ch_rem__matcher_free(struct ch_rem_matcher *m)
     if (m == NULL)
         return;
     ch_map_free(m->memo);
-    ch_map_free(m->pkgs);
+    ch_match_index_free(m->lazy);
     ch_arena_free(m->arena);
     ch_free(m);
-}
-
-static int parse_kind(const char *k, enum ch_osv_event_kind *ret)
-{
-    static const struct {
-        const char *name;
-        enum ch_osv_event_kind kind;
-    } kinds[] = {{"introduced", CH_OSV_INTRODUCED},
-                 {"fixed", CH_OSV_FIXED},
-                 {"last_affected", CH_OSV_LAST_AFFECTED},
-                 {"limit", CH_OSV_LIMIT}};
-    for (size_t i = 0; i < CH_ARRAY_SIZE(kinds); i++) {
-        if (strcmp(k, kinds[i].name) == 0) {
-            *ret = kinds[i].kind;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static struct ch_str arena_view(struct ch_arena *a, const char *s)
-{
-    char *p = ch_arena_strdup(a, s);
-    return p == NULL ? CH_STR_NULL : ch_str_make(p, strlen(p));
-}
-
-static int load_events(struct ch_arena *a, const cJSON *ev, struct ch_osv_range *r)
-{
-    size_t ne = ev != NULL ? (size_t)cJSON_GetArraySize(ev) : 0;
-    struct ch_osv_event *events = ch_arena_calloc(a, ne == 0 ? 1 : ne, sizeof(*events));
-    if (events == NULL)
-        return -1;
-    size_t k = 0;
-    for (const cJSON *e = ev != NULL ? ev->child : NULL; e != NULL; e = e->next) {
-        const cJSON *m = e->child;
-        if (m == NULL || !cJSON_IsString(m) || parse_kind(m->string, &events[k].kind) != 0)
-            continue;
-        events[k].version = arena_view(a, m->valuestring);
-        if (events[k].version.ptr == NULL)
-            return -1;
-        k++;
-    }
-    r->events = events;
-    r->n_events = k;
-    return 0;
-}
-
-/* The importer's compact ranges JSON → arena structs; -1 when malformed. */
-static int load_ranges(struct ch_arena *a, const char *json, struct ch_osv_affected *aff)
-{
-    struct ch_err err = CH_ERR_INIT;
-    cJSON *j = NULL;
-    if (ch_json_parse(json, strlen(json), NULL, "ranges", &j, &err) != CH_OK)
-        return -1;
-    size_t n = (size_t)cJSON_GetArraySize(j);
-    struct ch_osv_range *ranges = ch_arena_calloc(a, n == 0 ? 1 : n, sizeof(*ranges));
-    int rc = ranges == NULL ? -1 : 0;
-    size_t i = 0;
-    for (const cJSON *r = j->child; r != NULL && rc == 0; r = r->next, i++) {
-        const char *type = ch_json_str(r, "type");
-        ranges[i].type = type == NULL                     ? CH_OSV_RANGE_GIT
-                         : strcmp(type, "SEMVER") == 0    ? CH_OSV_RANGE_SEMVER
-                         : strcmp(type, "ECOSYSTEM") == 0 ? CH_OSV_RANGE_ECOSYSTEM
-                                                          : CH_OSV_RANGE_GIT;
-        rc = load_events(a, ch_json_arr(r, "events"), &ranges[i]);
-    }
-    aff->ranges = ranges;
-    aff->n_ranges = rc == 0 ? n : 0;
-    cJSON_Delete(j);
-    return rc;
-}
-
-static int load_versions(struct ch_arena *a, const char *json, struct ch_osv_affected *aff)
-{
-    struct ch_err err = CH_ERR_INIT;
-    cJSON *j = NULL;
-    if (ch_json_parse(json, strlen(json), NULL, "versions", &j, &err) != CH_OK)
-        return -1;
-    size_t n = (size_t)cJSON_GetArraySize(j);
-    struct ch_str *v = ch_arena_calloc(a, n == 0 ? 1 : n, sizeof(*v));
-    size_t i = 0;
-    for (const cJSON *c = j->child; c != NULL && v != NULL; c = c->next) {
-        if (!cJSON_IsString(c))
-            continue;
-        v[i] = arena_view(a, c->valuestring);
-        if (v[i].ptr == NULL)
-            break;
-        i++;
-    }
-    cJSON_Delete(j);
-    if (v == NULL)
-        return -1;
-    aff->versions = v;
-    aff->n_versions = i;
-    return 0;
-}
-
-static int kpkg_add(struct kpkg *p, const struct kentry *e, struct ch_err *err)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap == 0 ? 4 : p->cap * 2;
-        struct kentry *n = ch_reallocarray(p->entries, cap, sizeof(*n));
-        if (n == NULL)
-            return ch_err_set(err, CH_E_NOMEM, "out of memory");
-        p->entries = n;
-        p->cap = cap;
-    }
-    p->entries[p->n++] = *e;
-    return CH_OK;
-}
-
-/* Loads the entries stored under one raw ecosystem name and normalised name. */
-static int load_raw(struct ch_rem_matcher *m, struct kpkg *p, const char *eco, const char *norm,
-                    struct ch_err *err)
-{
-    struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(m->store,
-                           "SELECT a.vuln_id, a.id, a.source_id, f.ecosystem, f.ranges, f.versions"
-                           " FROM affected f JOIN advisories a ON a.id = f.advisory_id"
-                           " WHERE f.ecosystem = ? AND f.norm_name = ? AND a.withdrawn IS NULL"
-                           " AND (f.ranges IS NOT NULL OR f.versions IS NOT NULL)"
-                           " ORDER BY f.id",
-                           &st, err);
-    if (rc != CH_OK)
-        return rc;
-    ch_stmt_bind_cstr(st, 1, eco);
-    ch_stmt_bind_cstr(st, 2, norm);
-    while ((rc = ch_stmt_step(st, err)) == 1) {
-        struct kentry e = {.vuln_id = ch_stmt_int(st, 0), .advisory_id = ch_stmt_int(st, 1)};
-        e.advisory = ch_arena_strdup(m->arena, ch_stmt_cstr(st, 2));
-        e.ecosystem = ch_arena_strdup(m->arena, ch_stmt_cstr(st, 3));
-        if (e.advisory == NULL || e.ecosystem == NULL) {
-            rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
-            break;
-        }
-        struct ch_err serr = CH_ERR_INIT;
-        if (ch_version_scheme_for(ch_str_c(e.ecosystem), &e.aff.scheme, &serr) != CH_OK)
-            e.aff.scheme = NULL;
-        const char *ranges = ch_stmt_cstr(st, 4);
-        const char *versions = ch_stmt_cstr(st, 5);
-        if ((ranges != NULL && load_ranges(m->arena, ranges, &e.aff) != 0) ||
-            (versions != NULL && load_versions(m->arena, versions, &e.aff) != 0))
-            continue; /* the index skips such entries too */
-        rc = kpkg_add(p, &e, err);
-        if (rc != CH_OK)
-            break;
-    }
-    ch_stmt_reset(st);
-    return rc < 0 ? rc : CH_OK;
-}
-
-/* The entries of key "eco_key\x1fnorm", loaded on first use. */
-static int kpkg_get(struct ch_rem_matcher *m, struct ch_str key, const struct kpkg **ret,
-                    struct ch_err *err)
-{
-    struct kpkg *p = ch_map_get(m->pkgs, key);
-    if (p != NULL) {
-        *ret = p;
-        return CH_OK;
-    }
-    p = ch_calloc(1, sizeof(*p));
-    if (p == NULL || ch_map_put(m->pkgs, key, p) != CH_OK) {
-        ch_free(p);
-        return ch_err_set(err, CH_E_NOMEM, "out of memory");
-    }
-    long sep = ch_str_find_char(key, '\x1f');
-    char eco[256], norm[CH_REM_KEY_MAX];
-    if (sep < 0 || (size_t)sep >= sizeof(eco) || key.len - (size_t)sep > sizeof(norm))
-        return CH_OK;
-    memcpy(eco, key.ptr, (size_t)sep);
-    eco[sep] = '\0';
-    memcpy(norm, key.ptr + sep + 1, key.len - (size_t)sep - 1);
-    norm[key.len - (size_t)sep - 1] = '\0';
-    int rc = load_raw(m, p, eco, norm, err);
-    if (rc == CH_OK && strncmp(eco, "Ubuntu:", 7) == 0) {
-        /* the index folds "Ubuntu:R:LTS", "Ubuntu:Pro:R" and "Ubuntu:Pro:R:LTS" into "Ubuntu:R" */
-        for (int i = 0; rc == CH_OK && i < 3; i++) {
-            char raw[300];
-            if (i == 0)
-                snprintf(raw, sizeof(raw), "Ubuntu:%s:LTS", eco + 7);
-            else if (i == 1)
-                snprintf(raw, sizeof(raw), "Ubuntu:Pro:%s", eco + 7);
-            else
-                snprintf(raw, sizeof(raw), "Ubuntu:Pro:%s:LTS", eco + 7);
-            rc = load_raw(m, p, raw, norm, err);
-        }
-    }
-    *ret = p;
-    return rc;
-}
-
-struct hits {
-    struct ch_match_hit *v;
-    size_t n, cap;
-};
-
-static int hits_add(struct ch_arena *arena, struct hits *h, const struct kentry *e,
-                    struct ch_str version, struct ch_err *err)
-{
-    for (size_t k = 0; k < h->n; k++) {
-        if (h->v[k].advisory_id == e->advisory_id)
-            return CH_OK;
-    }
-    if (h->n == h->cap) {
-        size_t ncap = h->cap == 0 ? 8 : h->cap * 2;
-        struct ch_match_hit *nh = ch_arena_alloc(arena, ncap * sizeof(*nh));
-        if (nh == NULL)
-            return ch_err_set(err, CH_E_NOMEM, "out of memory matching");
-        if (h->n > 0)
-            memcpy(nh, h->v, h->n * sizeof(*nh));
-        h->v = nh;
-        h->cap = ncap;
-    }
-    h->v[h->n++] = (struct ch_match_hit){.vuln_id = e->vuln_id,
-                                         .advisory_id = e->advisory_id,
-                                         .advisory = e->advisory,
-                                         .ecosystem = e->ecosystem,
-                                         .fixed = ch_osv_smallest_fix(&e->aff, version)};
-    return CH_OK;
-}
-
-/* 1 when the key has entries (even if none matched), 0 when it has none. */
-static int match_key(struct ch_rem_matcher *m, struct ch_buf *key, struct ch_str version,
-                     struct ch_arena *arena, struct hits *h, struct ch_err *err)
-{
-    const struct kpkg *p = NULL;
-    int rc = kpkg_get(m, ch_buf_str(key), &p, err);
-    if (rc != CH_OK)
-        return rc;
-    for (size_t i = 0; i < p->n; i++) {
-        bool affected = false;
-        struct ch_err merr = CH_ERR_INIT;
-        if (ch_osv_is_affected(&p->entries[i].aff, version, &affected, &merr) != CH_OK || !affected)
-            continue;
-        rc = hits_add(arena, h, &p->entries[i], version, err);
-        if (rc != CH_OK)
-            return rc;
-    }
-    return p->n > 0 ? 1 : 0;
 }
 
 static void key_of(struct ch_buf *key, const char *eco, const char *release, const char *name)
@@ -405,37 +141,31 @@ int ch_rem__match(struct ch_rem_matcher *m, const struct ch_match_component *c,
     const char *name = NULL, *version = NULL;
     ch_rem__match_name(c->ecosystem, c->name, c->version, c->source_name, c->source_version, &name,
                        &version);
-    struct ch_buf key, mkey;
-    ch_buf_init(&key, CH_REM_KEY_MAX);
+    struct ch_buf mkey;
     ch_buf_init(&mkey, 2 * CH_REM_KEY_MAX);
-    struct hits h = {0};
-    key_of(&key, c->ecosystem, c->release, name);
-    (void)ch_buf_append_str(&mkey, ch_buf_str(&key));
+    key_of(&mkey, c->ecosystem, c->release, name);
     (void)ch_buf_append_byte(&mkey, '\x1e');
     (void)ch_buf_append_c(&mkey, version);
     const struct memo *seen = mkey.failed ? NULL : ch_map_get(m->memo, ch_buf_str(&mkey));
-    int found = 0;
+    struct memo h = {0};
+    int rc = CH_OK;
     if (seen != NULL) {
-        h.v = seen->v;
-        h.n = seen->n;
+        h = *seen;
     } else {
-        found = key.failed ? 0 : match_key(m, &key, ch_str_c(version), m->arena, &h, err);
-        if (found == 0 && c->release != NULL) {
-            key_of(&key, c->ecosystem, NULL, name);
-            found = key.failed ? 0 : match_key(m, &key, ch_str_c(version), m->arena, &h, err);
-        }
-        struct memo *mm = found >= 0 && !mkey.failed ? ch_arena_alloc(m->arena, sizeof(*mm)) : NULL;
+        rc = ch_match_index_load(m->lazy, c, err);
+        if (rc == CH_OK)
+            rc = ch_match_component(m->lazy, c, m->arena, &h.v, &h.n, NULL, err);
+        struct memo *mm =
+            rc == CH_OK && !mkey.failed ? ch_arena_alloc(m->arena, sizeof(*mm)) : NULL;
         if (mm != NULL) {
-            *mm = (struct memo){.v = h.v, .n = h.n};
+            *mm = h;
             CH_IGNORE(ch_map_put(m->memo, ch_buf_str(&mkey), mm)); /* OOM: not remembered */
         }
     }
     ch_buf_release(&mkey);
-    ch_buf_release(&key);
-    if (found < 0)
-        return found;
+    if (rc != CH_OK)
+        return rc;
     /* the caller's copy: it may outlive nothing of ours but is its to keep */
-    *ret_hits = NULL;
     if (h.n > 0) {
         *ret_hits = ch_arena_alloc(arena, h.n * sizeof(*h.v));
         if (*ret_hits == NULL)

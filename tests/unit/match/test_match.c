@@ -113,6 +113,84 @@ static void test_match_debian_source_package(void **state)
     ch_arena_free(a);
 }
 
+/*
+ * A lazy index (packages loaded on first use) answers exactly as the built
+ * one, hit for hit and in the same order, including Ubuntu's folded
+ * release markers, Debian source packages and the bare-ecosystem fallback.
+ */
+static void test_lazy_index_equals_built(void **state)
+{
+    struct fx *f = *state;
+    struct ch_err err = CH_ERR_INIT;
+    /* an Ubuntu advisory under a marked release, next to the fixture's */
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/ubuntu.json", f->dir);
+    const char *adv =
+        "{\"schema_version\":\"1.6.0\",\"id\":\"UBUNTU-TEST-1\",\"modified\":\"2026-01-01T00:00:00Z\","
+        "\"affected\":[{\"package\":{\"ecosystem\":\"Ubuntu:Pro:22.04:LTS\",\"name\":\"demo\"},"
+        "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+        "{\"fixed\":\"1.2-1\"}]}]},"
+        "{\"package\":{\"ecosystem\":\"Ubuntu\",\"name\":\"demo\"},"
+        "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+        "{\"fixed\":\"0.5-1\"}]}]}]}";
+    ch_test_write_file(path, adv, strlen(adv));
+    const char *paths[] = {path};
+    struct ch_import_options o = {.now = 2000};
+    struct ch_import_stats st;
+    assert_int_equal(ch_import_paths(f->s, paths, 1, &o, &st, &err), CH_OK);
+    struct ch_match_index *built = NULL, *lazy = NULL;
+    assert_int_equal(ch_match_index_build(f->s, &built, NULL, &err), CH_OK);
+    assert_int_equal(ch_match_index_new_lazy(f->s, &lazy, &err), CH_OK);
+    static const struct ch_match_component cs[] = {
+        {.ecosystem = "PyPI", .name = "EXAMPLE.lib", .version = "1.4.1"},
+        {.ecosystem = "PyPI", .name = "example_lib", .version = "1.4.2"},
+        {.ecosystem = "PyPI", .name = "example-lib", .version = "2.1.0"},
+        {.ecosystem = "PyPI", .name = "example-lib", .version = "not a version!"},
+        {.ecosystem = "npm", .name = "example-lib", .version = "1.2.0"},
+        {.ecosystem = "Go", .name = "example.com/mod", .version = "1.0.0"},
+        {.ecosystem = "Debian", .release = "12", .name = "libssl3", .version = "3.0.11-1~deb12u2",
+         .source_name = "openssl", .source_version = "3.0.11-1~deb12u2"},
+        {.ecosystem = "Ubuntu", .release = "22.04", .name = "demo", .version = "1.0-1"},
+        {.ecosystem = "Ubuntu", .release = "24.04", .name = "demo", .version = "0.4-1"},
+        {.ecosystem = "Ubuntu", .release = "22.04", .name = "demo", .version = "1.2-1"},
+        {.ecosystem = "PyPI", .name = "nothing-here", .version = "1.0"},
+    };
+    struct ch_arena *a = ch_arena_new(1 << 20);
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+        struct ch_match_hit *hb = NULL, *hl = NULL;
+        size_t nb = 0, nl = 0;
+        assert_int_equal(ch_match_component(built, &cs[i], a, &hb, &nb, NULL, &err), CH_OK);
+        assert_int_equal(ch_match_index_load(lazy, &cs[i], &err), CH_OK);
+        assert_int_equal(ch_match_component(lazy, &cs[i], a, &hl, &nl, NULL, &err), CH_OK);
+        if (nb != nl)
+            fail_msg("%s %s %s: built %zu hits, lazy %zu", cs[i].ecosystem, cs[i].name,
+                     cs[i].version, nb, nl);
+        for (size_t k = 0; k < nb; k++) {
+            assert_int_equal(hb[k].vuln_id, hl[k].vuln_id);
+            assert_string_equal(hb[k].advisory, hl[k].advisory);
+            if (hb[k].fixed == NULL)
+                assert_null(hl[k].fixed);
+            else
+                assert_string_equal(hb[k].fixed, hl[k].fixed);
+        }
+        total += nb;
+    }
+    /* the Ubuntu entry under "Pro:...:LTS" is found for 22.04; 24.04 falls back to "Ubuntu" */
+    struct ch_match_hit *h = NULL;
+    size_t n = 0;
+    assert_int_equal(ch_match_component(lazy, &cs[7], a, &h, &n, NULL, &err), CH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].fixed, "1.2-1");
+    assert_int_equal(ch_match_component(lazy, &cs[8], a, &h, &n, NULL, &err), CH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].fixed, "0.5-1");
+    assert_true(total >= 6);
+    ch_arena_free(a);
+    ch_match_index_free(lazy);
+    ch_match_index_free(built);
+}
+
 static cJSON *render(struct ch_scan_report *r, enum ch_scan_format fmt)
 {
     struct ch_buf b;
@@ -201,6 +279,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_ranges),
         cmocka_unit_test(test_match_debian_source_package),
+        cmocka_unit_test(test_lazy_index_equals_built),
         cmocka_unit_test(test_scan_report_formats),
     };
     return cmocka_run_group_tests_name("match", tests, setup, teardown);
