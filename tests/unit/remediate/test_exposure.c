@@ -669,6 +669,8 @@ static void full_runs(int notice_reads, bool two_threads, struct ch_buf *out)
                               i % 2 == 0 ? CH_ASSET_EXPOSED_YES : CH_ASSET_EXPOSED_UNKNOWN);
         attach(&e, a, inv[i]);
     }
+    int64_t big = add_asset(&e, e.fceb, "host-big", CH_ASSET_EXPOSED_YES);
+    attach(&e, big, "multi==1.0\nalpha==1.0\n");
     e.ctx.now = T("2026-07-02T10:00:00Z");
     struct adv advs[] = {
         {"PYSEC-F-1", "CVE-2026-8001", "alpha", "1.5", "yes", "total", NULL},
@@ -682,12 +684,45 @@ static void full_runs(int notice_reads, bool two_threads, struct ch_buf *out)
         put_adv(&e, &advs[i]);
     put_kev(&e, "CVE-2026-8001", "2026-07-02", "2026-07-23");
     put_kev(&e, "CVE-2026-8004", "2026-06-20", "2026-06-18"); /* due before it was added */
+    /* 40 advisories of one package: an asset with more transitions and deadlines than one
+     * multi-row INSERT holds */
+    for (int i = 0; i < 40; i++) {
+        char id[32], cve[32];
+        snprintf(id, sizeof(id), "PYSEC-M-%02d", i);
+        snprintf(cve, sizeof(cve), "CVE-2026-81%02d", i);
+        struct adv m = {id, cve, "multi", i % 2 == 0 ? "9.0" : "1.5", "no", "partial", NULL};
+        put_adv(&e, &m);
+    }
     e.ctx.now = T("2026-07-02T12:00:00Z");
     struct ch_exposure_stats st;
     assert_int_equal(ch_exposure_recompute_all(&e.ctx, &st, &err), CH_OK);
-    assert_int_equal(st.assets, 8);
-    assert_true(st.opened > 10);
+    assert_int_equal(st.assets, 9);
+    assert_true(st.opened > 50);
     assert_true(st.notices > 0);
+    /* every exposure has its one detection, and its due date is that of one of its deadlines */
+    int64_t bad = -1;
+    assert_int_equal(
+        ch_store_query_int(e.s,
+                           "SELECT COUNT(*) FROM exposures x WHERE (SELECT COUNT(*) FROM"
+                           " exposure_transitions t WHERE t.exposure_id = x.id AND"
+                           " t.from_status IS NULL AND t.to_status = 'open') <> 1",
+                           NULL, -1, &bad, &err),
+        CH_OK);
+    assert_int_equal(bad, 0);
+    assert_int_equal(ch_store_query_int(e.s,
+                                        "SELECT COUNT(*) FROM exposures x WHERE x.due_at IS NOT"
+                                        " NULL AND NOT EXISTS (SELECT 1 FROM exposure_deadlines d"
+                                        " WHERE d.exposure_id = x.id AND d.due = x.due_at)",
+                                        NULL, -1, &bad, &err),
+                     CH_OK);
+    assert_int_equal(bad, 0);
+    int64_t n_big = 0;
+    assert_int_equal(ch_store_query_int(e.s,
+                                        "SELECT COUNT(*) FROM exposures x JOIN assets a"
+                                        " ON a.id = x.asset_id WHERE a.name = ?",
+                                        "host-big", -1, &n_big, &err),
+                     CH_OK);
+    assert_int_equal(n_big, 42); /* 40 of multi, 2 of alpha */
     /* fixes move: some exposures are remediated, others refreshed, by a second full run */
     e.ctx.now = T("2026-07-05T10:00:00Z");
     advs[0].fixed = "0.5";
