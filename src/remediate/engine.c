@@ -72,11 +72,15 @@ struct queued_deadline {
     struct pending_deadline d;
 };
 
+struct notice_row;
+
 struct note {
     int64_t org_id;
     int64_t vuln_id;
-    unsigned reasons; /* NOTE_* bits */
-    size_t events;    /* exposures that asked for it: an estimate of its rows */
+    unsigned reasons;        /* NOTE_* bits */
+    size_t events;           /* exposures that asked for it: an estimate of its rows */
+    struct notice_row *rows; /* the one-pass reading's rows (its arena) */
+    size_t n_rows, cap_rows;
 };
 
 enum { NOTE_ADVISORY = 1, NOTE_KEV = 2, NOTE_FIXED = 4 };
@@ -89,7 +93,9 @@ struct ch_rem_run {
     bool notify;
     struct ch_map *notes;   /* "org:vuln" → struct note */
     struct ch_map *assets;  /* "id" → struct asset_info */
-    struct ch_map *decided; /* "id" → marker: exposures decided in this run */
+    struct ch_map *decided; /* 8-byte id → marker: exposures decided in this run (mark_decided) */
+    int64_t *rising;        /* ... and those that came in increasing order */
+    size_t n_rising, cap_rising;
     struct ch_exposure_stats *stats;
     int64_t t0;
     struct ch_buf batch; /* transitions of the current asset, audited as one entry */
@@ -137,6 +143,7 @@ void ch_rem__run_free(struct ch_rem_run *r)
     ch_map_free(r->notes);
     ch_map_free(r->assets);
     ch_map_free(r->decided);
+    ch_free(r->rising);
     ch_free(r->recheck);
     ch_buf_release(&r->batch);
     ch_free(r->pend);
@@ -877,8 +884,29 @@ static struct ch_str id_key(const int64_t *id)
     return ch_str_make((const char *)id, sizeof(*id));
 }
 
+/*
+ * Exposures decided in this run. Ids arrive mostly in increasing order (new
+ * rows get increasing ids; a full run goes asset by asset): those go in a
+ * sorted array, found by binary search; the rest in a map. A full run
+ * marks every one of its 300,000 exposures, and a map entry costs an
+ * allocation each.
+ */
 static int mark_decided(struct ch_rem_run *r, int64_t exposure_id, struct ch_err *err)
 {
+    if (r->n_rising == 0 || exposure_id > r->rising[r->n_rising - 1]) {
+        if (r->n_rising == r->cap_rising) {
+            size_t cap = r->cap_rising == 0 ? 1024 : r->cap_rising * 2;
+            int64_t *nv = ch_reallocarray(r->rising, cap, sizeof(*nv));
+            if (nv == NULL)
+                return ch_err_set(err, CH_E_NOMEM, "out of memory");
+            r->rising = nv;
+            r->cap_rising = cap;
+        }
+        r->rising[r->n_rising++] = exposure_id;
+        return CH_OK;
+    }
+    if (sorted_has(r->rising, r->n_rising, exposure_id))
+        return CH_OK;
     if (ch_map_put(r->decided, id_key(&exposure_id), r) != CH_OK)
         return ch_err_set(err, CH_E_NOMEM, "out of memory");
     return CH_OK;
@@ -886,7 +914,8 @@ static int mark_decided(struct ch_rem_run *r, int64_t exposure_id, struct ch_err
 
 static bool was_decided(const struct ch_rem_run *r, int64_t exposure_id)
 {
-    return ch_map_has(r->decided, id_key(&exposure_id));
+    return sorted_has(r->rising, r->n_rising, exposure_id) ||
+           ch_map_has(r->decided, id_key(&exposure_id));
 }
 
 /*
@@ -1665,19 +1694,85 @@ static const char *reason_words(unsigned reasons, char *out, size_t size)
 
 /*
  * Notices. A notice lists the organisation's open exposures to the
- * vulnerability, ordered by asset name, as they stand at the end of the run.
- * A run with a few notices reads each one's rows through the (vulnerability,
- * organisation) index; a run whose notices cover much of the estate (the
- * full computation: every exposure is new) reads every active exposure once
- * in (organisation, vulnerability, asset name) order and meets the notices,
- * sorted the same way, as it goes: one sequential pass instead of a random
- * row read per exposure. Both give the same notices, in the same order.
+ * vulnerability, ordered by asset name (bytes) and id, as they stand at the
+ * end of the run. A run with a few notices reads each one's rows through
+ * the (vulnerability, organisation) index; a run whose notices cover much of
+ * the estate (the full computation: every exposure is new) reads every
+ * active exposure once, in storage order, handing each row to its notice:
+ * one sequential pass instead of a random row read per exposure, and no
+ * sort of the whole table. Either way each notice's rows are sorted here,
+ * so both give the same notices.
  */
-#define NOTICE_COLS                                                                                \
-    "a.name, x.id, x.ecosystem, x.package, x.version, x.fixed, x.due_at, x.directives, x.status"
 
 /* Fewer exposures than this behind a run's notices: one query per notice, without counting. */
 #define NOTICE_PASS_MIN_EVENTS 20000
+/* Bytes of the copy of a run's notice rows (about 200 per exposure listed). */
+#define NOTICE_ROWS_ARENA_MAX ((size_t)2 << 30)
+/* The columns a notice row is read from, after any the query puts first. */
+#define NOTICE_COLS                                                                                \
+    "x.asset_id, x.id, x.ecosystem, x.package, x.version, x.fixed, x.due_at, x.directives,"        \
+    " x.status FROM exposures x WHERE x.status NOT IN ('remediated', 'not_affected')"
+
+/* One exposure a notice lists. */
+struct notice_row {
+    const char *asset; /* the asset's name (the run's asset cache) */
+    int64_t id;
+    const char *ecosystem, *package, *version, *fixed; /* in the rows' arena; fixed may be NULL */
+    int64_t due;                                       /* -1: none */
+    const char *directives, *status;
+};
+
+static char *row_dup(struct ch_arena *a, struct ch_stmt *st, int col, bool *oom)
+{
+    const char *v = ch_stmt_cstr(st, col);
+    if (v == NULL)
+        return NULL;
+    char *c = ch_arena_strdup(a, v);
+    *oom |= c == NULL;
+    return c;
+}
+
+/* Adds the NOTICE_COLS row of st, starting at column c, to n's rows. */
+static int add_notice_row(struct ch_rem_run *r, struct ch_arena *a, struct note *n,
+                          struct ch_stmt *st, int c, struct ch_err *err)
+{
+    const struct asset_info *ai = NULL;
+    int rc = load_asset(r, ch_stmt_int(st, c), &ai, err);
+    if (rc != CH_OK)
+        return rc;
+    if (n->n_rows == n->cap_rows) {
+        size_t cap = n->cap_rows == 0 ? 16 : n->cap_rows * 2;
+        struct notice_row *nr = ch_arena_alloc(a, cap * sizeof(*nr));
+        if (nr == NULL)
+            return ch_err_set(err, CH_E_NOMEM, "out of memory reading notices");
+        if (n->n_rows > 0)
+            memcpy(nr, n->rows, n->n_rows * sizeof(*nr));
+        n->rows = nr;
+        n->cap_rows = cap;
+    }
+    bool oom = false;
+    n->rows[n->n_rows++] = (struct notice_row){
+        .asset = ai->name,
+        .id = ch_stmt_int(st, c + 1),
+        .ecosystem = row_dup(a, st, c + 2, &oom),
+        .package = row_dup(a, st, c + 3, &oom),
+        .version = row_dup(a, st, c + 4, &oom),
+        .fixed = row_dup(a, st, c + 5, &oom),
+        .due = ch_stmt_is_null(st, c + 6) ? -1 : ch_stmt_int(st, c + 6),
+        .directives = row_dup(a, st, c + 7, &oom),
+        .status = row_dup(a, st, c + 8, &oom),
+    };
+    return oom ? ch_err_set(err, CH_E_NOMEM, "out of memory reading notices") : CH_OK;
+}
+
+static int cmp_notice_row(const void *a, const void *b)
+{
+    const struct notice_row *x = a, *y = b;
+    int c = strcmp(x->asset, y->asset);
+    if (c != 0)
+        return c;
+    return (x->id > y->id) - (x->id < y->id);
+}
 
 struct notice_writer {
     struct ch_buf b;
@@ -1700,24 +1795,22 @@ static void notice_begin(struct notice_writer *nw, const struct ch_rem_vinfo *v)
     ch_jw_arr_open(&nw->w);
 }
 
-/* One item from the NOTICE_COLS of a row, starting at column c. */
-static void notice_item(struct notice_writer *nw, struct ch_stmt *st, int c)
+static void notice_item(struct notice_writer *nw, const struct notice_row *row)
 {
     struct ch_jw *w = &nw->w;
     ch_jw_obj_open(w);
-    ch_jw_kstr(w, "asset", ch_stmt_cstr(st, c));
-    ch_jw_kint(w, "exposure", ch_stmt_int(st, c + 1));
-    ch_jw_kstr(w, "ecosystem", ch_stmt_cstr(st, c + 2));
-    ch_jw_kstr(w, "package", ch_stmt_cstr(st, c + 3));
-    ch_jw_kstr(w, "version", ch_stmt_cstr(st, c + 4));
-    ch_jw_kstr(w, "fixed", ch_stmt_cstr(st, c + 5));
-    int64_t d = ch_stmt_is_null(st, c + 6) ? -1 : ch_stmt_int(st, c + 6);
-    ch_jw_ktime(w, "due", d);
-    ch_jw_kstr(w, "directives", ch_stmt_cstr(st, c + 7));
-    ch_jw_kstr(w, "status", ch_stmt_cstr(st, c + 8));
+    ch_jw_kstr(w, "asset", row->asset);
+    ch_jw_kint(w, "exposure", row->id);
+    ch_jw_kstr(w, "ecosystem", row->ecosystem);
+    ch_jw_kstr(w, "package", row->package);
+    ch_jw_kstr(w, "version", row->version);
+    ch_jw_kstr(w, "fixed", row->fixed);
+    ch_jw_ktime(w, "due", row->due);
+    ch_jw_kstr(w, "directives", row->directives);
+    ch_jw_kstr(w, "status", row->status);
     ch_jw_obj_close(w);
-    if (d >= 0 && (nw->due < 0 || d < nw->due))
-        nw->due = d;
+    if (row->due >= 0 && (nw->due < 0 || row->due < nw->due))
+        nw->due = row->due;
     nw->count++;
 }
 
@@ -1763,32 +1856,77 @@ static int notice_end(struct ch_rem_run *r, struct notice_writer *nw, const stru
     return rc;
 }
 
-static int write_notice(struct ch_rem_run *r, const struct note *n, struct ch_err *err)
+/* Writes the notice of n's rows (sorted here), then forgets them. */
+static int emit_notice(struct ch_rem_run *r, struct note *n, struct ch_err *err)
 {
-    const struct ch_rem_vinfo *v = NULL;
-    int rc = ch_rem__vinfo(r->vcache, n->vuln_id, &v, err);
-    if (rc != CH_OK)
-        return rc;
+    int rc = CH_OK;
+    if (n->n_rows > 0) {
+        qsort(n->rows, n->n_rows, sizeof(*n->rows), cmp_notice_row);
+        const struct ch_rem_vinfo *v = NULL;
+        rc = ch_rem__vinfo(r->vcache, n->vuln_id, &v, err);
+        if (rc == CH_OK) {
+            struct notice_writer nw;
+            notice_begin(&nw, v);
+            for (size_t k = 0; k < n->n_rows; k++)
+                notice_item(&nw, &n->rows[k]);
+            rc = notice_end(r, &nw, n, v, err);
+        }
+    }
+    n->rows = NULL; /* the rows' arena's */
+    n->n_rows = n->cap_rows = 0;
+    return rc; /* no rows: nothing left to tell (e.g. remediated in the same run) */
+}
+
+/* One notice from its own rows, through the (vulnerability, organisation) index. */
+static int write_notice(struct ch_rem_run *r, struct ch_arena *a, struct note *n,
+                        struct ch_err *err)
+{
     struct ch_stmt *st = NULL;
-    rc = ch_store_stmt(r->ctx->store,
-                       "SELECT " NOTICE_COLS " FROM exposures x JOIN assets a ON a.id = x.asset_id"
-                       " WHERE x.org_id = ? AND x.vuln_id = ?"
-                       " AND x.status NOT IN ('remediated', 'not_affected') ORDER BY a.name, x.id",
-                       &st, err);
+    int rc = ch_store_stmt(r->ctx->store,
+                           "SELECT " NOTICE_COLS " AND x.org_id = ? AND x.vuln_id = ?", &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_int(st, 1, n->org_id);
     ch_stmt_bind_int(st, 2, n->vuln_id);
-    struct notice_writer nw;
-    notice_begin(&nw, v);
-    while ((rc = ch_stmt_step(st, err)) == 1)
-        notice_item(&nw, st, 0);
-    ch_stmt_reset(st);
-    if (rc < 0) {
-        ch_buf_release(&nw.b);
-        return rc;
+    int step;
+    while ((step = ch_stmt_step(st, err)) == 1 &&
+           (rc = add_notice_row(r, a, n, st, 0, err)) == CH_OK) {
     }
-    return notice_end(r, &nw, n, v, err);
+    ch_stmt_reset(st);
+    if (rc == CH_OK && step < 0)
+        rc = step;
+    if (rc == CH_OK)
+        rc = emit_notice(r, n, err);
+    n->rows = NULL; /* after an error: the arena's */
+    n->n_rows = n->cap_rows = 0;
+    ch_arena_reset(a);
+    return rc;
+}
+
+/* Every notice from one pass over the active exposures; notes sorted by cmp_note. */
+static int write_notices_pass(struct ch_rem_run *r, struct ch_arena *a, struct note **notes,
+                              size_t n_notes, struct ch_err *err)
+{
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_stmt(r->ctx->store, "SELECT x.org_id, x.vuln_id, " NOTICE_COLS, &st, err);
+    int step = 0;
+    while (rc == CH_OK && (step = ch_stmt_step(st, err)) == 1) {
+        int64_t k[2] = {ch_stmt_int(st, 0), ch_stmt_int(st, 1)};
+        struct note *n = ch_map_get(r->notes, ch_str_make((const char *)k, sizeof(k)));
+        if (n != NULL)
+            rc = add_notice_row(r, a, n, st, 2, err);
+    }
+    if (st != NULL)
+        ch_stmt_reset(st);
+    if (rc == CH_OK && step < 0)
+        rc = step;
+    for (size_t i = 0; rc == CH_OK && i < n_notes; i++)
+        rc = emit_notice(r, notes[i], err);
+    for (size_t i = 0; i < n_notes; i++) {
+        notes[i]->rows = NULL; /* after an error: the arena's */
+        notes[i]->n_rows = notes[i]->cap_rows = 0;
+    }
+    return rc;
 }
 
 static int cmp_note(const void *a, const void *b)
@@ -1797,65 +1935,6 @@ static int cmp_note(const void *a, const void *b)
     if (x->org_id != y->org_id)
         return x->org_id < y->org_id ? -1 : 1;
     return (x->vuln_id > y->vuln_id) - (x->vuln_id < y->vuln_id);
-}
-
-/* Compares a row's (organisation, vulnerability) with a note's. */
-static int cmp_row_note(int64_t org, int64_t vuln, const struct note *n)
-{
-    if (org != n->org_id)
-        return org < n->org_id ? -1 : 1;
-    return (vuln > n->vuln_id) - (vuln < n->vuln_id);
-}
-
-/* Every notice from one ordered pass over the active exposures; notes sorted by cmp_note. */
-static int write_notices_scan(struct ch_rem_run *r, struct note **notes, size_t n_notes,
-                              struct ch_err *err)
-{
-    struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(r->ctx->store,
-                           "SELECT x.org_id, x.vuln_id, " NOTICE_COLS " FROM exposures x"
-                           " JOIN assets a ON a.id = x.asset_id"
-                           " WHERE x.status NOT IN ('remediated', 'not_affected')"
-                           " ORDER BY x.org_id, x.vuln_id, a.name, x.id",
-                           &st, err);
-    if (rc != CH_OK)
-        return rc;
-    size_t i = 0;
-    bool open = false; /* a notice of notes[i] is being written */
-    struct notice_writer nw;
-    const struct ch_rem_vinfo *v = NULL;
-    int step;
-    while ((step = ch_stmt_step(st, err)) == 1) {
-        int64_t org = ch_stmt_int(st, 0), vuln = ch_stmt_int(st, 1);
-        /* notes before this row's pair are complete (or had no rows) */
-        while (rc == CH_OK && i < n_notes && cmp_row_note(org, vuln, notes[i]) > 0) {
-            if (open)
-                rc = notice_end(r, &nw, notes[i], v, err);
-            open = false;
-            i++;
-        }
-        if (rc != CH_OK || i == n_notes)
-            break;
-        if (cmp_row_note(org, vuln, notes[i]) < 0)
-            continue; /* no notice for this pair */
-        if (!open) {
-            rc = ch_rem__vinfo(r->vcache, vuln, &v, err);
-            if (rc != CH_OK)
-                break;
-            notice_begin(&nw, v);
-            open = true;
-        }
-        notice_item(&nw, st, 2);
-    }
-    ch_stmt_reset(st);
-    if (rc == CH_OK && step < 0)
-        rc = step;
-    if (rc != CH_OK) {
-        if (open)
-            ch_buf_release(&nw.b);
-        return rc;
-    }
-    return open ? notice_end(r, &nw, notes[i], v, err) : CH_OK;
 }
 
 int ch_rem__run_finish(struct ch_rem_run *r, struct ch_err *err)
@@ -1886,10 +1965,14 @@ int ch_rem__run_finish(struct ch_rem_run *r, struct ch_err *err)
                                 NULL, 0, &active, err);
         scan = rc == CH_OK && (int64_t)events * 4 >= active;
     }
+    struct ch_arena *a = rc == CH_OK ? ch_arena_new(NOTICE_ROWS_ARENA_MAX) : NULL;
+    if (rc == CH_OK && a == NULL)
+        rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
     if (rc == CH_OK && scan && n > 0)
-        rc = write_notices_scan(r, notes, n, err);
+        rc = write_notices_pass(r, a, notes, n, err);
     for (size_t i = 0; rc == CH_OK && !scan && i < n; i++)
-        rc = write_notice(r, notes[i], err);
+        rc = write_notice(r, a, notes[i], err);
+    ch_arena_free(a);
     ch_free(notes);
     r->stats->seconds = (double)(ch_clock_mono_ns() - r->t0) / 1e9;
     return rc;

@@ -723,6 +723,21 @@ static void full_runs(int notice_reads, bool two_threads, struct ch_buf *out)
                                         "host-big", -1, &n_big, &err),
                      CH_OK);
     assert_int_equal(n_big, 42); /* 40 of multi, 2 of alpha */
+    /* a notice lists its assets by name, whatever their ids (host-8 was created first) */
+    struct ch_stmt *q = NULL;
+    assert_int_equal(ch_store_prepare(e.s,
+                                      "SELECT body FROM notices WHERE org_id = ? AND vuln ="
+                                      " 'CVE-2026-8001'",
+                                      &q, &err),
+                     CH_OK);
+    ch_stmt_bind_int(q, 1, e.fceb);
+    assert_int_equal(ch_stmt_step(q, &err), 1);
+    const char *body = ch_stmt_cstr(q, 0);
+    const char *p2 = strstr(body, "\"host-2\""), *p5 = strstr(body, "\"host-5\"");
+    const char *p8 = strstr(body, "\"host-8\""), *pb = strstr(body, "\"host-big\"");
+    assert_true(p2 != NULL && p5 != NULL && p8 != NULL && pb != NULL);
+    assert_true(p2 < p5 && p5 < p8 && p8 < pb);
+    ch_stmt_free(q);
     /* fixes move: some exposures are remediated, others refreshed, by a second full run */
     e.ctx.now = T("2026-07-05T10:00:00Z");
     advs[0].fixed = "0.5";
