@@ -89,7 +89,8 @@ struct ch_rem_run {
     const struct ch_rem_ctx *ctx;
     struct ch_rem_matcher *matcher;
     struct ch_rem_vcache *vcache;
-    struct ch_arena *arena; /* per asset */
+    struct ch_rem_vcache *vcache_kept; /* a reading thread's, whose entries vcache points to */
+    struct ch_arena *arena;            /* per asset */
     bool notify;
     struct ch_map *notes;   /* "org:vuln" → struct note */
     struct ch_map *assets;  /* "id" → struct asset_info */
@@ -139,6 +140,7 @@ void ch_rem__run_free(struct ch_rem_run *r)
         return;
     ch_rem__matcher_free(r->matcher);
     ch_rem__vcache_free(r->vcache);
+    ch_rem__vcache_free(r->vcache_kept);
     ch_arena_free(r->arena);
     ch_map_free(r->notes);
     ch_map_free(r->assets);
@@ -461,18 +463,19 @@ static int flush_batch(struct ch_rem_run *r, int64_t asset_id, struct ch_err *er
 
 /* ---- assets ----------------------------------------------------------- */
 
-static int load_asset(struct ch_rem_run *r, int64_t id, const struct asset_info **ret,
-                      struct ch_err *err)
+/* The asset's facts, from cache (a map owned by the caller) or read from s. */
+static int load_asset_in(struct ch_store *s, struct ch_map *cache, int64_t id,
+                         const struct asset_info **ret, struct ch_err *err)
 {
     char key[32];
     snprintf(key, sizeof(key), "%lld", (long long)id);
-    struct asset_info *a = ch_map_get(r->assets, ch_str_c(key));
+    struct asset_info *a = ch_map_get(cache, ch_str_c(key));
     if (a != NULL) {
         *ret = a;
         return CH_OK;
     }
     struct ch_stmt *st = NULL;
-    int rc = ch_store_stmt(r->ctx->store,
+    int rc = ch_store_stmt(s,
                            "SELECT a.org_id, o.category, o.sector, a.internet_facing,"
                            " a.exposed_since, a.mission_impact, a.wellbeing_impact, a.name"
                            " FROM assets a JOIN orgs o ON o.id = a.org_id WHERE a.id = ?",
@@ -508,12 +511,18 @@ static int load_asset(struct ch_rem_run *r, int64_t id, const struct asset_info 
     snprintf(a->mwi, sizeof(a->mwi), "%s", ch_impact_name(im > iw ? im : iw));
     snprintf(a->name, sizeof(a->name), "%s", ch_stmt_cstr(st, 7));
     ch_stmt_reset(st);
-    if ((sector != NULL && a->sector == NULL) || ch_map_put(r->assets, ch_str_c(key), a) != CH_OK) {
+    if ((sector != NULL && a->sector == NULL) || ch_map_put(cache, ch_str_c(key), a) != CH_OK) {
         free_asset(a);
         return ch_err_set(err, CH_E_NOMEM, "out of memory");
     }
     *ret = a;
     return CH_OK;
+}
+
+static int load_asset(struct ch_rem_run *r, int64_t id, const struct asset_info **ret,
+                      struct ch_err *err)
+{
+    return load_asset_in(r->ctx->store, r->assets, id, ret, err);
 }
 
 /* ---- deciding --------------------------------------------------------- */
@@ -770,6 +779,11 @@ static void append_word(char *out, size_t size, const char *word)
  * exposure_id 0) has no earlier decisions: it is decided before its row is
  * written, so that the row is inserted whole.
  */
+static int decide_core(const struct ch_rem_ctx *ctx, const struct prev_decision *prev,
+                       const struct ch_rem_vinfo *v, const struct asset_info *a, int64_t detected,
+                       struct pending_deadline *pend, size_t *n_pend, struct decision_out *out,
+                       struct ch_err *err);
+
 static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch_rem_vinfo *v,
                       const struct asset_info *a, int64_t detected, bool fresh,
                       struct decision_out *out, struct ch_err *err)
@@ -788,7 +802,25 @@ static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch
     int rc = fresh ? CH_OK : flush_rows(r, err);
     if (rc == CH_OK && !fresh)
         rc = load_prev(r->ctx->store, exposure_id, set, prev, err);
-    int64_t now = r->ctx->now;
+    if (rc == CH_OK)
+        rc = decide_core(r->ctx, prev, v, a, detected, r->pend, &r->n_pend, out, err);
+    return rc;
+}
+
+/* Decides every directive given the earlier decisions (one per directive; zeroed: none). */
+static int decide_core(const struct ch_rem_ctx *ctx, const struct prev_decision *prev,
+                       const struct ch_rem_vinfo *v, const struct asset_info *a, int64_t detected,
+                       struct pending_deadline *pend, size_t *n_pend, struct decision_out *out,
+                       struct ch_err *err)
+{
+    const struct ch_directive_set *set = ctx->directives;
+    *out = (struct decision_out){.due = -1, .forensic_due = -1};
+    *n_pend = 0;
+    if (set == NULL)
+        return CH_OK;
+    size_t n = ch_directive_set_count(set);
+    int rc = CH_OK;
+    int64_t now = ctx->now;
     for (size_t i = 0; rc == CH_OK && i < n; i++) {
         const struct ch_directive *d = ch_directive_set_get(set, i);
         bool applies = false;
@@ -805,7 +837,7 @@ static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch
                                      p->clock_start != dec.clock_start
                                : applies;
         if (changed) {
-            struct pending_deadline *pd = &r->pend[r->n_pend++];
+            struct pending_deadline *pd = &pend[(*n_pend)++];
             pd->directive = ch_directive_id(d);
             pd->applies = applies;
             memcpy(pd->inputs, inputs, sizeof(pd->inputs));
@@ -1043,6 +1075,12 @@ struct found {
     const char *fixed;
     bool no_fix;
     struct ch_buf *advisories;
+    /* from the reading thread of a full run (ch_rem__run_all_assets), else NULL / false */
+    const struct ch_rem_vinfo *v;
+    bool decided; /* o and pend hold the decision as a new exposure */
+    struct decision_out o;
+    struct pending_deadline *pend;
+    size_t n_pend;
 };
 
 struct existing {
@@ -1420,15 +1458,22 @@ static int update_match(struct ch_rem_run *r, const struct existing *e, const st
 static int apply_found(struct ch_rem_run *r, const struct asset_info *a, struct ch_map *emap,
                        const char *key, struct found *f, struct ch_err *err)
 {
-    const struct ch_rem_vinfo *v = NULL;
-    int rc = ch_rem__vinfo(r->vcache, f->vuln_id, &v, err);
+    const struct ch_rem_vinfo *v = f->v;
+    int rc = v != NULL ? CH_OK : ch_rem__vinfo(r->vcache, f->vuln_id, &v, err);
     if (rc != CH_OK)
         return rc;
     struct existing *e = ch_map_get(emap, ch_str_c(key));
     if (e == NULL) {
         int64_t id = 0;
         struct decision_out o;
-        rc = decide_all(r, 0, v, a, r->ctx->now, true, &o, err);
+        if (f->decided) {
+            o = f->o;
+            if (f->n_pend > 0)
+                memcpy(r->pend, f->pend, f->n_pend * sizeof(*f->pend));
+            r->n_pend = f->n_pend;
+        } else {
+            rc = decide_all(r, 0, v, a, r->ctx->now, true, &o, err);
+        }
         if (rc == CH_OK)
             rc = insert_exposure(r, a, f, v, &o, &id, err);
         if (rc == CH_OK)
@@ -1570,7 +1615,44 @@ struct pipe {
     const int64_t *ids;
     size_t n;
     struct gather g; /* the reading thread's: reader connection, own matcher */
+    /* ... and what it needs to decide new exposures (pre_decide) */
+    const struct ch_rem_ctx *ctx;
+    struct ch_rem_vcache *vcache; /* handed to the run when the pipeline ends */
+    struct ch_map *assets;        /* id → struct asset_info */
+    struct prev_decision *none;   /* one zeroed entry per directive: no earlier decision */
+    struct pending_deadline *pend;
 };
+
+/*
+ * The reading thread also reads each match's vulnerability facts and
+ * decides it as a new exposure (most of a full run's are): the writer
+ * then only writes, or decides again when the exposure turns out to exist.
+ */
+static int pre_decide(struct pipe *p, struct ch_arena *a, int64_t asset_id, struct ch_map *fmap,
+                      struct ch_err *err)
+{
+    const struct asset_info *ai = NULL;
+    int rc = load_asset_in(p->g.store, p->assets, asset_id, &ai, err);
+    size_t it = 0;
+    struct ch_str key;
+    void *val;
+    while (rc == CH_OK && ch_map_next(fmap, &it, &key, &val)) {
+        struct found *f = val;
+        rc = ch_rem__vinfo(p->vcache, f->vuln_id, &f->v, err);
+        if (rc == CH_OK)
+            rc = decide_core(p->ctx, p->none, f->v, ai, p->ctx->now, p->pend, &f->n_pend, &f->o,
+                             err);
+        if (rc == CH_OK && f->n_pend > 0) {
+            f->pend = ch_arena_alloc(a, f->n_pend * sizeof(*f->pend));
+            if (f->pend == NULL)
+                rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
+            else
+                memcpy(f->pend, p->pend, f->n_pend * sizeof(*f->pend));
+        }
+        f->decided = rc == CH_OK;
+    }
+    return rc;
+}
 
 static void *pipe_main(void *arg)
 {
@@ -1592,6 +1674,8 @@ static void *pipe_main(void *arg)
         sl->rc = sl->fmap == NULL ? ch_err_set(&sl->err, CH_E_NOMEM, "out of memory")
                                   : gather_asset(&g, NULL, p->ids[i], NULL, NULL, 0, &sl->comps,
                                                  sl->fmap, &sl->err);
+        if (sl->rc == CH_OK)
+            sl->rc = pre_decide(p, sl->arena, p->ids[i], sl->fmap, &sl->err);
         pthread_mutex_lock(&p->mu);
         p->produced++;
         pthread_cond_broadcast(&p->cv);
@@ -1617,7 +1701,19 @@ int ch_rem__run_all_assets(struct ch_rem_run *r, const int64_t *ids, size_t n, s
     p->ids = ids;
     p->n = n;
     p->g.store = reader;
-    int rc = ch_rem__matcher_new(reader, ch_rem__matcher_index(r->matcher), &p->g.matcher, err);
+    p->ctx = r->ctx;
+    size_t n_dir = r->ctx->directives != NULL ? ch_directive_set_count(r->ctx->directives) : 0;
+    p->vcache = ch_rem__vcache_new(reader);
+    p->assets = ch_map_new(0x61737365, free_asset);
+    p->none = ch_calloc(n_dir > 0 ? n_dir : 1, sizeof(*p->none));
+    p->pend = ch_calloc(n_dir > 0 ? n_dir : 1, sizeof(*p->pend));
+    int rc = p->vcache == NULL || p->assets == NULL || p->none == NULL || p->pend == NULL
+                 ? ch_err_set(err, CH_E_NOMEM, "out of memory")
+             : n_dir > RUN_MAX_DIRECTIVES
+                 ? ch_err_set(err, CH_E_LIMIT, "more than %d directives", RUN_MAX_DIRECTIVES)
+                 : CH_OK;
+    if (rc == CH_OK)
+        rc = ch_rem__matcher_new(reader, ch_rem__matcher_index(r->matcher), &p->g.matcher, err);
     for (size_t i = 0; rc == CH_OK && i < PIPE_SLOTS; i++) {
         p->slot[i].arena = ch_arena_new(RUN_ARENA_MAX);
         p->slot[i].err = (struct ch_err)CH_ERR_INIT;
@@ -1674,6 +1770,14 @@ int ch_rem__run_all_assets(struct ch_rem_run *r, const int64_t *ids, size_t n, s
         ch_arena_free(p->slot[i].arena);
     }
     ch_rem__matcher_free(p->g.matcher);
+    ch_map_free(p->assets);
+    ch_free(p->none);
+    ch_free(p->pend);
+    /* the facts it read stay with the run (notices ask for them again), found through its cache */
+    if (p->vcache != NULL) {
+        ch_rem__vcache_adopt(r->vcache, p->vcache);
+        r->vcache_kept = p->vcache;
+    }
     ch_free(p);
     return rc;
 }

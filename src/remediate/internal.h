@@ -73,6 +73,8 @@ struct ch_rem_vinfo {
 struct ch_rem_vcache;
 struct ch_rem_vcache *ch_rem__vcache_new(struct ch_store *s);
 void ch_rem__vcache_free(struct ch_rem_vcache *c);
+/* Lets dst answer with src's entries too; src must outlive dst's use of them. */
+void ch_rem__vcache_adopt(struct ch_rem_vcache *dst, const struct ch_rem_vcache *src);
 int ch_rem__vinfo(struct ch_rem_vcache *c, int64_t vuln_id, const struct ch_rem_vinfo **ret,
                   struct ch_err *err) CH_MUST_CHECK;
 

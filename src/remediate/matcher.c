@@ -391,6 +391,17 @@ static int load_adp(struct ch_rem_vcache *c, int64_t vuln, struct ch_rem_vinfo *
     return rc < 0 ? rc : CH_OK;
 }
 
+void ch_rem__vcache_adopt(struct ch_rem_vcache *dst, const struct ch_rem_vcache *src)
+{
+    size_t it = 0;
+    struct ch_str key;
+    void *val;
+    while (ch_map_next(src->map, &it, &key, &val)) {
+        if (!ch_map_has(dst->map, key))
+            CH_IGNORE(ch_map_put(dst->map, key, val)); /* OOM: read again when asked */
+    }
+}
+
 int ch_rem__vinfo(struct ch_rem_vcache *c, int64_t vuln_id, const struct ch_rem_vinfo **ret,
                   struct ch_err *err)
 {
