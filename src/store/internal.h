@@ -25,6 +25,8 @@ struct ch_store_ops {
     int64_t (*changes)(struct ch_store *s);
     /* Serialises migrations between processes (PostgreSQL advisory lock). */
     int (*migration_lock)(struct ch_store *s, bool lock, struct ch_err *err);
+    /* ch_store_map_reads; NULL: nothing to change */
+    int (*map_reads)(struct ch_store *s, bool on, struct ch_err *err);
 
     void (*stmt_free)(struct ch_stmt *st);
     void (*bind_int)(struct ch_stmt *st, int idx, int64_t v);

@@ -15,6 +15,9 @@
 #include "core/alloc.h"
 #include "store/internal.h"
 
+/* Bytes of the file read through a memory map (ch_store_map_reads). */
+#define SQ_MMAP_SIZE "1073741824"
+
 struct sq_store {
     struct ch_store base;
     sqlite3 *db;
@@ -170,6 +173,11 @@ static int64_t sq_changes(struct ch_store *s)
     return sqlite3_changes64(db_of(s));
 }
 
+static int sq_map_reads(struct ch_store *s, bool on, struct ch_err *err)
+{
+    return sq_exec(s, on ? "PRAGMA mmap_size=" SQ_MMAP_SIZE : "PRAGMA mmap_size=0", err);
+}
+
 static int sq_migration_lock(struct ch_store *s, bool lock, struct ch_err *err)
 {
     /* migrations run inside BEGIN IMMEDIATE, which already serialises writers */
@@ -315,6 +323,7 @@ static const struct ch_store_ops sqlite_ops = {
     .rollback = sq_rollback,
     .changes = sq_changes,
     .migration_lock = sq_migration_lock,
+    .map_reads = sq_map_reads,
     .stmt_free = sq_stmt_free,
     .bind_int = sq_bind_int,
     .bind_double = sq_bind_double,
@@ -362,7 +371,7 @@ int ch_store__sqlite_open(const char *path, const struct ch_store_options *opts,
                                 " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
                                 /* 64 MiB of page cache: imports touch many index pages */
                                 " PRAGMA cache_size=-65536;"
-                                " PRAGMA mmap_size=1073741824;"
+                                " PRAGMA mmap_size=" SQ_MMAP_SIZE ";"
                                 /* checkpoint every ~64 MiB of WAL rather than 4 MiB */
                                 " PRAGMA wal_autocheckpoint=16384;";
     /*

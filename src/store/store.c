@@ -336,6 +336,13 @@ struct ch_str ch_stmt_blob(struct ch_stmt *st, int col)
     return st->store->ops->col_blob(st, col);
 }
 
+int ch_store_map_reads(struct ch_store *s, bool on, struct ch_err *err)
+{
+    if (s->tx_depth > 0)
+        return ch_err_set(err, CH_E_INTERNAL, "memory-map setting inside a transaction");
+    return s->ops->map_reads != NULL ? s->ops->map_reads(s, on, err) : CH_OK;
+}
+
 int64_t ch_store_changes(struct ch_store *s)
 {
     return s->ops->changes(s);

@@ -799,6 +799,9 @@ int ch_import_paths(struct ch_store *s, const char *const *paths, size_t n_paths
     ch_buf_init(&rd.entry, CH_ARCHIVE_DEFAULT_MAX_ENTRY > CH_IMPORT_MAX_FILE_BYTES
                                ? CH_ARCHIVE_DEFAULT_MAX_ENTRY
                                : CH_IMPORT_MAX_FILE_BYTES);
+    /* a hint: inside a caller's transaction it cannot be given, and the import runs as it is */
+    struct ch_err merr = CH_ERR_INIT;
+    bool unmapped = ch_store_map_reads(s, false, &merr) == CH_OK;
     struct ch_map *known = NULL;
     int rc = load_known(s, &known, err);
     rd.known = known;
@@ -833,6 +836,8 @@ int ch_import_paths(struct ch_store *s, const char *const *paths, size_t n_paths
         ch_store_rollback(s);
     if (wr.o->on_progress != NULL && rc == CH_OK)
         wr.o->on_progress(wr.o->ctx, st.records, "", 1, 1);
+    if (unmapped)
+        CH_IGNORE(ch_store_map_reads(s, true, &merr));
     queue_destroy(&q);
     ch_map_free(known);
     ch_kb_writer_release(&wr.w);

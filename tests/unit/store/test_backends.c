@@ -314,6 +314,24 @@ static void test_backend_insert_returning_id(void **state)
     ch_stmt_free(st);
 }
 
+/* The memory-map hint: off and on again outside a transaction, refused inside one. */
+static void test_backend_map_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct ch_err err = CH_ERR_INIT;
+    assert_int_equal(ch_store_map_reads(f->s, false, &err), CH_OK);
+    if (!is_pg(f->s))
+        assert_int_equal(query_int(f->s, "PRAGMA mmap_size"), 0);
+    assert_int_equal(ch_store_map_reads(f->s, true, &err), CH_OK);
+    if (!is_pg(f->s))
+        assert_true(query_int(f->s, "PRAGMA mmap_size") > 0);
+    assert_int_equal(ch_store_begin(f->s, &err), CH_OK);
+    assert_int_equal(ch_store_map_reads(f->s, false, &err), CH_E_INTERNAL);
+    ch_err_clear(&err);
+    ch_store_rollback(f->s);
+    assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM parent"), 0);
+}
+
 static void test_backend_blob_round_trip(void **state)
 {
     struct fixture *f = *state;
@@ -701,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_pg_url_never_in_errors),
         cmocka_unit_test(test_sqlite_rowid_insert_detection),
         cmocka_unit_test_setup_teardown(test_backend_insert_returning_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backend_map_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_question_marks_in_literals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_blob_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_numbers_round_trip, setup, teardown),
