@@ -11,16 +11,25 @@
 # Inventories are written straight into the database by the generator, so the
 # first figure is the computation from scratch, not 1,000 CLI runs.
 #   bench/exposure_bench.sh [BINARY] [DATA_DIR]
+# With BASELINE=OTHER_BINARY both binaries run, alternately, ROUNDS times
+# (default 3) each on a copy of the same database, and the ratios of their
+# medians are printed: on a shared machine that is the comparison to trust.
+# The database is then made by the baseline (an older binary cannot open a
+# newer schema; the newer one migrates it when it opens it).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$root/build/src/cli/clearinghouse}
 data=${2:-${CH_SHARED_DATA:-$root/../shared/data}}
+base=${BASELINE:-}
+rounds=${ROUNDS:-3}
+[ -z "$base" ] && rounds=1
+maker=${base:-$bin}
 [ -d "$data/osv" ] || { echo "exposure_bench: no shared data at $data; skipped"; exit 0; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 db="sqlite:$out/bench.db"
 export CLEARINGHOUSE_DIRECTIVES="$root/directives"
-ch() { "$bin" --db "$db" --keys "$out/keys" "$@"; }
+ch() { "$maker" --db "$db" --keys "$out/keys" "$@"; }
 ch --now 2026-07-01 init >/dev/null 2>&1
 ch --now 2026-07-01 import "$data"/osv/*.zip >/dev/null 2>&1 || true
 ch --now 2026-07-01 org create bench-fceb --name "Bench FCEB" --category fceb >/dev/null
@@ -85,16 +94,43 @@ PY
 # CPU time (user + system) beside the wall clock: on a shared machine it is
 # the steadier figure
 cpu() { awk '{ printf "%.2f", $1 + $2 }' "$out/cpu"; }
-t0=$(date +%s.%N)
-/usr/bin/time -o "$out/cpu" -f '%U %S' "$bin" --db "$db" --keys "$out/keys" \
-    --now 2026-07-01T12:00:00Z exposure recompute --all >"$out/all.json"
-t1=$(date +%s.%N)
-printf 'full computation:       process %.2f s, cpu %s s | %s\n' "$(echo "$t1 - $t0" | bc)" \
-    "$(cpu)" "$(tr -d '\n ' <"$out/all.json")"
-ch --now 2026-07-02T00:00:00Z import "$out/adv.json" >/dev/null
-t0=$(date +%s.%N)
-/usr/bin/time -o "$out/cpu" -f '%U %S' "$bin" --db "$db" --keys "$out/keys" \
-    --now 2026-07-02T00:00:01Z exposure recompute >"$out/inc.json"
-t1=$(date +%s.%N)
-printf 'one new advisory:       process %.3f s, cpu %s s | %s\n' "$(echo "$t1 - $t0" | bc)" \
-    "$(cpu)" "$(tr -d '\n ' <"$out/inc.json")"
+# the database before the full computation, and (made by the binary under
+# test, then copied) before the incremental one
+cp "$out/bench.db" "$out/pre-full.db"
+# run LABEL BINARY: one full and one incremental computation on fresh copies
+run() {
+    label=$1 b=$2
+    rm -f "$out/bench.db-wal" "$out/bench.db-shm"
+    cp "$out/pre-full.db" "$out/bench.db"
+    t0=$(date +%s.%N)
+    /usr/bin/time -o "$out/cpu" -f '%U %S' "$b" --db "$db" --keys "$out/keys" \
+        --now 2026-07-01T12:00:00Z exposure recompute --all >"$out/all.json"
+    t1=$(date +%s.%N)
+    full=$(echo "$t1 - $t0" | bc)
+    echo "$full" >>"$out/full.$label"
+    printf '%-9s full computation:  process %.2f s, cpu %s s | %s\n' "$label" "$full" \
+        "$(cpu)" "$(tr -d '\n ' <"$out/all.json")"
+    "$b" --db "$db" --keys "$out/keys" --now 2026-07-02T00:00:00Z import "$out/adv.json" >/dev/null
+    t0=$(date +%s.%N)
+    /usr/bin/time -o "$out/cpu" -f '%U %S' "$b" --db "$db" --keys "$out/keys" \
+        --now 2026-07-02T00:00:01Z exposure recompute >"$out/inc.json"
+    t1=$(date +%s.%N)
+    inc=$(echo "$t1 - $t0" | bc)
+    echo "$inc" >>"$out/inc.$label"
+    printf '%-9s one new advisory:  process %.3f s, cpu %s s | %s\n' "$label" "$inc" \
+        "$(cpu)" "$(tr -d '\n ' <"$out/inc.json")"
+}
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+i=0
+while [ "$i" -lt "$rounds" ]; do
+    [ -n "$base" ] && run baseline "$base"
+    run current "$bin"
+    i=$((i + 1))
+done
+if [ -n "$base" ]; then
+    for k in full inc; do
+        b=$(median "$out/$k.baseline") c=$(median "$out/$k.current")
+        printf 'median %-4s baseline %s s, current %s s: current/baseline %.2f\n' "$k" "$b" "$c" \
+            "$(echo "$c / $b" | bc -l)"
+    done
+fi
