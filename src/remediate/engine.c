@@ -217,23 +217,14 @@ int ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n, s
         if (rc != CH_OK)
             break;
         ch_stmt_bind_int(st, 1, r->recheck[i]);
-        int64_t gone[64];
-        size_t n_gone = 0;
-        bool more = false;
+        /* recheck_add asks nothing of the store, so the statement may stay live */
         while ((rc = ch_stmt_step(st, err)) == 1) {
-            if (n_gone == CH_ARRAY_SIZE(gone)) {
-                more = true;
+            rc = recheck_add(r, &cap, ch_stmt_int(st, 0), err);
+            if (rc != CH_OK)
                 break;
-            }
-            gone[n_gone++] = ch_stmt_int(st, 0);
         }
         ch_stmt_reset(st);
-        if (more)
-            rc = ch_err_set(err, CH_E_LIMIT, "more than %zu vulnerabilities merged into one",
-                            CH_ARRAY_SIZE(gone));
         rc = rc < 0 ? rc : CH_OK;
-        for (size_t k = 0; rc == CH_OK && k < n_gone; k++)
-            rc = recheck_add(r, &cap, gone[k], err);
     }
     if (r->n_recheck > 1)
         qsort(r->recheck, r->n_recheck, sizeof(*r->recheck), cmp_id);
