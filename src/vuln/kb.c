@@ -127,8 +127,22 @@ static int new_vuln(struct ch_kb_writer *w, const struct ch_advisory *a, int64_t
                     struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
-    int rc =
-        stmt(w, "INSERT INTO vulns (display_id, created_at) VALUES (?, ?) RETURNING id", &st, err);
+    /*
+     * SQLite gives a new row the largest rowid plus one, so the id of a
+     * vulnerability just merged away (the larger of the two) would be given
+     * again, and whatever still names it (exposures, vuln_merges) would
+     * name the new one. Ids are taken above every id ever merged away too.
+     * PostgreSQL's identity never gives an id twice.
+     */
+    int rc = ch_store_backend(w->store) == CH_STORE_SQLITE
+                 ? stmt(w,
+                        "INSERT INTO vulns (id, display_id, created_at) VALUES ("
+                        "(SELECT MAX(m) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS m FROM vulns"
+                        " UNION ALL SELECT COALESCE(MAX(gone), 0) FROM vuln_merges)), ?, ?)"
+                        " RETURNING id",
+                        &st, err)
+                 : stmt(w, "INSERT INTO vulns (display_id, created_at) VALUES (?, ?) RETURNING id",
+                        &st, err);
     if (rc != CH_OK)
         return rc;
     ch_stmt_bind_cstr(st, 1, display_candidate(a));

@@ -13,3 +13,6 @@ CREATE TABLE vuln_merges (
     merged_at BIGINT NOT NULL
 );
 CREATE INDEX vuln_merges_kept ON vuln_merges(kept);
+-- new vulnerabilities take ids above every id merged away (SQLite would
+-- otherwise give the largest one again): its maximum is one index probe
+CREATE INDEX vuln_merges_gone ON vuln_merges(gone);

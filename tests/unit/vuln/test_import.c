@@ -220,6 +220,53 @@ static void test_show_merged_view(void **state)
     ch_buf_release(&b);
 }
 
+/* Imports one OSV record given as JSON text. */
+static void import_json(struct fx *f, const char *name, const char *json, int64_t now)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+    ch_test_write_file(path, json, strlen(json));
+    const char *paths[] = {path};
+    struct ch_import_options o = {.now = now, .on_reject = on_reject, .ctx = f};
+    struct ch_import_stats st;
+    struct ch_err err = CH_ERR_INIT;
+    if (ch_import_paths(f->s, paths, 1, &o, &st, &err) != CH_OK)
+        fail_msg("import %s: %s", name, err.msg);
+}
+
+/*
+ * A vulnerability merged into an older one is recorded, and its id is never
+ * given to a new vulnerability (exposures may still name it).
+ */
+static void test_merged_id_not_reused(void **state)
+{
+    struct fx *f = *state;
+    import_json(f, "a.json",
+                "{\"id\":\"GHSA-aaaa-aaaa-aaaa\",\"modified\":\"2026-01-01T00:00:00Z\"}", 10);
+    import_json(f, "b.json",
+                "{\"id\":\"GHSA-bbbb-bbbb-bbbb\",\"modified\":\"2026-01-01T00:00:00Z\"}", 20);
+    int64_t va = q(f, "SELECT vuln_id FROM vuln_keys WHERE key = ?", "GHSA-aaaa-aaaa-aaaa");
+    int64_t vb = q(f, "SELECT vuln_id FROM vuln_keys WHERE key = ?", "GHSA-bbbb-bbbb-bbbb");
+    assert_true(vb > va);
+    /* one record naming both joins them: the newer (largest) id is merged away */
+    import_json(f, "c.json",
+                "{\"id\":\"GHSA-cccc-cccc-cccc\",\"modified\":\"2026-01-01T00:00:00Z\","
+                "\"aliases\":[\"GHSA-aaaa-aaaa-aaaa\",\"GHSA-bbbb-bbbb-bbbb\"]}",
+                30);
+    assert_int_equal(q(f, "SELECT vuln_id FROM vuln_keys WHERE key = ?", "GHSA-bbbb-bbbb-bbbb"),
+                     va);
+    char id[32];
+    snprintf(id, sizeof(id), "%lld", (long long)vb);
+    assert_int_equal(q(f, "SELECT COUNT(*) FROM vulns WHERE id = CAST(? AS BIGINT)", id), 0);
+    assert_int_equal(
+        q(f, "SELECT kept FROM vuln_merges WHERE gone = CAST(? AS BIGINT) AND merged_at = 30", id),
+        va);
+    import_json(f, "d.json",
+                "{\"id\":\"GHSA-dddd-dddd-dddd\",\"modified\":\"2026-01-01T00:00:00Z\"}", 40);
+    int64_t vd = q(f, "SELECT vuln_id FROM vuln_keys WHERE key = ?", "GHSA-dddd-dddd-dddd");
+    assert_true(vd > vb);
+}
+
 int main(void)
 {
     ch_json_global_init();
@@ -230,6 +277,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_records_rejected_and_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_path_is_rejected_not_fatal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_merged_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merged_id_not_reused, setup, teardown),
     };
     return cmocka_run_group_tests_name("import", tests, NULL, NULL);
 }
