@@ -335,11 +335,11 @@ static void bind_transition(struct ch_stmt *st, int first, const struct ch_rem_c
                             const struct queued_transition *t)
 {
     ch_stmt_bind_int(st, first, t->exposure_id);
-    ch_stmt_bind_cstr(st, first + 1, t->from);
-    ch_stmt_bind_cstr(st, first + 2, t->to);
+    ch_stmt_bind_cstr_ref(st, first + 1, t->from);
+    ch_stmt_bind_cstr_ref(st, first + 2, t->to);
     ch_stmt_bind_int(st, first + 3, ctx->now);
-    ch_stmt_bind_cstr(st, first + 4, ctx->actor != NULL ? ctx->actor : "system");
-    ch_stmt_bind_cstr(st, first + 5, t->reason);
+    ch_stmt_bind_cstr_ref(st, first + 4, ctx->actor != NULL ? ctx->actor : "system");
+    ch_stmt_bind_cstr_ref(st, first + 5, t->reason);
 }
 
 /* Inserts a transition row only (the caller audits it). */
@@ -364,12 +364,12 @@ static void bind_deadline(struct ch_stmt *st, int first, int64_t now,
 {
     const struct pending_deadline *pd = &q->d;
     ch_stmt_bind_int(st, first, q->exposure_id);
-    ch_stmt_bind_cstr(st, first + 1, pd->directive);
+    ch_stmt_bind_cstr_ref(st, first + 1, pd->directive);
     ch_stmt_bind_int(st, first + 2, now);
     ch_stmt_bind_bool(st, first + 3, pd->applies);
-    ch_stmt_bind_cstr(st, first + 4, pd->inputs);
-    ch_stmt_bind_cstr(st, first + 5, pd->dec.outcome);
-    ch_stmt_bind_cstr(st, first + 6, pd->applies ? action_name(pd->dec.action) : "none");
+    ch_stmt_bind_cstr_ref(st, first + 4, pd->inputs);
+    ch_stmt_bind_cstr_ref(st, first + 5, pd->dec.outcome);
+    ch_stmt_bind_cstr_ref(st, first + 6, pd->applies ? action_name(pd->dec.action) : "none");
     bind_opt(st, first + 7, pd->dec.clock_start);
     bind_opt(st, first + 8, pd->tier);
     bind_opt(st, first + 9, pd->dec.due);
@@ -951,17 +951,17 @@ static void bind_facts(struct ch_stmt *st, int first, const struct ch_rem_vinfo 
 {
     bind_opt(st, first, v->kev_added);
     bind_opt(st, first + 1, v->kev_due);
-    ch_stmt_bind_cstr(st, first + 2, v->exploitation);
-    ch_stmt_bind_cstr(st, first + 3, v->automatable);
-    ch_stmt_bind_cstr(st, first + 4, v->technical_impact);
-    ch_stmt_bind_cstr(st, first + 5, v->ssvc_source);
+    ch_stmt_bind_cstr_ref(st, first + 2, v->exploitation);
+    ch_stmt_bind_cstr_ref(st, first + 3, v->automatable);
+    ch_stmt_bind_cstr_ref(st, first + 4, v->technical_impact);
+    ch_stmt_bind_cstr_ref(st, first + 5, v->ssvc_source);
     if (v->cvss < 0)
         ch_stmt_bind_null(st, first + 6);
     else
         ch_stmt_bind_double(st, first + 6, v->cvss);
     bind_opt(st, first + 7, o->due);
-    ch_stmt_bind_cstr(st, first + 8, o->directives[0] != '\0' ? o->directives : NULL);
-    ch_stmt_bind_cstr(st, first + 9, o->outcome[0] != '\0' ? o->outcome : NULL);
+    ch_stmt_bind_cstr_ref(st, first + 8, o->directives[0] != '\0' ? o->directives : NULL);
+    ch_stmt_bind_cstr_ref(st, first + 9, o->outcome[0] != '\0' ? o->outcome : NULL);
     ch_stmt_bind_bool(st, first + 10, o->forensic);
 }
 
@@ -1379,13 +1379,13 @@ static int insert_exposure(struct ch_rem_run *r, const struct asset_info *a, con
     ch_stmt_bind_int(st, 1, a->org_id);
     ch_stmt_bind_int(st, 2, a->id);
     ch_stmt_bind_int(st, 3, f->vuln_id);
-    ch_stmt_bind_cstr(st, 4, f->eco_key);
-    ch_stmt_bind_cstr(st, 5, f->norm_name);
-    ch_stmt_bind_cstr(st, 6, f->ecosystem);
-    ch_stmt_bind_cstr(st, 7, f->package);
-    ch_stmt_bind_cstr(st, 8, f->version);
-    ch_stmt_bind_cstr(st, 9, f->no_fix ? NULL : f->fixed);
-    ch_stmt_bind_cstr(st, 10, ch_buf_cstr(f->advisories));
+    ch_stmt_bind_cstr_ref(st, 4, f->eco_key);
+    ch_stmt_bind_cstr_ref(st, 5, f->norm_name);
+    ch_stmt_bind_cstr_ref(st, 6, f->ecosystem);
+    ch_stmt_bind_cstr_ref(st, 7, f->package);
+    ch_stmt_bind_cstr_ref(st, 8, f->version);
+    ch_stmt_bind_cstr_ref(st, 9, f->no_fix ? NULL : f->fixed);
+    ch_stmt_bind_cstr_ref(st, 10, ch_buf_cstr(f->advisories));
     ch_stmt_bind_int(st, 11, now);
     ch_stmt_bind_int(st, 12, now);
     ch_stmt_bind_bool(st, 13, v->kev);

@@ -32,6 +32,8 @@ struct ch_store_ops {
     void (*bind_int)(struct ch_stmt *st, int idx, int64_t v);
     void (*bind_double)(struct ch_stmt *st, int idx, double v);
     void (*bind_text)(struct ch_stmt *st, int idx, const char *p, size_t len);
+    /* ch_stmt_bind_cstr_ref; NULL: bind_text (a copy) */
+    void (*bind_text_ref)(struct ch_stmt *st, int idx, const char *p, size_t len);
     void (*bind_blob)(struct ch_stmt *st, int idx, const void *p, size_t len);
     void (*bind_null)(struct ch_stmt *st, int idx);
     int (*step)(struct ch_stmt *st, struct ch_err *err);

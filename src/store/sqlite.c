@@ -211,6 +211,11 @@ static void sq_bind_text(struct ch_stmt *st, int idx, const char *p, size_t len)
     bind_check(st, sqlite3_bind_text64(st_of(st), idx, p, len, SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
+static void sq_bind_text_ref(struct ch_stmt *st, int idx, const char *p, size_t len)
+{
+    bind_check(st, sqlite3_bind_text64(st_of(st), idx, p, len, SQLITE_STATIC, SQLITE_UTF8));
+}
+
 static void sq_bind_blob(struct ch_stmt *st, int idx, const void *p, size_t len)
 {
     bind_check(st, sqlite3_bind_blob64(st_of(st), idx, len == 0 ? "" : p, len, SQLITE_TRANSIENT));
@@ -328,6 +333,7 @@ static const struct ch_store_ops sqlite_ops = {
     .bind_int = sq_bind_int,
     .bind_double = sq_bind_double,
     .bind_text = sq_bind_text,
+    .bind_text_ref = sq_bind_text_ref,
     .bind_blob = sq_bind_blob,
     .bind_null = sq_bind_null,
     .step = sq_step,

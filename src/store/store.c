@@ -255,6 +255,16 @@ void ch_stmt_bind_cstr(struct ch_stmt *st, int idx, const char *s)
     ch_stmt_bind_text(st, idx, s, s == NULL ? 0 : strlen(s));
 }
 
+void ch_stmt_bind_cstr_ref(struct ch_stmt *st, int idx, const char *s)
+{
+    if (s == NULL || st->store->ops->bind_text_ref == NULL) {
+        ch_stmt_bind_cstr(st, idx, s);
+        return;
+    }
+    size_t len = strlen(s); /* a C string holds no NUL, which PostgreSQL text could not */
+    st->store->ops->bind_text_ref(st, idx, s, len);
+}
+
 void ch_stmt_bind_str(struct ch_stmt *st, int idx, struct ch_str s)
 {
     ch_stmt_bind_text(st, idx, s.ptr, s.len);

@@ -314,6 +314,39 @@ static void test_backend_insert_returning_id(void **state)
     ch_stmt_free(st);
 }
 
+/* Text bound by reference is stored as given, and a rebinding after the buffer changed
+ * stores the new value: the statement keeps nothing of the old one. */
+static void test_backend_bind_by_reference(void **state)
+{
+    struct fixture *f = *state;
+    struct ch_err err = CH_ERR_INIT;
+    struct ch_stmt *st = NULL;
+    assert_int_equal(ch_store_stmt(f->s, "INSERT INTO parent (id, name, qty) VALUES (?, ?, 0)",
+                                   &st, &err),
+                     CH_OK);
+    char buf[32];
+    for (int i = 1; i <= 3; i++) {
+        snprintf(buf, sizeof(buf), "name-%d", i);
+        ch_stmt_bind_int(st, 1, i);
+        ch_stmt_bind_cstr_ref(st, 2, buf);
+        assert_int_equal(ch_stmt_run(st, &err), CH_OK);
+        memset(buf, 'x', sizeof(buf) - 1); /* the caller's buffer is its own again */
+        buf[sizeof(buf) - 1] = '\0';
+        ch_stmt_reset(st);
+    }
+    ch_stmt_bind_int(st, 1, 4);
+    ch_stmt_bind_cstr_ref(st, 2, NULL); /* NULL binds NULL: the NOT NULL column refuses it */
+    assert_int_equal(ch_stmt_run(st, &err), CH_E_CONFLICT);
+    ch_err_clear(&err);
+    ch_stmt_reset(st);
+    assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM parent"), 3);
+    int64_t n = -1;
+    assert_int_equal(
+        ch_store_query_int(f->s, "SELECT id FROM parent WHERE name = ?", "name-2", -1, &n, &err),
+        CH_OK);
+    assert_int_equal(n, 2);
+}
+
 /* The memory-map hint: off and on again outside a transaction, refused inside one. */
 static void test_backend_map_reads(void **state)
 {
@@ -720,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_sqlite_rowid_insert_detection),
         cmocka_unit_test_setup_teardown(test_backend_insert_returning_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_map_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backend_bind_by_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_question_marks_in_literals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_blob_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_numbers_round_trip, setup, teardown),
