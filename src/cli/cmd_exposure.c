@@ -38,7 +38,8 @@ CH_CLI_COMMAND(exposure) = {
              "recompute re-checks what changed in the knowledge base since the last run\n"
              "(new or modified advisories, KEV entries), expires risk acceptances, applies\n"
              "directives that came into or out of force, and writes notices; --all\n"
-             "re-matches every asset with the full matching index.\n"
+             "re-matches every asset with the full matching index, reading and matching\n"
+             "on a second thread over a second, read-only connection to the database.\n"
              "\n"
              "Output is JSON. Exit status: 0 ok, 2 usage, 3 bad input or unknown object.\n",
     .run = run_exposure,
