@@ -38,9 +38,11 @@ void ch_rem__match_name(const char *eco, const char *name, const char *version,
 /*
  * A matcher answers "which advisories affect this component" like
  * ch_match_component(). With an index (ix != NULL) it delegates to it; with
- * none it loads the affected entries of each package key from the store
- * the first time that key is asked for (one indexed query per key), which
- * is what incremental work wants: a few packages, no index build.
+ * none it uses a lazy matching index (ch_match_index_new_lazy), which loads
+ * the affected entries of each package key from the store the first time
+ * that key is asked for (one indexed query per key), and remembers each
+ * (package, version) answer: what incremental work wants, a few packages
+ * and no index build.
  */
 struct ch_rem_matcher;
 

@@ -94,8 +94,8 @@ int ch_osv_is_affected(const struct ch_osv_affected *affected, struct ch_str v, 
 /*
  * The smallest `fixed` event above v among the SEMVER and ECOSYSTEM ranges of
  * `affected` that include v, or NULL (none, or v unreadable). Borrowed from
- * the range's event. Used by the matching index and the remediation engine's
- * keyed matcher, which must name the same fix.
+ * the range's event. Used by the matching index (built or lazy) where its
+ * ranked evaluation does not apply, so that both paths name the same fix.
  */
 const char *ch_osv_smallest_fix(const struct ch_osv_affected *affected, struct ch_str v);
 
