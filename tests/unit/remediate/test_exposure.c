@@ -606,6 +606,54 @@ static void test_incremental_changed_vulns_only(void **state)
     env_close(&e);
 }
 
+/* Two merges before one incremental run: the exposure to the id merged into an id that was
+ * then merged itself is found through the chain (vuln_merges) and re-checked. */
+static void test_incremental_follows_merge_chains(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e, "2026-07-01T10:00:00Z");
+    int64_t x = add_asset(&e, e.fceb, "a1", CH_ASSET_EXPOSED_YES);
+    attach(&e, x, "eta==1.0\n");
+    e.ctx.now = T("2026-07-02T10:00:00Z");
+    struct adv a = {"PYSEC-C-1", "CVE-2026-9001", "eta", "1.5", "no", "partial", NULL};
+    struct adv b = {"PYSEC-C-2", "CVE-2026-9002", "eta", "1.5", "no", "partial", NULL};
+    struct adv c = {"PYSEC-C-3", "CVE-2026-9003", "eta", "1.5", "no", "partial", NULL};
+    put_adv(&e, &a);
+    put_adv(&e, &b);
+    put_adv(&e, &c);
+    struct ch_exposure_stats st;
+    pending(&e, "2026-07-02T10:00:01Z", &st);
+    assert_int_equal(st.opened, 3);
+    /* C joins B, then B joins A: two merges, then one run */
+    e.ctx.now = T("2026-07-03T10:00:00Z");
+    struct adv d = {"CVE-2026-9002", "CVE-2026-9003", "eta", "1.5", "no", "partial", NULL};
+    put_adv(&e, &d);
+    struct adv f = {"CVE-2026-9001", "CVE-2026-9002", "eta", "1.5", "no", "partial", NULL};
+    put_adv(&e, &f);
+    int64_t chain = -1;
+    struct ch_err err = CH_ERR_INIT;
+    assert_int_equal(ch_store_query_int(e.s,
+                                        "SELECT COUNT(*) FROM vuln_merges m JOIN vuln_merges n"
+                                        " ON n.gone = m.kept",
+                                        NULL, -1, &chain, &err),
+                     CH_OK);
+    assert_int_equal(chain, 1); /* C → B → A */
+    pending(&e, "2026-07-03T10:00:01Z", &st);
+    int64_t open_gone = -1, open_all = -1;
+    assert_int_equal(ch_store_query_int(e.s,
+                                        "SELECT COUNT(*) FROM exposures WHERE status = 'open'"
+                                        " AND vuln_id NOT IN (SELECT id FROM vulns)",
+                                        NULL, -1, &open_gone, &err),
+                     CH_OK);
+    assert_int_equal(open_gone, 0);
+    assert_int_equal(ch_store_query_int(e.s, "SELECT COUNT(*) FROM exposures WHERE status = 'open'",
+                                        NULL, -1, &open_all, &err),
+                     CH_OK);
+    assert_int_equal(open_all, 1); /* the one vulnerability they all are now */
+    env_close(&e);
+}
+
 /* ---- the full computation: two threads, two ways of reading notices ------ */
 
 /* Every row of the tables a run writes, as text. */
@@ -912,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_disappear_and_return),
         cmocka_unit_test(test_incremental_notices_and_full),
         cmocka_unit_test(test_incremental_changed_vulns_only),
+        cmocka_unit_test(test_incremental_follows_merge_chains),
         cmocka_unit_test(test_full_run_threads_and_notice_reads),
         cmocka_unit_test(test_compliance_as_of_replay),
         cmocka_unit_test(test_tenancy),
