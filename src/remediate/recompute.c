@@ -466,10 +466,18 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
     struct ids assets = {0}, all = {0};
     rc = ids_query(s, "SELECT id FROM assets WHERE inventory_id IS NOT NULL ORDER BY id", 0, false,
                    &assets, NULL, err);
+    /* exposures this run creates are decided as they are written: only older ones need it */
+    int64_t before = 0;
+    if (rc == CH_OK)
+        rc = ch_store_query_int(s, "SELECT COALESCE(MAX(id), 0) FROM exposures", NULL, 0, &before,
+                                err);
     if (rc == CH_OK)
         rc = ch_rem__run_all_assets(r, assets.v, assets.n, err);
     if (rc == CH_OK)
-        rc = active_exposures(s, &all, err);
+        rc = ids_query(s,
+                       "SELECT id FROM exposures WHERE status <> 'remediated' AND id <= ?"
+                       " ORDER BY id",
+                       before, true, &all, NULL, err);
     for (size_t i = 0; rc == CH_OK && i < all.n; i++)
         rc = ch_rem__run_decide(r, all.v[i], err);
     if (rc == CH_OK)
