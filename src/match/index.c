@@ -115,7 +115,7 @@ void ch_match_index_free(struct ch_match_index *ix)
 }
 
 /* Appends the ecosystem part of an index key, normalising release markers. */
-static void eco_key_index(struct ch_buf *b, const char *eco)
+void ch_match_key_index(struct ch_buf *b, const char *eco)
 {
     if (strncmp(eco, "Ubuntu:", 7) == 0) {
         /* "Ubuntu:Pro:18.04:LTS" and "Ubuntu:22.04:LTS" → "Ubuntu:18.04", "Ubuntu:22.04" */
@@ -133,7 +133,7 @@ static void eco_key_index(struct ch_buf *b, const char *eco)
 }
 
 /* The ecosystem part of a component's key. */
-static void eco_key_component(struct ch_buf *b, const char *eco, const char *release)
+void ch_match_key_component(struct ch_buf *b, const char *eco, const char *release)
 {
     (void)ch_buf_append_c(b, eco);
     if (release == NULL || release[0] == '\0')
@@ -340,7 +340,7 @@ static int add_row(struct ch_match_index *ix, struct ch_stmt *st, struct ch_buf 
     struct ch_buf own;
     ch_buf_init(&own, KEY_MAX);
     if (key == NULL) {
-        eco_key_index(&own, eco);
+        ch_match_key_index(&own, eco);
         key_finish(&own, eco, ch_stmt_cstr(st, 4));
         key = &own;
     }
@@ -455,7 +455,7 @@ static int load_key(struct ch_match_index *ix, struct ch_buf *key, struct ch_err
     norm[k.len - (size_t)sep - 1] = '\0';
     int rc = load_raw(ix, key, eco, norm, err);
     if (rc == CH_OK && strncmp(eco, "Ubuntu:", 7) == 0) {
-        /* eco_key_index folds "Ubuntu:R:LTS", "Ubuntu:Pro:R" and "Ubuntu:Pro:R:LTS" into "Ubuntu:R" */
+        /* ch_match_key_index folds "Ubuntu:R:LTS", "Ubuntu:Pro:R" and "Ubuntu:Pro:R:LTS" into "Ubuntu:R" */
         for (int i = 0; rc == CH_OK && i < 3; i++) {
             char raw[300];
             if (i == 0)
@@ -871,12 +871,12 @@ int ch_match_index_load(struct ch_match_index *ix, const struct ch_match_compone
     const char *name = deb && c->source_name != NULL ? c->source_name : c->name;
     struct ch_buf key;
     ch_buf_init(&key, KEY_MAX);
-    eco_key_component(&key, c->ecosystem, c->release);
+    ch_match_key_component(&key, c->ecosystem, c->release);
     key_finish(&key, c->ecosystem, name);
     int rc = load_key(ix, &key, err);
     if (rc == CH_OK && c->release != NULL) {
         ch_buf_reset(&key);
-        eco_key_component(&key, c->ecosystem, NULL);
+        ch_match_key_component(&key, c->ecosystem, NULL);
         key_finish(&key, c->ecosystem, name);
         rc = load_key(ix, &key, err);
     }
@@ -900,13 +900,13 @@ int ch_match_component(const struct ch_match_index *ix, const struct ch_match_co
     ch_buf_init(&key, KEY_MAX);
     struct ch_match_hit *hits = NULL;
     size_t n = 0, cap = 0;
-    eco_key_component(&key, c->ecosystem, c->release);
+    ch_match_key_component(&key, c->ecosystem, c->release);
     key_finish(&key, c->ecosystem, name);
     int found = match_key(ix, &key, ch_str_c(version), arena, &hits, &n, &cap, ret_unreadable,
                           err);
     if (found == 0 && c->release != NULL) {
         ch_buf_reset(&key);
-        eco_key_component(&key, c->ecosystem, NULL);
+        ch_match_key_component(&key, c->ecosystem, NULL);
         key_finish(&key, c->ecosystem, name);
         found = match_key(ix, &key, ch_str_c(version), arena, &hits, &n, &cap, ret_unreadable,
                           err);

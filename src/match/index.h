@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -33,6 +34,16 @@ struct ch_match_build_stats {
     size_t bytes;           /* memory held by the index */
     double seconds;
 };
+
+/*
+ * The ecosystem part of an index key, appended to b: an advisory's
+ * ecosystem with Ubuntu's release markers folded ("Ubuntu:Pro:22.04:LTS" →
+ * "Ubuntu:22.04"), and a component's ecosystem with its release ("Debian",
+ * "12" → "Debian:12"; Alpine "3.19.1" → "Alpine:v3.19"). The remediation
+ * engine's reverse index uses the same keys.
+ */
+void ch_match_key_index(struct ch_buf *b, const char *eco);
+void ch_match_key_component(struct ch_buf *b, const char *eco, const char *release);
 
 int ch_match_index_build(struct ch_store *s, struct ch_match_index **ret,
                          struct ch_match_build_stats *ret_stats, struct ch_err *err) CH_MUST_CHECK;

@@ -268,9 +268,9 @@ static int insert_component(struct ch_store *s, int64_t inv_id, const struct ch_
         const char *name = NULL, *version = NULL;
         ch_rem__match_name(c->ecosystem, c->name, c->version, c->source_name, c->source_version,
                            &name, &version);
-        ch_rem__eco_key_component(eco, c->ecosystem, c->release);
+        ch_match_key_component(eco, c->ecosystem, c->release);
         if (c->release != NULL)
-            ch_rem__eco_key_component(alt, c->ecosystem, NULL);
+            ch_match_key_component(alt, c->ecosystem, NULL);
         (void)ch_pkgname_normalize(ch_str_c(c->ecosystem), ch_str_c(name), norm);
         if (eco->failed || alt->failed || norm->failed)
             keyed = false; /* a name past the key limit cannot be in the index either */

@@ -20,16 +20,6 @@
 /* Bytes of one package key (ecosystem key or normalised name). */
 #define CH_REM_KEY_MAX 1024
 
-/*
- * The matching index's keys (match/index.c), repeated here so that the
- * reverse index and the keyed matcher meet the index exactly:
- * eco_key_component: "Debian" + release "12" → "Debian:12"; Alpine "3.19.1"
- * → "Alpine:v3.19"; eco_key_index: an advisory's "Ubuntu:Pro:22.04:LTS" →
- * "Ubuntu:22.04". Appends to b (not reset).
- */
-void ch_rem__eco_key_component(struct ch_buf *b, const char *eco, const char *release);
-void ch_rem__eco_key_index(struct ch_buf *b, const char *eco);
-
 /* The name a component is matched under: Debian/Ubuntu use the source package. */
 void ch_rem__match_name(const char *eco, const char *name, const char *version,
                         const char *source_name, const char *source_version, const char **ret_name,

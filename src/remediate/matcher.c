@@ -25,40 +25,6 @@
 /* Depth of the walk over a stored record looking for vectors and references. */
 #define RECORD_WALK_MAX_DEPTH 24
 
-void ch_rem__eco_key_index(struct ch_buf *b, const char *eco)
-{
-    if (strncmp(eco, "Ubuntu:", 7) == 0) {
-        (void)ch_buf_append_c(b, "Ubuntu");
-        struct ch_str rest = ch_str_c(eco + 7), part;
-        while (ch_str_split_next(&rest, ':', &part)) {
-            if (ch_str_eq_c(part, "Pro") || ch_str_eq_c(part, "LTS") || part.len == 0)
-                continue;
-            (void)ch_buf_append_byte(b, ':');
-            (void)ch_buf_append_str(b, part);
-        }
-        return;
-    }
-    (void)ch_buf_append_c(b, eco);
-}
-
-void ch_rem__eco_key_component(struct ch_buf *b, const char *eco, const char *release)
-{
-    (void)ch_buf_append_c(b, eco);
-    if (release == NULL || release[0] == '\0')
-        return;
-    (void)ch_buf_append_byte(b, ':');
-    if (strcmp(eco, "Alpine") == 0) {
-        const char *r = release[0] == 'v' ? release + 1 : release;
-        const char *dot = strchr(r, '.');
-        const char *dot2 = dot != NULL ? strchr(dot + 1, '.') : NULL;
-        size_t n = dot2 != NULL ? (size_t)(dot2 - r) : strlen(r);
-        (void)ch_buf_append_byte(b, 'v');
-        (void)ch_buf_append(b, r, n);
-        return;
-    }
-    (void)ch_buf_append_c(b, release);
-}
-
 void ch_rem__match_name(const char *eco, const char *name, const char *version,
                         const char *source_name, const char *source_version, const char **ret_name,
                         const char **ret_version)
@@ -123,7 +89,7 @@ void ch_rem__matcher_free(struct ch_rem_matcher *m)
 static void key_of(struct ch_buf *key, const char *eco, const char *release, const char *name)
 {
     ch_buf_reset(key);
-    ch_rem__eco_key_component(key, eco, release);
+    ch_match_key_component(key, eco, release);
     (void)ch_buf_append_byte(key, '\x1f');
     (void)ch_pkgname_normalize(ch_str_c(eco), ch_str_c(name), key);
 }

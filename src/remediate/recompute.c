@@ -160,7 +160,7 @@ static int advisory_keys(struct ch_store *s, int64_t adv, struct keys *k, struct
         rc = ch_err_set(err, CH_E_NOMEM, "out of memory");
     while (rc == CH_OK && (rc = ch_stmt_step(st, err)) == 1) {
         ch_buf_reset(&eco);
-        ch_rem__eco_key_index(&eco, ch_stmt_cstr(st, 0));
+        ch_match_key_index(&eco, ch_stmt_cstr(st, 0));
         rc = keys_add(&tmp, ch_buf_cstr(&eco), ch_stmt_cstr(st, 1), err);
     }
     ch_stmt_reset(st);
