@@ -26,11 +26,11 @@ struct sq_store {
 struct sq_stmt {
     struct ch_stmt base;
     sqlite3_stmt *st;
-    /* an INSERT whose RETURNING id is answered from the rowid (see rowid_insert) */
+    /* an INSERT whose RETURNING id is answered from the rowid (ch_store__sqlite_rowid_insert) */
     bool rowid_returning;
     int phase; /* 0: not run; 1: the id row is current; 2: done */
     int64_t rowid;
-    char rowid_text[24];
+    char rowid_text[24]; /* formatted when the id is read as text */
 };
 
 static sqlite3 *db_of(struct ch_store *s)
@@ -253,7 +253,6 @@ static int sq_step(struct ch_stmt *st, struct ch_err *err)
             return 0;
         q->phase = 1;
         q->rowid = sqlite3_last_insert_rowid(db);
-        snprintf(q->rowid_text, sizeof(q->rowid_text), "%lld", (long long)q->rowid);
         return 1;
     }
     sqlite3 *db = sqlite3_db_handle(st_of(st));
@@ -297,10 +296,20 @@ static double sq_col_double(struct ch_stmt *st, int col)
     return sqlite3_column_double(st_of(st), col);
 }
 
+/* The emulated id as text (column 0), or empty. */
+static struct ch_str id_text(struct ch_stmt *st, int col)
+{
+    if (col != 0)
+        return ch_str_make("", 0);
+    struct sq_stmt *q = sq(st);
+    snprintf(q->rowid_text, sizeof(q->rowid_text), "%lld", (long long)q->rowid);
+    return ch_str_c(q->rowid_text);
+}
+
 static struct ch_str sq_col_text(struct ch_stmt *st, int col)
 {
     if (id_row(st))
-        return col == 0 ? ch_str_c(sq(st)->rowid_text) : ch_str_make("", 0);
+        return id_text(st, col);
     const unsigned char *p = sqlite3_column_text(st_of(st), col);
     if (p == NULL)
         return ch_str_make("", 0);
@@ -310,7 +319,7 @@ static struct ch_str sq_col_text(struct ch_stmt *st, int col)
 static struct ch_str sq_col_blob(struct ch_stmt *st, int col)
 {
     if (id_row(st))
-        return col == 0 ? ch_str_c(sq(st)->rowid_text) : ch_str_make("", 0);
+        return id_text(st, col);
     const void *p = sqlite3_column_blob(st_of(st), col);
     if (p == NULL)
         return ch_str_make("", 0);
