@@ -789,19 +789,17 @@ static int decide_all(struct ch_rem_run *r, int64_t exposure_id, const struct ch
                       struct decision_out *out, struct ch_err *err)
 {
     const struct ch_directive_set *set = r->ctx->directives;
-    *out = (struct decision_out){.due = -1, .forensic_due = -1};
-    r->n_pend = 0;
-    if (set == NULL)
-        return CH_OK;
-    size_t n = ch_directive_set_count(set);
+    size_t n = set != NULL ? ch_directive_set_count(set) : 0;
     if (n > RUN_MAX_DIRECTIVES)
         return ch_err_set(err, CH_E_LIMIT, "more than %d directives", RUN_MAX_DIRECTIVES);
     struct prev_decision prev[RUN_MAX_DIRECTIVES];
     memset(prev, 0, n * sizeof(prev[0]));
-    /* earlier decisions may still be queued */
-    int rc = fresh ? CH_OK : flush_rows(r, err);
-    if (rc == CH_OK && !fresh)
-        rc = load_prev(r->ctx->store, exposure_id, set, prev, err);
+    int rc = CH_OK;
+    if (!fresh && n > 0) {
+        rc = flush_rows(r, err); /* earlier decisions may still be queued */
+        if (rc == CH_OK)
+            rc = load_prev(r->ctx->store, exposure_id, set, prev, err);
+    }
     if (rc == CH_OK)
         rc = decide_core(r->ctx, prev, v, a, detected, r->pend, &r->n_pend, out, err);
     return rc;
