@@ -147,10 +147,11 @@ static void text_case(struct ch_cli *cli, const cJSON *c)
         "fix_version", "advisory_id", "signature", NULL};
     for (size_t i = 0; keys[i] != NULL; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, keys[i]);
+        int64_t n;
         if (cJSON_IsString(v))
             fprintf(cli->out, "%-14s %s\n", keys[i], v->valuestring);
-        else if (cJSON_IsNumber(v))
-            fprintf(cli->out, "%-14s %lld\n", keys[i], (long long)v->valuedouble);
+        else if (ch_json_int_value(v, &n))
+            fprintf(cli->out, "%-14s %lld\n", keys[i], (long long)n);
     }
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(c, "exploited");
     if (cJSON_IsTrue(ex))

@@ -334,10 +334,11 @@ static void print_text_finding(struct ch_cli *cli, const cJSON *f)
         "known_vuln", "case_id", "org",         "classification", NULL};
     for (size_t i = 0; keys[i] != NULL; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(f, keys[i]);
+        int64_t n;
         if (cJSON_IsString(v))
             fprintf(cli->out, "%-15s %s\n", keys[i], v->valuestring);
-        else if (cJSON_IsNumber(v))
-            fprintf(cli->out, "%-15s %lld\n", keys[i], (long long)v->valuedouble);
+        else if (ch_json_int_value(v, &n))
+            fprintf(cli->out, "%-15s %lld\n", keys[i], (long long)n);
     }
     const cJSON *files = cJSON_GetObjectItemCaseSensitive(f, "files");
     for (const cJSON *e = files != NULL ? files->child : NULL; e != NULL; e = e->next)

@@ -767,7 +767,8 @@ int ch_coord_package_verify(const char *dir, const unsigned char *public_key,
     }
     const cJSON *inc = ch_json_obj(doc, "incident");
     const cJSON *idv = inc != NULL ? cJSON_GetObjectItemCaseSensitive(inc, "id") : NULL;
-    report->incident = cJSON_IsNumber(idv) ? (int64_t)idv->valuedouble : 0;
+    if (!ch_json_int_value(idv, &report->incident))
+        report->incident = 0;
     verify_evidence(dir, doc, report);
 out:
     cJSON_Delete(doc);

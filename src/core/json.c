@@ -289,6 +289,18 @@ const cJSON *ch_json_obj(const cJSON *obj, const char *key)
     return cJSON_IsObject(v) ? v : NULL;
 }
 
+bool ch_json_int_value(const cJSON *v, int64_t *ret)
+{
+    if (!cJSON_IsNumber(v))
+        return false;
+    double d = v->valuedouble;
+    /* NaN fails every comparison, so it is refused here too */
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || d != floor(d))
+        return false;
+    *ret = (int64_t)d;
+    return true;
+}
+
 /* Looks up key; 1 = found with a non-null value, 0 = absent (error set if required). */
 static int lookup(const cJSON *obj, const char *key, bool required, const char *path,
                   const char *expected, const cJSON **ret, struct ch_err *err)

@@ -63,6 +63,10 @@ void ch_json_line_col(const char *data, size_t len, size_t off, size_t *ret_line
 const char *ch_json_str(const cJSON *obj, const char *key);
 const cJSON *ch_json_arr(const cJSON *obj, const char *key);
 const cJSON *ch_json_obj(const cJSON *obj, const char *key);
+/* True when v is a number holding an integer within +-2^53 (every such integer
+ * is exact in a double), stored in *ret. Converting any other double to an
+ * integer type is undefined behaviour in C, so outside numbers go through here. */
+bool ch_json_int_value(const cJSON *v, int64_t *ret);
 
 /*
  * Strict lookups for readers of outside formats. `path` is the JSON path of

@@ -195,10 +195,10 @@ static int get_int(struct ld *l, const cJSON *obj, const char *key, const char *
     *ret_present = false;
     if (v == NULL || cJSON_IsNull(v))
         return CH_OK;
-    double d = v->valuedouble;
-    if (!cJSON_IsNumber(v) || d != (double)(int64_t)d || d < (double)min || d > (double)max)
+    int64_t n;
+    if (!ch_json_int_value(v, &n) || n < min || n > max)
         return fail(l, p, "expected an integer in [%lld, %lld]", (long long)min, (long long)max);
-    *ret = (int64_t)d;
+    *ret = n;
     *ret_present = true;
     return CH_OK;
 }

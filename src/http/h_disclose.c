@@ -225,8 +225,8 @@ int ch_h_published_list(struct ch_http_call *call)
     int count = cJSON_GetArraySize(items);
     const cJSON *tail = count > 0 ? cJSON_GetArrayItem(items, count - 1) : NULL;
     const cJSON *tid = tail != NULL ? cJSON_GetObjectItemCaseSensitive(tail, "id") : NULL;
-    if (cJSON_IsNumber(tid) && (unsigned)count >= page.limit)
-        last = (int64_t)tid->valuedouble;
+    if ((unsigned)count >= page.limit && !ch_json_int_value(tid, &last))
+        last = 0;
     struct ch_jw w;
     ch_api_respond(call, 200, &w);
     ch_jw_obj_open(&w);

@@ -74,7 +74,8 @@ int ch_h_vulns_search(struct ch_http_call *call)
     ch_jw_obj_open(&w);
     ch_jw_key(&w, "items");
     ch_jw_cjson(&w, cJSON_GetObjectItemCaseSensitive(doc, "results"));
-    ch_api_next_cursor(&w, cJSON_IsNumber(next) ? (int64_t)next->valuedouble : 0);
+    int64_t cursor;
+    ch_api_next_cursor(&w, ch_json_int_value(next, &cursor) ? cursor : 0);
     ch_jw_obj_close(&w);
     cJSON_Delete(doc);
     return ch_jw_finish(&w, &call->err);

@@ -176,8 +176,9 @@ static int test_run(struct ch_job_ctx *ctx, const cJSON *payload, struct ch_err 
         rc = ch_audit_append(ctx->store, &e, ctx->now, NULL, err);
     }
     /* after the effects, before the commit: where a killed worker hurts most */
-    if (rc == CH_OK && cJSON_IsNumber(sl) && sl->valuedouble > 0)
-        sleep_ms((int64_t)sl->valuedouble);
+    int64_t sleep_for;
+    if (rc == CH_OK && ch_json_int_value(sl, &sleep_for) && sleep_for > 0)
+        sleep_ms(sleep_for);
     if (rc == CH_OK)
         rc = ch_buf_appendf(ctx->result, "{\"attempt\": %lld}", (long long)ctx->job->attempts);
     return rc;

@@ -64,6 +64,10 @@ static void test_suite_parse_errors_name_file_and_path(void **state)
          "tasks[0].environment.files[0].path"},
         {", \"tags\": {\"cwe\": [\"79\"]}", "tasks[0].tags.cwe"},
         {", \"runnable\": \"yes\"", "tasks[0].runnable"},
+        /* numbers no integer type holds: refused, not converted (undefined in C) */
+        {", \"limits\": {\"turns\": 3e122}", "tasks[0].limits.turns: expected an integer"},
+        {", \"limits\": {\"tokens\": -1e300}", "tasks[0].limits.tokens: expected an integer"},
+        {", \"limits\": {\"turns\": 2.5}", "tasks[0].limits.turns: expected an integer"},
     };
     for (size_t i = 0; i < CH_ARRAY_SIZE(cases); i++) {
         char task[2048];
