@@ -18,7 +18,10 @@ if(CH_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "CH_FUZZ needs clang: configure with CC=clang")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  # Undefined behaviour stops the fuzzer (and fails fuzz-run) as it fails the
+  # sanitizer test build; by default UBSan would only print and go on.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
 endif()
 if(CH_TESTS)

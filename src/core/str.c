@@ -38,13 +38,14 @@ bool ch_str_case_eq_c(struct ch_str a, const char *b)
 bool ch_str_starts_with(struct ch_str s, const char *prefix)
 {
     size_t n = strlen(prefix);
-    return s.len >= n && memcmp(s.ptr, prefix, n) == 0;
+    /* memcmp on the empty view's NULL pointer is undefined even for 0 bytes */
+    return n == 0 || (s.len >= n && memcmp(s.ptr, prefix, n) == 0);
 }
 
 bool ch_str_ends_with(struct ch_str s, const char *suffix)
 {
     size_t n = strlen(suffix);
-    return s.len >= n && memcmp(s.ptr + s.len - n, suffix, n) == 0;
+    return n == 0 || (s.len >= n && memcmp(s.ptr + s.len - n, suffix, n) == 0);
 }
 
 static bool is_space(char c)
@@ -77,6 +78,8 @@ struct ch_str ch_str_sub(struct ch_str s, size_t from, size_t len)
         from = s.len;
     if (len > s.len - from)
         len = s.len - from;
+    if (s.ptr == NULL) /* the empty view: NULL + 0 is undefined in C */
+        return s;
     return ch_str_make(s.ptr + from, len);
 }
 

@@ -531,7 +531,8 @@ static int normalise(const struct ch_purl *in, unsigned flags, struct ch_arena *
     for (size_t i = 0; i < in->n_qualifiers && i <= CH_PURL_MAX_QUALIFIERS; i++)
         total += opt_len(in->qualifiers[i].key) + opt_len(in->qualifiers[i].value);
     if (total > CH_PURL_MAX_LEN)
-        return ch_err_set(err, CH_E_LIMIT, "purl is longer than %d bytes", CH_PURL_MAX_LEN);
+        return ch_err_set(err, CH_E_LIMIT, "purl is longer than %d bytes once decoded",
+                          CH_PURL_MAX_LEN);
     int rc = check_type(ch_str_c(in->type), err);
     if (rc != CH_OK)
         return rc;
@@ -687,8 +688,8 @@ static int check_raw_bytes(struct ch_str text, struct ch_err *err)
 int ch_purl_parse(struct ch_str text, unsigned flags, struct ch_arena *arena,
                   struct ch_purl *ret, struct ch_err *err)
 {
-    if (text.len > CH_PURL_MAX_LEN)
-        return ch_err_set(err, CH_E_LIMIT, "purl is longer than %d bytes", CH_PURL_MAX_LEN);
+    if (text.len > CH_PURL_MAX_TEXT)
+        return ch_err_set(err, CH_E_LIMIT, "purl is longer than %d bytes", CH_PURL_MAX_TEXT);
     int rc = check_raw_bytes(text, err);
     if (rc != CH_OK)
         return rc;
@@ -806,7 +807,7 @@ int ch_purl_format(const struct ch_purl *p, struct ch_buf *out)
 char *ch_purl_to_string(const struct ch_purl *p, struct ch_arena *arena)
 {
     struct ch_buf b;
-    ch_buf_init(&b, (size_t)CH_PURL_MAX_LEN * 3 + 64);
+    ch_buf_init(&b, (size_t)CH_PURL_MAX_TEXT + 1);
     char *s = NULL;
     if (ch_purl_format(p, &b) == CH_OK)
         s = ch_arena_strndup(arena, ch_buf_cstr(&b), ch_buf_len(&b));

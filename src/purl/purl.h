@@ -38,10 +38,15 @@
 #include "core/err.h"
 #include "core/str.h"
 
-/* Whole purl text: real ones are < 300 bytes; a limit keeps hostile input cheap. */
+/* A purl's content (its decoded components together): real ones are < 300
+ * bytes; a limit keeps hostile input cheap. */
 #define CH_PURL_MAX_LEN 4096
 /* Qualifiers per purl: the richest real ones (conan) carry ~10. */
 #define CH_PURL_MAX_QUALIFIERS 32
+/* A purl's text: percent-encoding takes up to three bytes per byte of content,
+ * plus the separators. It is as large as the canonical form of the largest
+ * content can be, so every purl this library prints, it also parses. */
+#define CH_PURL_MAX_TEXT (CH_PURL_MAX_LEN * 3 + 2 * CH_PURL_MAX_QUALIFIERS + 16)
 /* Segments of a namespace or a subpath. */
 #define CH_PURL_MAX_SEGMENTS 64
 

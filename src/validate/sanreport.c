@@ -123,6 +123,8 @@ static bool has(struct ch_str s, const char *needle)
 
 static struct ch_str after(struct ch_str s, size_t off)
 {
+    if (s.ptr == NULL) /* the empty view: NULL + 0 is undefined in C */
+        return s;
     return off >= s.len ? ch_str_make(s.ptr + s.len, 0) : ch_str_make(s.ptr + off, s.len - off);
 }
 

@@ -116,6 +116,12 @@ static int order(const struct ch_str *s, size_t i)
 
 static int verrevcmp(struct ch_str a, struct ch_str b)
 {
+    /* an absent part is the empty view, whose pointer may be NULL; the digit
+     * runs below take ptr + offset even when they are empty */
+    if (a.ptr == NULL)
+        a = ch_str_make("", 0);
+    if (b.ptr == NULL)
+        b = ch_str_make("", 0);
     size_t i = 0;
     size_t j = 0;
     while (i < a.len || j < b.len) {

@@ -424,6 +424,28 @@ static void test_purl_limits(void **state)
     for (int i = 0; i < CH_PURL_MAX_LEN; i++)
         ch_buf_append_byte(&b, 'x');
     expect_reject(ch_buf_cstr(&b), CH_E_LIMIT, NULL, "longer than");
+    /* Content within the limit whose canonical text is three times as long
+     * (every byte percent-encoded): it prints, and what it prints parses
+     * again, strictly, to the same purl. */
+    ch_buf_reset(&b);
+    ch_buf_append_c(&b, "pkg:generic/");
+    for (int i = 0; i < CH_PURL_MAX_LEN - 8; i++)
+        ch_buf_append_byte(&b, '\'');
+    struct ch_arena *a = ch_arena_new(1 << 20);
+    struct ch_err err = CH_ERR_INIT;
+    const char *c1 = canon(a, ch_buf_cstr(&b), 0, &err);
+    assert_non_null(c1);
+    assert_true(strlen(c1) > (size_t)CH_PURL_MAX_LEN * 3 - 30);
+    const char *c2 = canon(a, c1, CH_PURL_STRICT, &err);
+    assert_non_null(c2);
+    assert_string_equal(c1, c2);
+    /* text beyond even the encoded limit is refused before any decoding */
+    ch_buf_reset(&b);
+    ch_buf_append_c(&b, "pkg:generic/");
+    for (int i = 0; i < CH_PURL_MAX_TEXT; i++)
+        ch_buf_append_c(&b, "%");
+    expect_reject(ch_buf_cstr(&b), CH_E_LIMIT, NULL, "longer than");
+    ch_arena_free(a);
     ch_buf_release(&b);
 }
 
