@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/keys.h"
 #include "core/log.h"
+#include "store/store.h"
 
 static const char global_usage[] =
     "usage: clearinghouse [--db URL] [--keys DIR] [--now TIME] [--log-level LEVEL]\n"
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
         .errout = stderr,
     };
     ch_json_global_init();
+    ch_store_global_init();
     struct ch_err err = CH_ERR_INIT;
     if (ch_crypto_init(&err) != CH_OK)
         return ch_cli_fail(&cli, &err);

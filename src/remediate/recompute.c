@@ -447,8 +447,12 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
 {
     *ret_stats = (struct ch_exposure_stats){0};
     struct ch_store *s = ctx->store;
+    /* With a reading thread, that thread loads each package's advisories the
+     * first time an inventory names it (a lazy index over its own connection):
+     * the whole index would otherwise be built here, before either thread
+     * starts, and most of it never asked for. */
     struct ch_match_index *ix = NULL;
-    int rc = ch_match_index_build(s, &ix, NULL, err);
+    int rc = ctx->reader != NULL ? CH_OK : ch_match_index_build(s, &ix, NULL, err);
     if (rc != CH_OK)
         return rc;
     rc = ch_store_begin_write(s, err);

@@ -61,6 +61,7 @@ struct ch_stmt {
 };
 
 /* Backend constructors: parse their part of the URL and connect. */
+void ch_store__sqlite_global_init(void);
 int ch_store__sqlite_open(const char *path, const struct ch_store_options *opts,
                           struct ch_store **ret, struct ch_err *err);
 int ch_store__pg_open(const char *conninfo, const struct ch_store_options *opts,

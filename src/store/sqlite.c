@@ -355,6 +355,13 @@ static const struct ch_store_ops sqlite_ops = {
     .col_blob = sq_col_blob,
 };
 
+void ch_store__sqlite_global_init(void)
+{
+    /* fails (SQLITE_MISUSE) only once the library is initialised, when the
+     * setting can no longer change: the default then stays, correct as well */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int ch_store__sqlite_open(const char *path, const struct ch_store_options *opts,
                           struct ch_store **ret, struct ch_err *err)
 {

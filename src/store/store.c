@@ -52,6 +52,11 @@ void ch_store_fault_after(struct ch_store *s, long n)
 
 static int migrate(struct ch_store *s, struct ch_err *err);
 
+void ch_store_global_init(void)
+{
+    ch_store__sqlite_global_init();
+}
+
 int ch_store_open(const char *url, const struct ch_store_options *opts, struct ch_store **ret,
                   struct ch_err *err)
 {

@@ -51,6 +51,16 @@ struct ch_store_options {
  */
 const char *ch_store_url_resolve(const char *flag);
 
+/*
+ * Process-wide settings of the embedded engine, for main() to call once before
+ * any store is opened and before a second thread starts (it is not
+ * thread-safe; opening a store without it is correct, only slower). SQLite
+ * keeps no allocation statistics then: keeping them takes one process-wide
+ * mutex on every allocation, which connections used on two threads (a
+ * full exposure run) contend for.
+ */
+void ch_store_global_init(void);
+
 int ch_store_open(const char *url, const struct ch_store_options *opts, struct ch_store **ret,
                   struct ch_err *err) CH_MUST_CHECK;
 void ch_store_free(struct ch_store *s);
