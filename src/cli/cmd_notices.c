@@ -36,12 +36,17 @@ static void print_text(struct ch_cli *cli, const char *json)
                 ch_json_str(n, "org"), ch_json_str(n, "vulnerability"), ch_json_str(n, "reasons"),
                 due != NULL ? due : "-");
         const cJSON *body = ch_json_obj(n, "body");
-        const cJSON *assets = body != NULL ? ch_json_arr(body, "assets") : NULL;
-        for (const cJSON *a = assets != NULL ? assets->child : NULL; a != NULL; a = a->next) {
-            const char *fixed = ch_json_str(a, "fixed");
-            fprintf(cli->out, "    %-28s %s %s %s -> %s\n", ch_json_str(a, "asset"),
-                    ch_json_str(a, "ecosystem"), ch_json_str(a, "package"),
-                    ch_json_str(a, "version"), fixed != NULL ? fixed : "(no fix yet)");
+        const cJSON *groups = body != NULL ? ch_json_arr(body, "affected") : NULL;
+        for (const cJSON *g = groups != NULL ? groups->child : NULL; g != NULL; g = g->next) {
+            const char *fixed = ch_json_str(g, "fixed");
+            const char *gdue = ch_json_str(g, "due");
+            fprintf(cli->out, "  %s %s %s -> %s  due %s\n", ch_json_str(g, "ecosystem"),
+                    ch_json_str(g, "package"), ch_json_str(g, "version"),
+                    fixed != NULL ? fixed : "(no fix yet)", gdue != NULL ? gdue : "-");
+            const cJSON *assets = ch_json_arr(g, "assets");
+            for (const cJSON *a = assets != NULL ? assets->child : NULL; a != NULL; a = a->next)
+                fprintf(cli->out, "    %-28s %s\n", ch_json_str(a, "asset"),
+                        ch_json_str(a, "status"));
         }
     }
     cJSON_Delete(j);

@@ -1867,10 +1867,38 @@ static int add_notice_row(struct ch_rem_run *r, struct ch_arena *a, struct note 
     return oom ? ch_err_set(err, CH_E_NOMEM, "out of memory reading notices") : CH_OK;
 }
 
+/* strcmp with NULL first (a NULL fixed version: no fix yet). */
+static int cmp_null(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+/* The part of a row its group shares: package, version, fix, due date, directives. */
+static int cmp_notice_group(const struct notice_row *x, const struct notice_row *y)
+{
+    int c = strcmp(x->ecosystem, y->ecosystem);
+    if (c == 0)
+        c = strcmp(x->package, y->package);
+    if (c == 0)
+        c = strcmp(x->version, y->version);
+    if (c == 0)
+        c = cmp_null(x->fixed, y->fixed);
+    if (c == 0)
+        c = (x->due > y->due) - (x->due < y->due);
+    if (c == 0)
+        c = cmp_null(x->directives, y->directives);
+    return c;
+}
+
+/* Groups in order, and in a group its assets by name (then exposure: names may repeat). */
 static int cmp_notice_row(const void *a, const void *b)
 {
     const struct notice_row *x = a, *y = b;
-    int c = strcmp(x->asset, y->asset);
+    int c = cmp_notice_group(x, y);
+    if (c == 0)
+        c = strcmp(x->asset, y->asset);
     if (c != 0)
         return c;
     return (x->id > y->id) - (x->id < y->id);
@@ -1881,6 +1909,7 @@ struct notice_writer {
     struct ch_jw w;
     int64_t due;
     size_t count;
+    const struct notice_row *group; /* the first row of the open group, NULL before one */
 };
 
 static void notice_begin(struct notice_writer *nw, const struct ch_rem_vinfo *v)
@@ -1889,26 +1918,49 @@ static void notice_begin(struct notice_writer *nw, const struct ch_rem_vinfo *v)
     ch_jw_init(&nw->w, &nw->b, 0);
     nw->due = -1;
     nw->count = 0;
+    nw->group = NULL;
     ch_jw_obj_open(&nw->w);
     ch_jw_kstr(&nw->w, "vulnerability", v->display_id);
     ch_jw_kstr(&nw->w, "summary", v->summary);
     ch_jw_kbool(&nw->w, "kev", v->kev);
-    ch_jw_key(&nw->w, "assets");
+    ch_jw_key(&nw->w, "affected");
     ch_jw_arr_open(&nw->w);
 }
 
+static void notice_group_close(struct notice_writer *nw)
+{
+    if (nw->group == NULL)
+        return;
+    ch_jw_arr_close(&nw->w);
+    ch_jw_obj_close(&nw->w);
+    nw->group = NULL;
+}
+
+/*
+ * Rows come sorted (cmp_notice_row): each run of rows sharing a package,
+ * version, fix, due date and directives is one group, written once with the
+ * assets it covers. An estate runs one library at a handful of versions, so
+ * this is a few groups of many assets each, not every fact once per asset.
+ */
 static void notice_item(struct notice_writer *nw, const struct notice_row *row)
 {
     struct ch_jw *w = &nw->w;
+    if (nw->group == NULL || cmp_notice_group(nw->group, row) != 0) {
+        notice_group_close(nw);
+        ch_jw_obj_open(w);
+        ch_jw_kstr(w, "ecosystem", row->ecosystem);
+        ch_jw_kstr(w, "package", row->package);
+        ch_jw_kstr(w, "version", row->version);
+        ch_jw_kstr(w, "fixed", row->fixed);
+        ch_jw_ktime(w, "due", row->due);
+        ch_jw_kstr(w, "directives", row->directives);
+        ch_jw_key(w, "assets");
+        ch_jw_arr_open(w);
+        nw->group = row;
+    }
     ch_jw_obj_open(w);
     ch_jw_kstr(w, "asset", row->asset);
     ch_jw_kint(w, "exposure", row->id);
-    ch_jw_kstr(w, "ecosystem", row->ecosystem);
-    ch_jw_kstr(w, "package", row->package);
-    ch_jw_kstr(w, "version", row->version);
-    ch_jw_kstr(w, "fixed", row->fixed);
-    ch_jw_ktime(w, "due", row->due);
-    ch_jw_kstr(w, "directives", row->directives);
     ch_jw_kstr(w, "status", row->status);
     ch_jw_obj_close(w);
     if (row->due >= 0 && (nw->due < 0 || row->due < nw->due))
@@ -1924,6 +1976,7 @@ static int notice_build(struct note *n, const struct ch_rem_vinfo *v, struct not
     notice_begin(nw, v);
     for (size_t k = 0; k < n->n_rows; k++)
         notice_item(nw, &n->rows[k]);
+    notice_group_close(nw);
     ch_jw_arr_close(&nw->w);
     ch_jw_obj_close(&nw->w);
     return ch_jw_finish(&nw->w, err);

@@ -781,10 +781,53 @@ static void full_runs(int notice_reads, bool two_threads, struct ch_buf *out)
     ch_stmt_bind_int(q, 1, e.fceb);
     assert_int_equal(ch_stmt_step(q, &err), 1);
     const char *body = ch_stmt_cstr(q, 0);
-    const char *p2 = strstr(body, "\"host-2\""), *p5 = strstr(body, "\"host-5\"");
-    const char *p8 = strstr(body, "\"host-8\""), *pb = strstr(body, "\"host-big\"");
-    assert_true(p2 != NULL && p5 != NULL && p8 != NULL && pb != NULL);
-    assert_true(p2 < p5 && p5 < p8 && p8 < pb);
+    /* grouped by package, version, fix, due date and directives, each group
+     * once; in a group, the assets by name */
+    cJSON *doc = cJSON_Parse(body);
+    assert_non_null(doc);
+    const cJSON *groups = ch_json_arr(doc, "affected");
+    assert_non_null(groups);
+    char prev_group[512] = "";
+    int64_t listed = 0;
+    int seen_hosts = 0;
+    for (const cJSON *g = groups->child; g != NULL; g = g->next) {
+        char key[512];
+        const char *fixed = ch_json_str(g, "fixed"), *due = ch_json_str(g, "due");
+        /* \x01 sorts below every character of a value: the key orders as the tuple does */
+        snprintf(key, sizeof(key), "%s\x01%s\x01%s\x01%s\x01%s\x01%s", ch_json_str(g, "ecosystem"),
+                 ch_json_str(g, "package"), ch_json_str(g, "version"), fixed ? fixed : "",
+                 due ? due : "", ch_json_str(g, "directives"));
+        assert_true(strcmp(prev_group, key) < 0); /* in order, so each group appears once */
+        snprintf(prev_group, sizeof(prev_group), "%s", key);
+        const cJSON *assets = ch_json_arr(g, "assets");
+        assert_non_null(assets);
+        assert_non_null(assets->child);
+        const char *prev_asset = "";
+        for (const cJSON *a = assets->child; a != NULL; a = a->next) {
+            const char *name = ch_json_str(a, "asset");
+            assert_non_null(name);
+            assert_true(strcmp(prev_asset, name) <= 0);
+            prev_asset = name;
+            assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(a, "exposure")));
+            assert_non_null(ch_json_str(a, "status"));
+            seen_hosts += strcmp(name, "host-2") == 0 || strcmp(name, "host-5") == 0 ||
+                          strcmp(name, "host-8") == 0 || strcmp(name, "host-big") == 0;
+            listed++;
+        }
+    }
+    cJSON_Delete(doc);
+    ch_stmt_free(q);
+    assert_true(seen_hosts >= 4);
+    /* every active exposure of the organisation to the vulnerability, once */
+    assert_int_equal(ch_store_prepare(e.s,
+                                      "SELECT COUNT(*) FROM exposures x JOIN vulns v"
+                                      " ON v.id = x.vuln_id WHERE v.display_id = 'CVE-2026-8001'"
+                                      " AND x.org_id = ? AND x.status <> 'remediated'",
+                                      &q, &err),
+                     CH_OK);
+    ch_stmt_bind_int(q, 1, e.fceb);
+    assert_int_equal(ch_stmt_step(q, &err), 1);
+    assert_int_equal(listed, ch_stmt_int(q, 0));
     ch_stmt_free(q);
     /* fixes move: some exposures are remediated, others refreshed, by a second full run */
     e.ctx.now = T("2026-07-05T10:00:00Z");
