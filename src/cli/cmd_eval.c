@@ -212,7 +212,7 @@ static int parse_run_args(struct ch_cli *cli, int argc, char **argv, struct run_
                                   "--endpoint (or $CLEARINGHOUSE_EVAL_ENDPOINT) is required");
     if (a->epochs == 0 || a->concurrency == 0)
         return ch_cli_usage_error(cli, "eval run", "--epochs and --concurrency must be >= 1");
-    return CH_EXIT_OK;
+    return -1; /* run: every other return (--help included) is the exit status */
 }
 
 struct prog {
@@ -280,7 +280,7 @@ static int eval_run(struct ch_cli *cli, int argc, char **argv)
 {
     struct run_args a = {.epochs = 1, .concurrency = 4, .key_env = "CLEARINGHOUSE_EVAL_API_KEY"};
     int code = parse_run_args(cli, argc, argv, &a);
-    if (code != CH_EXIT_OK)
+    if (code >= 0)
         return code;
     struct ch_err err = CH_ERR_INIT;
     struct ch_suite *suite = NULL;

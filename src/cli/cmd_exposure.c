@@ -272,15 +272,7 @@ static int exposure_recompute(struct ch_cli *cli, int argc, char **argv)
     ch_jw_init(&w, &b, 1);
     ch_jw_obj_open(&w);
     ch_jw_kstr(&w, "mode", o.all ? "all" : "pending");
-    ch_jw_kint(&w, "assets", (int64_t)st.assets);
-    ch_jw_kint(&w, "components", (int64_t)st.components);
-    ch_jw_kint(&w, "opened", (int64_t)st.opened);
-    ch_jw_kint(&w, "reopened", (int64_t)st.reopened);
-    ch_jw_kint(&w, "remediated", (int64_t)st.remediated);
-    ch_jw_kint(&w, "expired", (int64_t)st.expired);
-    ch_jw_kint(&w, "decided", (int64_t)st.decided);
-    ch_jw_kint(&w, "notices", (int64_t)st.notices);
-    ch_jw_kdouble(&w, "seconds", st.seconds);
+    ch_exposure_stats_json(&st, &w);
     ch_jw_obj_close(&w);
     code = ch_cli_print_json(cli, &w, rc, &err);
     ch_buf_release(&b);

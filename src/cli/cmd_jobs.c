@@ -42,6 +42,9 @@ CH_CLI_COMMAND(jobs) = {
              "and prints the first and last id.\n"
              "\n"
              "Kinds: import {\"paths\": [\"/abs/path\"], \"format\": \"auto\"}\n"
+             "         (queues an exposure.recompute when it changed anything)\n"
+             "       exposure.recompute {\"all\": false}  the knowledge-base changes since\n"
+             "         the last run; {\"all\": true} every asset re-matched\n"
              "       test.record {\"note\": \"...\", \"audit\": true} (tests)\n"
              "\n"
              "show, retry, cancel and enqueue print JSON. Exit status 3 for an unknown\n"
@@ -54,6 +57,7 @@ static int open_store(struct ch_cli *cli, struct ch_store **ret)
     return ch_cli_open_store(cli, ret);
 }
 
+/* -1: *ret holds the id, go on; otherwise the exit status (after --help, 0). */
 static int parse_id(struct ch_cli *cli, const char *verb, int argc, char **argv, int64_t *ret)
 {
     int exit_code = 0;
@@ -69,7 +73,7 @@ static int parse_id(struct ch_cli *cli, const char *verb, int argc, char **argv,
     if (ch_num_parse_i64(ch_str_c(argv[optind]), 1, INT64_MAX, ret, &err) != CH_OK)
         return ch_cli_usage_error(cli, verb, "a job ID is a positive number, got '%s'",
                                   argv[optind]);
-    return CH_EXIT_OK;
+    return -1;
 }
 
 struct table {
@@ -167,7 +171,7 @@ static int jobs_show(struct ch_cli *cli, int argc, char **argv)
 {
     int64_t id = 0;
     int code = parse_id(cli, "jobs show", argc, argv, &id);
-    if (code != CH_EXIT_OK)
+    if (code >= 0)
         return code;
     struct ch_store *s = NULL;
     code = open_store(cli, &s);
@@ -193,7 +197,7 @@ static int transition(struct ch_cli *cli, const char *verb, transition_fn fn, co
 {
     int64_t id = 0;
     int code = parse_id(cli, verb, argc, argv, &id);
-    if (code != CH_EXIT_OK)
+    if (code >= 0)
         return code;
     struct ch_store *s = NULL;
     code = open_store(cli, &s);

@@ -21,6 +21,7 @@
 #include "jobs/handlers.h"
 #include "jobs/jobs.h"
 #include "jobs/worker.h"
+#include "remediate/directive.h"
 
 /* How often the waiting thread looks whether a --once worker has finished. */
 #define WORKER_WAIT_MS 200
@@ -34,6 +35,7 @@ CH_CLI_COMMAND(worker) = {
     .summary = "run queued jobs (imports and other background work)",
     .usage = "usage: clearinghouse [--db URL] worker [--concurrency N] [--kinds K1,K2] [--once]\n"
              "                                       [--lease SECONDS] [--poll MS]\n"
+             "                                       [--directives DIR]\n"
              "\n"
              "Claims jobs from the database's queue and runs them, N at a time. Any\n"
              "number of workers (and servers) may share one database: on PostgreSQL\n"
@@ -46,11 +48,17 @@ CH_CLI_COMMAND(worker) = {
              "  --concurrency N  jobs run at once, one thread and connection each\n"
              "                   (default 1, at most 64)\n"
              "  --kinds K1,K2    run only these kinds (default: every kind this binary\n"
-             "                   knows: import, test.record)\n"
+             "                   knows: import, exposure.recompute, test.record)\n"
              "  --once           exit when no job is ready instead of waiting for more\n"
              "  --lease SECONDS  lease length (default 30); a dead worker's job waits\n"
              "                   this long before another worker takes it\n"
              "  --poll MS        wait between looks at an empty queue (default 500)\n"
+             "  --directives DIR the directives exposure.recompute decides due dates with\n"
+             "                   (default $CLEARINGHOUSE_DIRECTIVES, else ./directives; a\n"
+             "                   folder named here must load, the default may be absent)\n"
+             "\n"
+             "An import that changed the knowledge base queues an exposure.recompute,\n"
+             "so exposures, due dates and notices follow imports made through jobs.\n"
              "\n"
              "Prints a summary line when it exits. Exit status 0, or 4 when the\n"
              "database cannot be opened.\n",
@@ -59,6 +67,7 @@ CH_CLI_COMMAND(worker) = {
 
 struct worker_args {
     struct ch_worker_options o;
+    const char *directives_dir; /* --directives, NULL: the default folder */
     char kinds_buf[WORKER_KINDS_ARG_MAX];
     const char *kinds[CH_JOBS_MAX_KINDS];
 };
@@ -102,6 +111,7 @@ static int parse_num(struct ch_cli *cli, const char *opt, const char *v, uint64_
     return CH_EXIT_OK;
 }
 
+/* -1: run the worker; otherwise the exit status (after --help, 0). */
 static int parse_args(struct ch_cli *cli, int argc, char **argv, struct worker_args *a)
 {
     static const struct option opts[] = {{"concurrency", required_argument, NULL, 'c'},
@@ -109,6 +119,7 @@ static int parse_args(struct ch_cli *cli, int argc, char **argv, struct worker_a
                                          {"once", no_argument, NULL, 'o'},
                                          {"lease", required_argument, NULL, 'l'},
                                          {"poll", required_argument, NULL, 'p'},
+                                         {"directives", required_argument, NULL, 'd'},
                                          CH_CLI_OPT_HELP,
                                          {0}};
     int c, exit_code = 0;
@@ -136,6 +147,9 @@ static int parse_args(struct ch_cli *cli, int argc, char **argv, struct worker_a
             r = parse_num(cli, "--poll", optarg, 60000, &n);
             a->o.poll_ms = (unsigned)n;
             break;
+        case 'd':
+            a->directives_dir = optarg;
+            break;
         default:
             return CH_EXIT_USAGE;
         }
@@ -144,7 +158,7 @@ static int parse_args(struct ch_cli *cli, int argc, char **argv, struct worker_a
     }
     if (optind < argc)
         return ch_cli_usage_error(cli, "worker", "unexpected argument '%s'", argv[optind]);
-    return CH_EXIT_OK;
+    return -1; /* run: every other return (--help included) is the command's exit status */
 }
 
 /* Waits for the end: 0 after a clean stop or --once, 1 when a second signal asks to leave now. */
@@ -175,10 +189,23 @@ static int run_worker(struct ch_cli *cli, int argc, char **argv)
 {
     struct worker_args a = {.o = {.concurrency = 1}};
     int code = parse_args(cli, argc, argv, &a);
-    if (code != CH_EXIT_OK)
+    if (code >= 0)
         return code;
     a.o.db_url = ch_cli_db_url(cli);
     a.o.clock = cli->clock;
+    /* As serve: a folder named with --directives must load; the default one
+     * may be absent (a worker that only imports needs none). */
+    struct ch_directive_set *directives = NULL;
+    struct ch_err derr = CH_ERR_INIT;
+    if (ch_directive_set_load(ch_cli_directives_dir(a.directives_dir), &directives, &derr) !=
+        CH_OK) {
+        if (a.directives_dir != NULL)
+            return ch_cli_fail(cli, &derr);
+        ch_log_warn("worker: %s; exposure.recompute jobs decide no due dates (see --directives)",
+                    derr.msg);
+        directives = NULL;
+    }
+    a.o.directives = directives;
     /* block before any thread starts, so only sigtimedwait() sees them */
     sigset_t set, old;
     sigemptyset(&set);
@@ -189,6 +216,7 @@ static int run_worker(struct ch_cli *cli, int argc, char **argv)
     struct ch_worker *w = NULL;
     if (ch_worker_start(&a.o, &w, &err) != CH_OK) {
         pthread_sigmask(SIG_SETMASK, &old, NULL);
+        ch_directive_set_free(directives);
         return ch_cli_fail(cli, &err);
     }
     ch_log_info("worker: %u thread%s, lease %d s%s", a.o.concurrency,
@@ -199,6 +227,7 @@ static int run_worker(struct ch_cli *cli, int argc, char **argv)
         return 130; /* like a shell after SIGINT; threads end with the process */
     struct ch_worker_stats st;
     ch_worker_free(w, &st);
+    ch_directive_set_free(directives); /* after the threads that borrowed it */
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     fprintf(cli->out, "worker: %llu done, %llu retried, %llu failed, %llu released, %llu lost\n",
             (unsigned long long)st.done, (unsigned long long)st.retried,

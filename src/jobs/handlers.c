@@ -15,6 +15,8 @@
 
 #include "audit/audit.h"
 #include "core/alloc.h"
+#include "core/log.h"
+#include "remediate/exposure.h"
 #include "vuln/detect.h"
 #include "vuln/import.h"
 
@@ -114,6 +116,78 @@ static int import_run(struct ch_job_ctx *ctx, const cJSON *payload, struct ch_er
     ch_free(v);
     if (rc == CH_OK)
         import_result(ctx->result, &st);
+    /* The exposures follow the knowledge base: a run of the changes since the
+     * last one. Keyed by this job, so a retried import queues it once; a retry
+     * queues it even when it found nothing new (the first attempt may have
+     * stored the records and died before queueing). */
+    if (rc == CH_OK && (st.added + st.updated + st.withdrawn > 0 || ctx->job->attempts > 1)) {
+        char key[64];
+        snprintf(key, sizeof(key), "exposure.recompute:after-job:%lld", (long long)ctx->job->id);
+        const struct ch_job_new next = {
+            .kind = "exposure.recompute", .payload = "{}", .idempotency_key = key};
+        int64_t id = 0;
+        rc = ch_jobs_enqueue(ctx->store, &next, ctx->now, &id, NULL, err);
+    }
+    return rc;
+}
+
+/* --- exposure.recompute ------------------------------------------------- */
+
+static int recompute_validate(const cJSON *payload, struct ch_err *err)
+{
+    static const char *const members[] = {"all"};
+    bool all = false;
+    int rc = only_members(payload, members, CH_ARRAY_SIZE(members), err);
+    return rc != CH_OK ? rc : ch_json_get_bool(payload, "all", false, "", &all, err);
+}
+
+static void recompute_result(struct ch_buf *out, bool all, const struct ch_exposure_stats *st)
+{
+    struct ch_jw w;
+    ch_jw_init(&w, out, 0);
+    ch_jw_obj_open(&w);
+    ch_jw_kstr(&w, "mode", all ? "all" : "pending");
+    ch_exposure_stats_json(st, &w);
+    ch_jw_obj_close(&w);
+}
+
+/*
+ * Its own transaction (the run commits): not CH_JOB_IN_TX. Safe to run again
+ * after a dead worker: a run writes only what differs from what is stored,
+ * and the pending run's watermark has moved past what the first run saw.
+ */
+static int recompute_run(struct ch_job_ctx *ctx, const cJSON *payload, struct ch_err *err)
+{
+    bool all = false;
+    int rc = ch_json_get_bool(payload, "all", false, "", &all, err);
+    if (rc != CH_OK)
+        return rc;
+    if (ctx->directives == NULL)
+        ch_log_warn("job %lld: no directives loaded: exposures get no due dates",
+                    (long long)ctx->job->id);
+    char actor[48];
+    snprintf(actor, sizeof(actor), "job:%lld", (long long)ctx->job->id);
+    struct ch_rem_ctx rc_ctx = {
+        .store = ctx->store, .directives = ctx->directives, .now = ctx->now, .actor = actor};
+    /* the full run reads on a second thread over a connection of its own; without one it
+     * reads on this thread (slower, same result) */
+    struct ch_store *reader = NULL;
+    if (all && ctx->db_url != NULL) {
+        const struct ch_store_options ro = {.read_only = true, .no_migrate = true};
+        struct ch_err rerr = CH_ERR_INIT;
+        if (ch_store_open(ctx->db_url, &ro, &reader, &rerr) != CH_OK) {
+            ch_log_info("job %lld: exposure recompute on one thread: %s",
+                        (long long)ctx->job->id, rerr.msg);
+            reader = NULL;
+        }
+    }
+    rc_ctx.reader = reader;
+    struct ch_exposure_stats st = {0};
+    rc = all ? ch_exposure_recompute_all(&rc_ctx, &st, err)
+             : ch_exposure_recompute_pending(&rc_ctx, &st, err);
+    ch_store_free(reader);
+    if (rc == CH_OK)
+        recompute_result(ctx->result, all, &st);
     return rc;
 }
 
@@ -191,6 +265,12 @@ static const struct ch_job_handler handlers[] = {
      .summary = "import feeds: {\"paths\": [...], \"format\": \"auto\"}",
      .validate = import_validate,
      .run = import_run,
+     .flags = 0},
+    {.kind = "exposure.recompute",
+     .summary = "recompute exposures: {\"all\": false} the changes since the last run, "
+                "true every asset",
+     .validate = recompute_validate,
+     .run = recompute_run,
      .flags = 0},
     {.kind = "test.record",
      .summary = "record one row per run (tests): {\"note\", \"audit\", \"sleep_ms\", "

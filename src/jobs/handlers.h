@@ -13,7 +13,18 @@
  *
  * Kinds shipped:
  *   import       {"paths": ["/abs/path", ...], "format": "auto"|"osv"|...}
- *                -> ch_import_paths; result: the import's counts.
+ *                -> ch_import_paths; result: the import's counts. An import
+ *                that added, changed or withdrew anything queues an
+ *                exposure.recompute (key "exposure.recompute:after-job:ID"),
+ *                so knowledge-base changes reach the exposures with no one
+ *                having to ask.
+ *   exposure.recompute  {"all": false}
+ *                -> ch_exposure_recompute_pending (the changes since the last
+ *                run), or with "all": true ch_exposure_recompute_all (every
+ *                asset re-matched, reading on a second connection); result:
+ *                the run's counts. Needs the worker's directives (without
+ *                them exposures are matched but no due date is decided).
+ *                Re-running is safe: a run writes only what differs.
  *   test.record  {"note": "...", "audit": bool, "sleep_ms": N, "fail_attempts": N}
  *                -> one row in job_test_records (and an audit entry with
  *                "audit"), then a sleep of sleep_ms before the transaction
@@ -31,6 +42,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "jobs/jobs.h"
+#include "remediate/directive.h"
 #include "store/store.h"
 
 /* Import payloads name files, not data. */
@@ -48,6 +60,10 @@ enum ch_job_handler_flags {
 struct ch_job_ctx {
     const struct ch_job *job;
     struct ch_store *store;  /* the worker thread's connection */
+    const char *db_url;      /* its database, for a handler that needs a second connection */
+    /* the directives the worker loaded (exposure.recompute decides due dates with them);
+     * NULL: none */
+    const struct ch_directive_set *directives;
     int64_t now;             /* when the run started */
     const atomic_bool *stop; /* set on graceful stop or lost lease: finish early if possible */
     struct ch_buf *result;   /* the handler may write a JSON result here */

@@ -93,8 +93,13 @@ static enum outcome execute(struct slot *sl, const struct ch_job_handler *h, str
     struct ch_store *s = sl->store;
     struct ch_buf result;
     ch_buf_init(&result, WORKER_RESULT_MAX);
-    struct ch_job_ctx ctx = {
-        .job = job, .store = s, .now = now, .stop = &sl->stop_job, .result = &result};
+    struct ch_job_ctx ctx = {.job = job,
+                             .store = s,
+                             .db_url = sl->w->o.db_url,
+                             .directives = sl->w->o.directives,
+                             .now = now,
+                             .stop = &sl->stop_job,
+                             .result = &result};
     bool in_tx = (h->flags & CH_JOB_IN_TX) != 0;
     int rc = in_tx ? ch_store_begin_write(s, err) : CH_OK;
     if (rc == CH_OK)

@@ -35,6 +35,7 @@
 #define CH_WORKER_ERROR_PAUSE_MS 1000u
 
 struct ch_worker;
+struct ch_directive_set;
 
 struct ch_worker_options {
     const char *db_url;
@@ -45,6 +46,8 @@ struct ch_worker_options {
     int lease_seconds; /* 0: CH_JOBS_DEFAULT_LEASE_S */
     unsigned poll_ms;  /* 0: CH_WORKER_DEFAULT_POLL_MS */
     struct ch_clock clock;
+    /* handed to handlers (exposure.recompute); borrowed, must outlive the worker; NULL: none */
+    const struct ch_directive_set *directives;
 };
 
 struct ch_worker_stats {

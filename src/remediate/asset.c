@@ -444,7 +444,9 @@ void ch_exposure_stats_json(const struct ch_exposure_stats *st, struct ch_jw *w)
     ch_jw_kint(w, "opened", (int64_t)st->opened);
     ch_jw_kint(w, "reopened", (int64_t)st->reopened);
     ch_jw_kint(w, "remediated", (int64_t)st->remediated);
+    ch_jw_kint(w, "expired", (int64_t)st->expired);
     ch_jw_kint(w, "decided", (int64_t)st->decided);
+    ch_jw_kint(w, "notices", (int64_t)st->notices);
     ch_jw_kdouble(w, "seconds", st->seconds);
 }
 

@@ -27,6 +27,24 @@ static void test_help_lists_commands(void **state)
     const char *sh[] = {"serve", "--help", NULL};
     assert_int_equal(ch_test_run_cli(sh, NULL, &out, &err), 0);
     assert_true(ch_test_contains(ch_buf_cstr(&out), "--listen"));
+    /* --help of a verb prints its usage and stops there: no database is opened
+     * (this one cannot be), no worker started, no job looked up */
+    static const char *const verbs[][5] = {
+        {"--db", "sqlite:/nonexistent-dir/x.db", "worker", "--help", NULL},
+        {"--db", "sqlite:/nonexistent-dir/x.db", "jobs", "show", "--help"},
+        {"--db", "sqlite:/nonexistent-dir/x.db", "jobs", "retry", "--help"},
+        {"--db", "sqlite:/nonexistent-dir/x.db", "eval", "run", "--help"},
+    };
+    for (size_t i = 0; i < CH_ARRAY_SIZE(verbs); i++) {
+        const char *argv_v[6] = {0};
+        memcpy(argv_v, verbs[i], sizeof(verbs[i]));
+        ch_buf_reset(&out);
+        ch_buf_reset(&err);
+        if (ch_test_run_cli(argv_v, NULL, &out, &err) != 0)
+            fail_msg("%s %s --help: %s", verbs[i][2], verbs[i][3], ch_buf_cstr(&err));
+        assert_true(ch_test_contains(ch_buf_cstr(&out), "usage: clearinghouse"));
+        assert_int_equal(ch_buf_len(&err), 0);
+    }
     ch_buf_release(&out);
     ch_buf_release(&err);
 }

@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
@@ -19,6 +20,8 @@
 #include "jobs/handlers.h"
 #include "jobs/jobs.h"
 #include "jobs/worker.h"
+#include "remediate/directive.h"
+#include "remediate/exposure.h"
 #include "store/store.h"
 
 #define T0 ((int64_t)1800000000)
@@ -543,17 +546,17 @@ static void test_concurrent_claimers_never_share_a_job(void **state)
 }
 
 /* The runner: three threads drain the queue; a failing job is retried, a bad one fails. */
-static void test_worker_runs_the_queue(void **state)
+/* Runs a --once worker (directives may be NULL) at a fixed time until the queue is empty. */
+static struct ch_worker_stats run_worker_once(struct fixture *f,
+                                              const struct ch_directive_set *directives,
+                                              int64_t now, unsigned concurrency)
 {
-    struct fixture *f = *state;
-    for (int i = 0; i < 40; i++)
-        enqueue(f->s, i % 10 == 0 ? "{\"audit\": true}" : "{}");
-    int64_t flaky = enqueue_full(f->s, "test.record", "{\"fail_attempts\": 1}", NULL, 3, 0);
-    int64_t missing =
-        enqueue_full(f->s, "import", "{\"paths\": [\"/nonexistent/ch-test\"]}", NULL, 2, 0);
     struct ch_err err = CH_ERR_INIT;
-    const struct ch_worker_options o = {
-        .db_url = f->url, .concurrency = 3, .once = true, .clock = CH_CLOCK_FIXED(T0)};
+    const struct ch_worker_options o = {.db_url = f->url,
+                                        .concurrency = concurrency,
+                                        .once = true,
+                                        .clock = CH_CLOCK_FIXED(now),
+                                        .directives = directives};
     struct ch_worker *w = NULL;
     if (ch_worker_start(&o, &w, CLR(err)) != CH_OK)
         fail_msg("worker: %s", err.msg);
@@ -563,6 +566,19 @@ static void test_worker_runs_the_queue(void **state)
     }
     struct ch_worker_stats st;
     ch_worker_free(w, &st);
+    return st;
+}
+
+static void test_worker_runs_the_queue(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 40; i++)
+        enqueue(f->s, i % 10 == 0 ? "{\"audit\": true}" : "{}");
+    int64_t flaky = enqueue_full(f->s, "test.record", "{\"fail_attempts\": 1}", NULL, 3, 0);
+    int64_t missing =
+        enqueue_full(f->s, "import", "{\"paths\": [\"/nonexistent/ch-test\"]}", NULL, 2, 0);
+    struct ch_err err = CH_ERR_INIT;
+    struct ch_worker_stats st = run_worker_once(f, NULL, T0, 3);
     /* the clock is frozen, so the flaky job waits for its backoff: still queued */
     assert_string_equal(state_of(f->s, flaky), "queued");
     assert_int_equal(st.retried, 1);
@@ -575,20 +591,110 @@ static void test_worker_runs_the_queue(void **state)
     assert_true(strcmp(s_missing, "done") == 0 || strcmp(s_missing, "failed") == 0);
     assert_int_equal(st.done + st.failed, 41);
     /* a later run (time has passed) finishes the flaky one on its second attempt */
-    const struct ch_worker_options later = {
-        .db_url = f->url, .concurrency = 1, .once = true, .clock = CH_CLOCK_FIXED(T0 + 60)};
-    assert_int_equal(ch_worker_start(&later, &w, CLR(err)), CH_OK);
-    while (!ch_worker_finished(w)) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    ch_worker_free(w, &st);
+    st = run_worker_once(f, NULL, T0 + 60, 1);
     assert_int_equal(st.done, 1);
     assert_string_equal(state_of(f->s, flaky), "done");
     assert_int_equal(job_int(f->s, "attempts", flaky), 2);
     struct ch_audit_report rep;
     assert_int_equal(ch_audit_verify(f->s, NULL, &rep, CLR(err)), CH_OK);
     assert_int_equal(rep.ok, 1);
+}
+
+/*
+ * The loop from the knowledge base to the exposures through jobs alone: an
+ * import job that adds an advisory queues an exposure.recompute, which the
+ * same worker runs, opening the exposure (with its due date: the worker's
+ * directives) and the organisation's notice. A full run as a job re-matches
+ * every asset and changes nothing more. Payloads are validated at enqueue.
+ */
+static void test_import_job_queues_exposure_recompute(void **state)
+{
+    struct fixture *f = *state;
+    struct ch_err err = CH_ERR_INIT;
+    const char *root = getenv("CH_SOURCE_DIR");
+    assert_non_null(root);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/directives", root);
+    struct ch_directive_set *set = NULL;
+    assert_int_equal(ch_directive_set_load(path, &set, CLR(err)), CH_OK);
+    const struct ch_org_new org = {.slug = "agency", .name = "Agency", .category = CH_ORG_FCEB};
+    int64_t org_id = 0, asset_id = 0, version = 0;
+    assert_int_equal(ch_org_create(f->s, &org, T0, &org_id, CLR(err)), CH_OK);
+    const struct ch_rem_ctx ctx = {.store = f->s, .directives = set, .now = T0, .actor = "test"};
+    const struct ch_asset_new asset = {.org_id = org_id,
+                                       .name = "billing",
+                                       .internet_facing = CH_ASSET_EXPOSED_YES,
+                                       .mission = CH_IMPACT_MEDIUM,
+                                       .wellbeing = CH_IMPACT_MEDIUM};
+    assert_int_equal(ch_asset_create(&ctx, &asset, &asset_id, CLR(err)), CH_OK);
+    const char *reqs = "jobfoo==1.0\nunrelated==3.1\n";
+    const struct ch_inventory_attach in = {
+        .asset_id = asset_id, .file_name = "requirements.txt", .data = reqs, .len = strlen(reqs)};
+    struct ch_exposure_stats est;
+    if (ch_asset_attach_inventory(&ctx, 0, &in, &version, &est, CLR(err)) != CH_OK)
+        fail_msg("attach: %s", err.msg);
+    assert_int_equal(est.opened, 0); /* nothing is known about jobfoo yet */
+
+    /* an advisory for it, imported by a job */
+    char osv[4096];
+    snprintf(osv, sizeof(osv), "%s/PYSEC-JOB-1.json", f->dir);
+    const char *doc =
+        "{\"schema_version\": \"1.6.0\", \"id\": \"PYSEC-JOB-1\", \"modified\":"
+        " \"2027-01-01T00:00:00Z\", \"aliases\": [\"CVE-2026-7001\"], \"affected\": [{"
+        "\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"jobfoo\"}, \"ranges\": [{\"type\":"
+        " \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"2.0\"}]}]}]}";
+    ch_test_write_file(osv, doc, strlen(doc));
+    char payload[4200];
+    snprintf(payload, sizeof(payload), "{\"paths\": [\"%s\"]}", osv);
+    int64_t import_job = enqueue_full(f->s, "import", payload, NULL, 0, 0);
+    struct ch_worker_stats ws = run_worker_once(f, set, T0 + 10, 1);
+    assert_int_equal(ws.failed, 0);
+    assert_string_equal(state_of(f->s, import_job), "done");
+    assert_int_equal(
+        query_int(f->s, "SELECT COUNT(*) FROM jobs WHERE kind = ?", "exposure.recompute"), 1);
+    assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'", NULL), 0);
+    assert_int_equal(ws.done, 2);
+    /* the exposure, decided (BOD 26-04 applies to an FCEB asset), and its notice */
+    assert_int_equal(query_int(f->s,
+                               "SELECT COUNT(*) FROM exposures WHERE package = ? AND status ="
+                               " 'open' AND due_at IS NOT NULL",
+                               "jobfoo"),
+                     1);
+    assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM exposures", NULL), 1);
+    assert_int_equal(
+        query_int(f->s, "SELECT COUNT(*) FROM notices WHERE vuln = ?", "CVE-2026-7001"), 1);
+    assert_int_equal(query_int(f->s,
+                               "SELECT COUNT(*) FROM jobs WHERE kind = 'exposure.recompute'"
+                               " AND result LIKE ?",
+                               "%\"opened\":1%"),
+                     1);
+
+    /* the same file again: unchanged, so nothing is queued */
+    enqueue_full(f->s, "import", payload, NULL, 0, 0);
+    ws = run_worker_once(f, set, T0 + 20, 1);
+    assert_int_equal(ws.done, 1);
+    assert_int_equal(
+        query_int(f->s, "SELECT COUNT(*) FROM jobs WHERE kind = ?", "exposure.recompute"), 1);
+
+    /* a full run as a job: every asset re-matched, nothing new */
+    int64_t all = enqueue_full(f->s, "exposure.recompute", "{\"all\": true}", NULL, 0, 0);
+    ws = run_worker_once(f, set, T0 + 30, 1);
+    assert_string_equal(state_of(f->s, all), "done");
+    assert_int_equal(query_int(f->s,
+                               "SELECT COUNT(*) FROM jobs WHERE kind = 'exposure.recompute'"
+                               " AND result LIKE ?",
+                               "%\"mode\":\"all\",\"assets\":1,%\"opened\":0%"),
+                     1);
+    assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM exposures", NULL), 1);
+
+    /* payloads are checked when queued */
+    static const char *const bad[] = {"{\"all\": \"yes\"}", "{\"everything\": true}"};
+    for (size_t i = 0; i < CH_ARRAY_SIZE(bad); i++) {
+        const struct ch_job_new j = {.kind = "exposure.recompute", .payload = bad[i]};
+        int64_t id = 0;
+        assert_int_equal(ch_jobs_enqueue(f->s, &j, T0, &id, NULL, CLR(err)), CH_E_INVALID);
+    }
+    ch_directive_set_free(set);
 }
 
 static void test_worker_rejects_bad_options(void **state)
@@ -685,6 +791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_claimers_never_share_a_job, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_worker_runs_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_job_queues_exposure_recompute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_rejects_bad_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_show, setup, teardown),
     };
