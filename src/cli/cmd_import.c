@@ -42,6 +42,10 @@ CH_CLI_COMMAND(import) = {
         "                   (paths are made absolute; the worker must see them);\n"
         "                   prints the job as JSON: `clearinghouse jobs show ID`\n"
         "\n"
+        "Exposures follow the knowledge base through `clearinghouse exposure\n"
+        "recompute`: run it after an import. An --async import that changed anything\n"
+        "queues that run as an exposure.recompute job itself.\n"
+        "\n"
         "Exit status: 0 when every record was accepted, 3 when any was rejected\n"
         "(the good ones are stored), 4 when the database failed.\n",
     .run = run_import,
