@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/map.h"
 #include "remediate/internal.h"
@@ -471,12 +472,28 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
     rc = ids_query(s, "SELECT id FROM assets WHERE inventory_id IS NOT NULL ORDER BY id", 0, false,
                    &assets, NULL, err);
     /* exposures this run creates are decided as they are written: only older ones need it */
-    int64_t before = 0;
+    int64_t before = 0, stored = 0;
     if (rc == CH_OK)
         rc = ch_store_query_int(s, "SELECT COALESCE(MAX(id), 0) FROM exposures", NULL, 0, &before,
                                 err);
+    /* Fewer exposures than assets: most assets were never computed (an estate
+     * loaded in bulk, a first run), so this run inserts nearly every row. The
+     * (organisation, status) and (vulnerability, organisation) indexes then
+     * cost more to maintain, entry by entry in random order, than to build
+     * once afterwards; they are dropped while the assets are applied and
+     * built again before anything reads through them (notices, re-decisions).
+     * The unique index, which the run's own lookups use, stays. */
+    struct ch_buf deferred;
+    ch_buf_init(&deferred, CH_BUF_DEFAULT_MAX);
+    if (rc == CH_OK)
+        rc = ch_store_query_int(s, "SELECT COUNT(*) FROM exposures", NULL, 0, &stored, err);
+    if (rc == CH_OK && stored < (int64_t)assets.n)
+        rc = ch_store_indexes_defer(s, "exposures", &deferred, err);
     if (rc == CH_OK)
         rc = ch_rem__run_all_assets(r, assets.v, assets.n, err);
+    if (rc == CH_OK)
+        rc = ch_store_indexes_restore(s, &deferred, err);
+    ch_buf_release(&deferred);
     if (rc == CH_OK)
         rc = ids_query(s,
                        "SELECT id FROM exposures WHERE status <> 'remediated' AND id <= ?"

@@ -358,6 +358,69 @@ int ch_store_map_reads(struct ch_store *s, bool on, struct ch_err *err)
     return s->ops->map_reads != NULL ? s->ops->map_reads(s, on, err) : CH_OK;
 }
 
+int ch_store_indexes_defer(struct ch_store *s, const char *table, struct ch_buf *saved,
+                           struct ch_err *err)
+{
+    if (s->tx_depth == 0)
+        return ch_err_set(err, CH_E_INTERNAL, "deferring indexes outside a transaction");
+    if (ch_store_backend(s) != CH_STORE_SQLITE)
+        return CH_OK;
+    /* sql IS NULL: the automatic indexes of UNIQUE and PRIMARY KEY constraints */
+    struct ch_stmt *st = NULL;
+    int rc = ch_store_prepare(s,
+                              "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                              " AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+                              &st, err);
+    if (rc != CH_OK)
+        return rc;
+    ch_stmt_bind_cstr(st, 1, table);
+    struct ch_buf names;
+    ch_buf_init(&names, CH_BUF_DEFAULT_MAX);
+    while ((rc = ch_stmt_step(st, err)) == 1) {
+        /* "name\0" into names, "CREATE INDEX ...\0" into saved */
+        (void)ch_buf_append_c(&names, ch_stmt_cstr(st, 0));
+        (void)ch_buf_append_byte(&names, '\0');
+        (void)ch_buf_append_c(saved, ch_stmt_cstr(st, 1));
+        (void)ch_buf_append_byte(saved, '\0');
+    }
+    ch_stmt_free(st);
+    if (rc == 0)
+        rc = ch_buf_status(&names, "index names", err);
+    if (rc == 0)
+        rc = ch_buf_status(saved, "index definitions", err);
+    for (size_t off = 0; rc == CH_OK && off < ch_buf_len(&names);) {
+        const char *name = ch_buf_cstr(&names) + off;
+        struct ch_buf sql;
+        ch_buf_init(&sql, CH_BUF_DEFAULT_MAX);
+        (void)ch_buf_append_c(&sql, "DROP INDEX \"");
+        for (const char *p = name; *p != '\0'; p++) { /* a quoted identifier doubles its quotes */
+            (void)ch_buf_append_byte(&sql, *p);
+            if (*p == '"')
+                (void)ch_buf_append_byte(&sql, '"');
+        }
+        (void)ch_buf_append_byte(&sql, '"');
+        rc = ch_buf_status(&sql, "index name", err);
+        if (rc == CH_OK)
+            rc = ch_store_exec(s, ch_buf_cstr(&sql), err);
+        ch_buf_release(&sql);
+        off += strlen(name) + 1;
+    }
+    ch_buf_release(&names);
+    return rc < 0 ? rc : CH_OK;
+}
+
+int ch_store_indexes_restore(struct ch_store *s, struct ch_buf *saved, struct ch_err *err)
+{
+    int rc = CH_OK;
+    for (size_t off = 0; rc == CH_OK && off < ch_buf_len(saved);) {
+        const char *sql = ch_buf_cstr(saved) + off;
+        rc = ch_store_exec(s, sql, err);
+        off += strlen(sql) + 1;
+    }
+    ch_buf_reset(saved);
+    return rc;
+}
+
 int64_t ch_store_changes(struct ch_store *s)
 {
     return s->ops->changes(s);

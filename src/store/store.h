@@ -28,6 +28,7 @@
 #include "core/err.h"
 #include "core/str.h"
 
+struct ch_buf;
 struct ch_store;
 struct ch_stmt;
 
@@ -98,6 +99,24 @@ bool ch_store_in_tx(const struct ch_store *s);
  * nothing to change.
  */
 int ch_store_map_reads(struct ch_store *s, bool on, struct ch_err *err) CH_MUST_CHECK;
+
+/*
+ * For a bulk insert into `table` inside the caller's write transaction:
+ * drops the table's own secondary indexes (not the ones behind its UNIQUE
+ * and PRIMARY KEY constraints, which the caller's lookups use) and keeps
+ * their definitions in *saved (the caller's buffer), for
+ * ch_store_indexes_restore() to create again, in the same transaction,
+ * before anything reads through them. Entries inserted in random key order
+ * cost an index more than building it once from sorted data (SQLite:
+ * 294k exposure rows, 1.3 s of maintenance against 0.3 s of building).
+ * SQLite only: on PostgreSQL DROP INDEX would lock readers out of the table
+ * until the commit, so nothing is dropped (and *saved stays empty).
+ */
+int ch_store_indexes_defer(struct ch_store *s, const char *table, struct ch_buf *saved,
+                           struct ch_err *err) CH_MUST_CHECK;
+/* Creates the indexes ch_store_indexes_defer() dropped; empties *saved. */
+int ch_store_indexes_restore(struct ch_store *s, struct ch_buf *saved,
+                             struct ch_err *err) CH_MUST_CHECK;
 
 int ch_store_prepare(struct ch_store *s, const char *sql, struct ch_stmt **ret,
                      struct ch_err *err) CH_MUST_CHECK;
