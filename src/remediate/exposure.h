@@ -74,6 +74,10 @@ struct ch_rem_ctx {
      * exposures when the notices cover a quarter of them or more, else one indexed query per
      * notice); 1 always the pass; -1 always per notice. Same notices; tests compare them. */
     int notice_reads;
+    /* whether a full run drops the exposures table's secondary indexes while it inserts and
+     * builds them again after (SQLite, ch_store_indexes_defer): 0 chosen per run (when it
+     * starts with fewer exposures than assets); 1 always; -1 never. Same rows; tests compare. */
+    int defer_indexes;
 };
 
 /* The organisation a principal may see: 0 (all) for clearinghouse-wide roles. */

@@ -487,7 +487,8 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
     ch_buf_init(&deferred, CH_BUF_DEFAULT_MAX);
     if (rc == CH_OK)
         rc = ch_store_query_int(s, "SELECT COUNT(*) FROM exposures", NULL, 0, &stored, err);
-    if (rc == CH_OK && stored < (int64_t)assets.n)
+    bool defer = ctx->defer_indexes > 0 || (ctx->defer_indexes == 0 && stored < (int64_t)assets.n);
+    if (rc == CH_OK && defer)
         rc = ch_store_indexes_defer(s, "exposures", &deferred, err);
     if (rc == CH_OK)
         rc = ch_rem__run_all_assets(r, assets.v, assets.n, err);

@@ -684,14 +684,16 @@ static void dump_run_tables(struct env *e, struct ch_buf *out)
 
 /*
  * An estate whose inventories arrive before the advisories; then full
- * computations, each run both on one thread and with a reading thread, and
- * with notices read per notice and in one pass: every row must be the same.
+ * computations, each run both on one thread and with a reading thread, with
+ * notices read per notice and in one pass, and with the table's secondary
+ * indexes kept or deferred: every row must be the same.
  */
-static void full_runs(int notice_reads, bool two_threads, struct ch_buf *out)
+static void full_runs(int notice_reads, bool two_threads, int defer_indexes, struct ch_buf *out)
 {
     struct env e;
     env_open(&e, "2026-07-01T10:00:00Z");
     e.ctx.notice_reads = notice_reads;
+    e.ctx.defer_indexes = defer_indexes;
     struct ch_store *reader = NULL;
     struct ch_err err = CH_ERR_INIT;
     if (two_threads) {
@@ -848,18 +850,24 @@ static void test_full_run_threads_and_notice_reads(void **state)
     (void)state;
     struct ch_buf want, got;
     ch_buf_init(&want, 16 << 20);
-    full_runs(-1, false, &want);
+    full_runs(-1, false, -1, &want);
     assert_true(ch_test_contains(ch_buf_cstr(&want), "\"asset\":\"host-2\""));
+    /* deferred indexes: chosen (the first run starts with none of its exposures), always
+     * (the second run too) and never */
     static const struct {
         int notice_reads;
         bool two_threads;
-    } variants[] = {{1, false}, {-1, true}, {1, true}, {0, true}};
+        int defer_indexes;
+    } variants[] = {{1, false, -1}, {-1, true, -1}, {1, true, 0},
+                    {0, true, 0},   {0, true, 1},   {-1, false, 1}};
     for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
         ch_buf_init(&got, 16 << 20);
-        full_runs(variants[i].notice_reads, variants[i].two_threads, &got);
+        full_runs(variants[i].notice_reads, variants[i].two_threads, variants[i].defer_indexes,
+                  &got);
         if (strcmp(ch_buf_cstr(&want), ch_buf_cstr(&got)) != 0)
-            fail_msg("notice_reads %d, two threads %d: rows differ from one thread, per notice",
-                     variants[i].notice_reads, variants[i].two_threads);
+            fail_msg("notice_reads %d, two threads %d, deferred indexes %d: rows differ from one"
+                     " thread, per notice, indexes kept",
+                     variants[i].notice_reads, variants[i].two_threads, variants[i].defer_indexes);
         ch_buf_release(&got);
     }
     ch_buf_release(&want);
