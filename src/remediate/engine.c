@@ -99,16 +99,14 @@ struct ch_rem_run {
     struct ch_map *assets;               /* "id" → struct asset_info */
     const struct asset_info *last_asset; /* the last one load_asset gave (owned by assets) */
     struct ch_map *decided; /* 8-byte id → marker: exposures decided in this run (mark_decided) */
-    int64_t *rising;        /* ... and those that came in increasing order */
-    size_t n_rising, cap_rising;
+    struct ch_rem_ids rising; /* ... and those that came in increasing order */
     struct ch_exposure_stats *stats;
     int64_t t0;
     struct ch_buf batch; /* transitions of the current asset, audited as one entry */
     size_t n_batch;
     const int64_t *only_vulns; /* ch_rem__run_only_vulns: sorted, or NULL */
     size_t n_only_vulns;
-    int64_t *recheck; /* only_vulns and every id merged into them: sorted, owned */
-    size_t n_recheck;
+    struct ch_rem_ids recheck; /* only_vulns and every id merged into them: sorted */
     /* the changed decisions of the exposure being decided, written once its id is known */
     struct pending_deadline *pend;
     size_t n_pend;
@@ -149,8 +147,8 @@ void ch_rem__run_free(struct ch_rem_run *r)
     ch_map_free(r->notes);
     ch_map_free(r->assets);
     ch_map_free(r->decided);
-    ch_free(r->rising);
-    ch_free(r->recheck);
+    ch_free(r->rising.v);
+    ch_free(r->recheck.v);
     ch_buf_release(&r->batch);
     ch_free(r->pend);
     ch_free(r->tq_sql);
@@ -178,60 +176,43 @@ static bool vuln_in_filter(const struct ch_rem_run *r, int64_t v)
     return sorted_has(r->only_vulns, r->n_only_vulns, v);
 }
 
-static int cmp_id(const void *a, const void *b)
+/* Appends to r->recheck (unsorted while it grows), once. */
+static int recheck_add(struct ch_rem_run *r, int64_t id, struct ch_err *err)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Appends to r->recheck (unsorted while it grows). */
-static int recheck_add(struct ch_rem_run *r, size_t *cap, int64_t id, struct ch_err *err)
-{
-    for (size_t i = 0; i < r->n_recheck; i++) {
-        if (r->recheck[i] == id)
+    for (size_t i = 0; i < r->recheck.n; i++) {
+        if (r->recheck.v[i] == id)
             return CH_OK; /* a handful of ids: a scan is enough */
     }
-    if (r->n_recheck == *cap) {
-        size_t ncap = *cap == 0 ? 16 : *cap * 2;
-        int64_t *nv = ch_reallocarray(r->recheck, ncap, sizeof(*nv));
-        if (nv == NULL)
-            return ch_err_set(err, CH_E_NOMEM, "out of memory");
-        r->recheck = nv;
-        *cap = ncap;
-    }
-    r->recheck[r->n_recheck++] = id;
-    return CH_OK;
+    return ch_rem__ids_add(&r->recheck, id, err);
 }
 
 int ch_rem__run_only_vulns(struct ch_rem_run *r, const int64_t *ids, size_t n, struct ch_err *err)
 {
     r->only_vulns = ids;
     r->n_only_vulns = ids != NULL ? n : 0;
-    ch_free(r->recheck);
-    r->recheck = NULL;
-    r->n_recheck = 0;
-    size_t cap = 0;
+    ch_free(r->recheck.v);
+    r->recheck = (struct ch_rem_ids){0};
     int rc = CH_OK;
     for (size_t i = 0; rc == CH_OK && i < r->n_only_vulns; i++)
-        rc = recheck_add(r, &cap, ids[i], err);
+        rc = recheck_add(r, ids[i], err);
     /* breadth first over the merges: ids merged into these, and into those */
-    for (size_t i = 0; rc == CH_OK && i < r->n_recheck; i++) {
+    for (size_t i = 0; rc == CH_OK && i < r->recheck.n; i++) {
         struct ch_stmt *st = NULL;
         rc = ch_store_stmt(r->ctx->store, "SELECT gone FROM vuln_merges WHERE kept = ?", &st, err);
         if (rc != CH_OK)
             break;
-        ch_stmt_bind_int(st, 1, r->recheck[i]);
+        ch_stmt_bind_int(st, 1, r->recheck.v[i]);
         /* recheck_add asks nothing of the store, so the statement may stay live */
         while ((rc = ch_stmt_step(st, err)) == 1) {
-            rc = recheck_add(r, &cap, ch_stmt_int(st, 0), err);
+            rc = recheck_add(r, ch_stmt_int(st, 0), err);
             if (rc != CH_OK)
                 break;
         }
         ch_stmt_reset(st);
         rc = rc < 0 ? rc : CH_OK;
     }
-    if (r->n_recheck > 1)
-        qsort(r->recheck, r->n_recheck, sizeof(*r->recheck), cmp_id);
+    if (r->recheck.n > 1)
+        qsort(r->recheck.v, r->recheck.n, sizeof(*r->recheck.v), ch_rem__cmp_id);
     return rc;
 }
 
@@ -926,19 +907,9 @@ static struct ch_str id_key(const int64_t *id)
  */
 static int mark_decided(struct ch_rem_run *r, int64_t exposure_id, struct ch_err *err)
 {
-    if (r->n_rising == 0 || exposure_id > r->rising[r->n_rising - 1]) {
-        if (r->n_rising == r->cap_rising) {
-            size_t cap = r->cap_rising == 0 ? 1024 : r->cap_rising * 2;
-            int64_t *nv = ch_reallocarray(r->rising, cap, sizeof(*nv));
-            if (nv == NULL)
-                return ch_err_set(err, CH_E_NOMEM, "out of memory");
-            r->rising = nv;
-            r->cap_rising = cap;
-        }
-        r->rising[r->n_rising++] = exposure_id;
-        return CH_OK;
-    }
-    if (sorted_has(r->rising, r->n_rising, exposure_id))
+    if (r->rising.n == 0 || exposure_id > r->rising.v[r->rising.n - 1])
+        return ch_rem__ids_add(&r->rising, exposure_id, err);
+    if (sorted_has(r->rising.v, r->rising.n, exposure_id))
         return CH_OK;
     if (ch_map_put(r->decided, id_key(&exposure_id), r) != CH_OK)
         return ch_err_set(err, CH_E_NOMEM, "out of memory");
@@ -947,7 +918,7 @@ static int mark_decided(struct ch_rem_run *r, int64_t exposure_id, struct ch_err
 
 static bool was_decided(const struct ch_rem_run *r, int64_t exposure_id)
 {
-    return sorted_has(r->rising, r->n_rising, exposure_id) ||
+    return sorted_has(r->rising.v, r->rising.n, exposure_id) ||
            ch_map_has(r->decided, id_key(&exposure_id));
 }
 
@@ -1302,7 +1273,7 @@ static int load_existing_filtered(struct ch_rem_run *r, int64_t asset_id, const 
                                   struct ch_map *emap, struct ch_err *err)
 {
     int rc = CH_OK;
-    for (size_t i = 0; rc == CH_OK && i < r->n_recheck; i++) {
+    for (size_t i = 0; rc == CH_OK && i < r->recheck.n; i++) {
         struct ch_stmt *st = NULL;
         rc = ch_store_stmt(r->ctx->store,
                            EXISTING_SELECT " WHERE asset_id = ? AND vuln_id = ? AND eco_key = ?"
@@ -1311,7 +1282,7 @@ static int load_existing_filtered(struct ch_rem_run *r, int64_t asset_id, const 
         if (rc != CH_OK)
             break;
         ch_stmt_bind_int(st, 1, asset_id);
-        ch_stmt_bind_int(st, 2, r->recheck[i]);
+        ch_stmt_bind_int(st, 2, r->recheck.v[i]);
         ch_stmt_bind_cstr(st, 3, c->eco_key);
         ch_stmt_bind_cstr(st, 4, c->norm_name);
         rc = ch_stmt_step(st, err);

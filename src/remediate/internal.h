@@ -20,6 +20,16 @@
 /* Bytes of one package key (ecosystem key or normalised name). */
 #define CH_REM_KEY_MAX 1024
 
+/* A growable list of ids; v is owned (ch_free). */
+struct ch_rem_ids {
+    int64_t *v;
+    size_t n, cap;
+};
+
+int ch_rem__ids_add(struct ch_rem_ids *x, int64_t id, struct ch_err *err) CH_MUST_CHECK;
+/* qsort() order of int64_t ids. */
+int ch_rem__cmp_id(const void *a, const void *b);
+
 /* The name a component is matched under: Debian/Ubuntu use the source package. */
 void ch_rem__match_name(const char *eco, const char *name, const char *version,
                         const char *source_name, const char *source_version, const char **ret_name,

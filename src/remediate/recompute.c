@@ -24,13 +24,7 @@
 #include "core/map.h"
 #include "remediate/internal.h"
 
-/* Ids gathered by one query before they are worked on. */
-struct ids {
-    int64_t *v;
-    size_t n, cap;
-};
-
-static int ids_add(struct ids *x, int64_t id, struct ch_err *err)
+int ch_rem__ids_add(struct ch_rem_ids *x, int64_t id, struct ch_err *err)
 {
     if (x->n == x->cap) {
         size_t cap = x->cap == 0 ? 64 : x->cap * 2;
@@ -44,8 +38,8 @@ static int ids_add(struct ids *x, int64_t id, struct ch_err *err)
     return CH_OK;
 }
 
-static int ids_query(struct ch_store *s, const char *sql, int64_t p1, bool bind, struct ids *out,
-                     int64_t *ret_max_col1, struct ch_err *err)
+static int ids_query(struct ch_store *s, const char *sql, int64_t p1, bool bind,
+                     struct ch_rem_ids *out, int64_t *ret_max_col1, struct ch_err *err)
 {
     struct ch_stmt *st = NULL;
     int rc = ch_store_stmt(s, sql, &st, err);
@@ -54,7 +48,7 @@ static int ids_query(struct ch_store *s, const char *sql, int64_t p1, bool bind,
     if (bind)
         ch_stmt_bind_int(st, 1, p1);
     while ((rc = ch_stmt_step(st, err)) == 1) {
-        rc = ids_add(out, ch_stmt_int(st, 0), err);
+        rc = ch_rem__ids_add(out, ch_stmt_int(st, 0), err);
         if (rc != CH_OK)
             break;
         if (ret_max_col1 != NULL && ch_stmt_int(st, 1) > *ret_max_col1)
@@ -64,7 +58,7 @@ static int ids_query(struct ch_store *s, const char *sql, int64_t p1, bool bind,
     return rc < 0 ? rc : CH_OK;
 }
 
-static int cmp_i64(const void *a, const void *b)
+int ch_rem__cmp_id(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
@@ -134,14 +128,14 @@ static int keys_add(struct keys *k, const char *eco, const char *norm, struct ch
 }
 
 /* The packages and the vulnerability of a changed advisory. */
-static int advisory_keys(struct ch_store *s, int64_t adv, struct keys *k, struct ids *vulns,
+static int advisory_keys(struct ch_store *s, int64_t adv, struct keys *k, struct ch_rem_ids *vulns,
                          struct ch_err *err)
 {
-    struct ids one = {0};
+    struct ch_rem_ids one = {0};
     int rc =
         ids_query(s, "SELECT vuln_id FROM advisories WHERE id = ?", adv, true, &one, NULL, err);
     for (size_t i = 0; rc == CH_OK && i < one.n; i++)
-        rc = ids_add(vulns, one.v[i], err);
+        rc = ch_rem__ids_add(vulns, one.v[i], err);
     ch_free(one.v);
     struct ch_stmt *st = NULL;
     if (rc == CH_OK)
@@ -188,7 +182,7 @@ static int run_keys(struct ch_rem_run *r, struct ch_store *s, const struct keys 
     size_t n = 0, cap = 0;
     int rc = CH_OK;
     for (size_t i = 0; rc == CH_OK && i < k->n; i++) {
-        struct ids assets = {0};
+        struct ch_rem_ids assets = {0};
         struct ch_stmt *st = NULL;
         rc = ch_store_stmt(
             s, "SELECT asset_id FROM asset_packages WHERE eco_key = ? AND norm_name = ?", &st, err);
@@ -197,7 +191,7 @@ static int run_keys(struct ch_rem_run *r, struct ch_store *s, const struct keys 
         ch_stmt_bind_cstr(st, 1, k->eco[i]);
         ch_stmt_bind_cstr(st, 2, k->norm[i]);
         while ((rc = ch_stmt_step(st, err)) == 1) {
-            rc = ids_add(&assets, ch_stmt_int(st, 0), err);
+            rc = ch_rem__ids_add(&assets, ch_stmt_int(st, 0), err);
             if (rc != CH_OK)
                 break;
         }
@@ -243,12 +237,12 @@ static int run_keys(struct ch_rem_run *r, struct ch_store *s, const struct keys 
 }
 
 /* Re-decides the active exposures of the vulnerabilities. */
-static int run_vulns(struct ch_rem_run *r, struct ch_store *s, struct ids *vulns,
+static int run_vulns(struct ch_rem_run *r, struct ch_store *s, struct ch_rem_ids *vulns,
                      struct ch_err *err)
 {
     if (vulns->n > 1)
-        qsort(vulns->v, vulns->n, sizeof(*vulns->v), cmp_i64);
-    struct ids ex = {0};
+        qsort(vulns->v, vulns->n, sizeof(*vulns->v), ch_rem__cmp_id);
+    struct ch_rem_ids ex = {0};
     int rc = CH_OK;
     for (size_t i = 0; rc == CH_OK && i < vulns->n; i++) {
         if (i > 0 && vulns->v[i] == vulns->v[i - 1])
@@ -265,7 +259,7 @@ static int run_vulns(struct ch_rem_run *r, struct ch_store *s, struct ids *vulns
 static int expire_acceptances(struct ch_rem_run *r, const struct ch_rem_ctx *ctx,
                               struct ch_exposure_stats *stats, struct ch_err *err)
 {
-    struct ids ex = {0};
+    struct ch_rem_ids ex = {0};
     int rc = ids_query(ctx->store,
                        "SELECT id FROM exposures WHERE status = 'risk_accepted'"
                        " AND risk_expires_at <= ?",
@@ -310,18 +304,18 @@ static int changes_in_run(struct ch_rem_run *r, const struct ch_rem_ctx *ctx,
                           const struct ch_kb_changes *ch, struct ch_err *err)
 {
     struct keys k = {.seen = ch_map_new(0x6b657973, no_free)};
-    struct ids vulns = {0};
+    struct ch_rem_ids vulns = {0};
     int rc = k.seen == NULL ? ch_err_set(err, CH_E_NOMEM, "out of memory") : CH_OK;
     for (size_t i = 0; rc == CH_OK && i < ch->n_advisories; i++)
         rc = advisory_keys(ctx->store, ch->advisory_ids[i], &k, &vulns, err);
     for (size_t i = 0; rc == CH_OK && i < ch->n_packages; i++)
         rc = keys_add(&k, ch->packages[i].eco_key, ch->packages[i].norm_name, err);
     for (size_t i = 0; rc == CH_OK && i < ch->n_vulns; i++)
-        rc = ids_add(&vulns, ch->vuln_ids[i], err);
+        rc = ch_rem__ids_add(&vulns, ch->vuln_ids[i], err);
     /* Changed advisories alone: their packages need re-checking only for
      * their own vulnerabilities (packages named without an advisory need all). */
     if (rc == CH_OK && ch->n_packages == 0 && vulns.n > 0) {
-        qsort(vulns.v, vulns.n, sizeof(*vulns.v), cmp_i64);
+        qsort(vulns.v, vulns.n, sizeof(*vulns.v), ch_rem__cmp_id);
         size_t u = 0;
         for (size_t i = 0; i < vulns.n; i++) {
             if (u == 0 || vulns.v[u - 1] != vulns.v[i])
@@ -384,7 +378,7 @@ static bool boundary_passed(const struct ch_directive_set *set, int64_t from, in
     return false;
 }
 
-static int active_exposures(struct ch_store *s, struct ids *out, struct ch_err *err)
+static int active_exposures(struct ch_store *s, struct ch_rem_ids *out, struct ch_err *err)
 {
     return ids_query(s, "SELECT id FROM exposures WHERE status <> 'remediated' ORDER BY id", 0,
                      false, out, NULL, err);
@@ -412,7 +406,7 @@ int ch_exposure_recompute_pending(const struct ch_rem_ctx *ctx, struct ch_exposu
         rc = ch_rem__state_get(s, "kb_seen", first, &seen, err);
     if (rc == CH_OK)
         rc = ch_rem__state_get(s, "last_run", first, &last, err);
-    struct ids adv = {0}, vulns = {0}, all = {0};
+    struct ch_rem_ids adv = {0}, vulns = {0}, all = {0};
     int64_t max_seen = seen;
     if (rc == CH_OK)
         rc = ids_query(s, "SELECT id, imported_at FROM advisories WHERE imported_at >= ?", seen,
@@ -468,7 +462,7 @@ int ch_exposure_recompute_all(const struct ch_rem_ctx *ctx, struct ch_exposure_s
         ch_match_index_free(ix);
         return rc;
     }
-    struct ids assets = {0}, all = {0};
+    struct ch_rem_ids assets = {0}, all = {0};
     rc = ids_query(s, "SELECT id FROM assets WHERE inventory_id IS NOT NULL ORDER BY id", 0, false,
                    &assets, NULL, err);
     /* exposures this run creates are decided as they are written: only older ones need it */
