@@ -358,18 +358,17 @@ int ch_json_get_int(const cJSON *obj, const char *key, bool required, const char
     int rc = ch_json_get_num(obj, key, required, path, &d, err);
     if (rc != CH_OK)
         return rc;
-    if (cJSON_GetObjectItemCaseSensitive(obj, key) == NULL ||
-        cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(obj, key)))
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL || cJSON_IsNull(v))
         return CH_OK;
-    /* 2^53: the largest range a double holds every integer of */
-    if (d != floor(d) || d < -9007199254740992.0 || d > 9007199254740992.0 || d < (double)min ||
-        d > (double)max) {
+    int64_t n = 0;
+    if (!ch_json_int_value(v, &n) || n < min || n > max) {
         char p[PATH_MAX_LEN];
         path_child(p, sizeof(p), path, key, 0);
         return ch_err_setf(err, CH_E_INVALID, p, "field '%s': expected an integer in [%lld, %lld]",
                            p, (long long)min, (long long)max);
     }
-    *ret = (int64_t)d;
+    *ret = n;
     return CH_OK;
 }
 
